@@ -1,0 +1,289 @@
+//! Object bodies as lists of chunks, readable while they are still being written.
+//!
+//! A body is never assumed to fit in one buffer: the origin's chunks are appended as they
+//! arrive and every reader (the request that caused the fill and any number of collapsed
+//! followers) walks the list at its own pace, parking until more bytes come. Once complete the
+//! list is frozen so hits read it without taking a lock.
+
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+/// How a body's writing ended (or not yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyState {
+    /// Chunks may still be appended.
+    Writing,
+    /// Every byte is there.
+    Complete,
+    /// The fetch failed part-way: readers get an error at the end of what was written, and
+    /// the object is never served to new requests.
+    Failed,
+}
+
+#[derive(Debug)]
+struct Inner {
+    chunks: Vec<Bytes>,
+    len: u64,
+    state: BodyState,
+    wakers: Vec<Waker>,
+}
+
+/// A body being written or complete.
+#[derive(Debug)]
+pub struct Body {
+    inner: Mutex<Inner>,
+    frozen: OnceLock<Arc<[Bytes]>>,
+    expected_len: Option<u64>,
+}
+
+/// What [`Body::poll_chunk`] yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkPoll {
+    /// The chunk at the asked index.
+    Chunk(Bytes),
+    /// There is no chunk at that index and never will be: the body is complete.
+    End,
+    /// The writer failed before reaching that index.
+    Failed,
+}
+
+impl Body {
+    /// An empty body that is still being written; `expected_len` is the origin's
+    /// `Content-Length`, when it sent one.
+    pub fn writing(expected_len: Option<u64>) -> Arc<Body> {
+        Arc::new(Body {
+            inner: Mutex::new(Inner {
+                chunks: Vec::new(),
+                len: 0,
+                state: BodyState::Writing,
+                wakers: Vec::new(),
+            }),
+            frozen: OnceLock::new(),
+            expected_len,
+        })
+    }
+
+    /// A complete body holding `bytes`.
+    pub fn complete(bytes: Bytes) -> Arc<Body> {
+        let len = bytes.len() as u64;
+        let chunks: Vec<Bytes> = if bytes.is_empty() { Vec::new() } else { vec![bytes] };
+        let body = Body {
+            inner: Mutex::new(Inner {
+                chunks: chunks.clone(),
+                len,
+                state: BodyState::Complete,
+                wakers: Vec::new(),
+            }),
+            frozen: OnceLock::new(),
+            expected_len: Some(len),
+        };
+        let _ = body.frozen.set(chunks.into());
+        Arc::new(body)
+    }
+
+    /// The chunks of a complete body, without locking; `None` while writing or after failure.
+    pub fn frozen(&self) -> Option<&Arc<[Bytes]>> {
+        self.frozen.get()
+    }
+
+    /// The origin's announced length, if any.
+    pub fn expected_len(&self) -> Option<u64> {
+        self.expected_len
+    }
+
+    /// The total length once known: when complete, or announced by the origin.
+    pub fn known_len(&self) -> Option<u64> {
+        if self.frozen.get().is_some() {
+            return Some(self.inner.lock().len);
+        }
+        self.expected_len
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.inner.lock().len
+    }
+
+    /// Where writing stands.
+    pub fn state(&self) -> BodyState {
+        self.inner.lock().state
+    }
+
+    /// Appends a chunk and wakes waiting readers. Ignored after `finish`/`fail`.
+    pub fn push(&self, chunk: Bytes) {
+        if chunk.is_empty() {
+            return;
+        }
+        let wakers = {
+            let mut inner = self.inner.lock();
+            if inner.state != BodyState::Writing {
+                return;
+            }
+            inner.len += chunk.len() as u64;
+            inner.chunks.push(chunk);
+            std::mem::take(&mut inner.wakers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Marks the body complete (freezing it) and wakes readers.
+    pub fn finish(&self) {
+        self.end(BodyState::Complete);
+    }
+
+    /// Marks the body failed and wakes readers.
+    pub fn fail(&self) {
+        self.end(BodyState::Failed);
+    }
+
+    fn end(&self, state: BodyState) {
+        let wakers = {
+            let mut inner = self.inner.lock();
+            if inner.state != BodyState::Writing {
+                return;
+            }
+            inner.state = state;
+            if state == BodyState::Complete {
+                let _ = self.frozen.set(inner.chunks.clone().into());
+            }
+            std::mem::take(&mut inner.wakers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// The chunk at `index`, parking the task until it is written or the body ends.
+    pub fn poll_chunk(&self, index: usize, cx: &mut Context<'_>) -> Poll<ChunkPoll> {
+        if let Some(frozen) = self.frozen.get() {
+            return Poll::Ready(frozen.get(index).cloned().map_or(ChunkPoll::End, ChunkPoll::Chunk));
+        }
+        let mut inner = self.inner.lock();
+        if let Some(c) = inner.chunks.get(index) {
+            return Poll::Ready(ChunkPoll::Chunk(c.clone()));
+        }
+        match inner.state {
+            BodyState::Complete => Poll::Ready(ChunkPoll::End),
+            BodyState::Failed => Poll::Ready(ChunkPoll::Failed),
+            BodyState::Writing => {
+                if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Reads a byte window of a [`Body`], chunk by chunk, waiting for the writer when it catches up.
+#[derive(Debug)]
+pub struct BodyReader {
+    body: Arc<Body>,
+    index: usize,
+    /// Offset of the chunk at `index`.
+    chunk_start: u64,
+    start: u64,
+    end: Option<u64>,
+}
+
+/// A reader reached bytes the writer never wrote (the origin fetch failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TruncatedBody;
+
+impl std::fmt::Display for TruncatedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("origin fetch failed before the body was complete")
+    }
+}
+impl std::error::Error for TruncatedBody {}
+
+impl BodyReader {
+    /// Reads bytes `[start, end)` of `body` (`end = None`: to the end).
+    pub fn new(body: Arc<Body>, start: u64, end: Option<u64>) -> BodyReader {
+        BodyReader {
+            body,
+            index: 0,
+            chunk_start: 0,
+            start,
+            end,
+        }
+    }
+
+    /// The next piece of the window, `Ready(None)` at its end.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
+        loop {
+            if self.end.is_some_and(|e| self.chunk_start >= e || self.start >= e) {
+                return Poll::Ready(None);
+            }
+            let chunk = match self.body.poll_chunk(self.index, cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(ChunkPoll::End) => return Poll::Ready(None),
+                Poll::Ready(ChunkPoll::Failed) => return Poll::Ready(Some(Err(TruncatedBody))),
+                Poll::Ready(ChunkPoll::Chunk(c)) => c,
+            };
+            let chunk_end = self.chunk_start + chunk.len() as u64;
+            let from = self.start.max(self.chunk_start);
+            let to = self.end.map_or(chunk_end, |e| e.min(chunk_end));
+            let chunk_start = self.chunk_start;
+            self.index += 1;
+            self.chunk_start = chunk_end;
+            if from < to {
+                // Both bounds lie within this chunk, so the casts cannot truncate.
+                let a = (from - chunk_start) as usize;
+                let b = (to - chunk_start) as usize;
+                return Poll::Ready(Some(Ok(chunk.slice(a..b))));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+
+    async fn read_all(mut r: BodyReader) -> Result<Vec<u8>, TruncatedBody> {
+        let mut out = Vec::new();
+        while let Some(c) = poll_fn(|cx| r.poll_next(cx)).await {
+            out.extend_from_slice(&c?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn readers_follow_the_writer() {
+        let body = Body::writing(None);
+        let r1 = tokio::spawn(read_all(BodyReader::new(body.clone(), 0, None)));
+        let r2 = tokio::spawn(read_all(BodyReader::new(body.clone(), 3, Some(7))));
+        tokio::task::yield_now().await;
+        body.push(Bytes::from_static(b"abcd"));
+        tokio::task::yield_now().await;
+        body.push(Bytes::from_static(b"efgh"));
+        body.finish();
+        assert_eq!(r1.await.unwrap().unwrap(), b"abcdefgh");
+        assert_eq!(r2.await.unwrap().unwrap(), b"defg");
+        assert!(body.frozen().is_some());
+        assert_eq!(body.known_len(), Some(8));
+    }
+
+    #[tokio::test]
+    async fn failure_reaches_readers() {
+        let body = Body::writing(Some(10));
+        let r = tokio::spawn(read_all(BodyReader::new(body.clone(), 0, None)));
+        body.push(Bytes::from_static(b"abc"));
+        body.fail();
+        assert_eq!(r.await.unwrap(), Err(TruncatedBody));
+        assert!(body.frozen().is_none());
+    }
+
+    #[tokio::test]
+    async fn windows_over_complete_bodies() {
+        let body = Body::complete(Bytes::from_static(b"0123456789"));
+        assert_eq!(read_all(BodyReader::new(body.clone(), 0, Some(1))).await.unwrap(), b"0");
+        assert_eq!(read_all(BodyReader::new(body.clone(), 9, None)).await.unwrap(), b"9");
+        assert_eq!(read_all(BodyReader::new(body.clone(), 4, Some(4))).await.unwrap(), b"");
+        let empty = Body::complete(Bytes::new());
+        assert_eq!(read_all(BodyReader::new(empty, 0, None)).await.unwrap(), b"");
+    }
+}

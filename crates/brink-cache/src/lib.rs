@@ -1,0 +1,436 @@
+//! Brink's cache storage.
+//!
+//! Owns where responses live and who may fetch them: a byte-bounded memory tier indexed by
+//! [`CacheKey`], each key holding its `Vary` variants and any fetch in progress. It decides
+//! nothing about HTTP semantics (that is `brink-http`) and never talks to the network (that is
+//! `brink-edge`): the edge asks [`Cache::lookup`] what to do, fetches when told to, and writes
+//! what it got through the [`FillGuard`] and [`ObjectWriter`] it was handed.
+//!
+//! Bodies are streamed in chunks ([`Body`]), never assumed to fit in one buffer, so that a disk
+//! tier can later slot in under the memory tier behind the same interface.
+
+mod body;
+mod clock;
+mod fill;
+mod object;
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
+
+use brink_http::freshness::Staleness;
+use brink_http::key::{CacheKey, PurgePattern};
+use bytes::Bytes;
+use http::HeaderMap;
+use parking_lot::{Mutex, RwLock};
+use smallvec::SmallVec;
+
+pub use body::{Body, BodyReader, BodyState, ChunkPoll, TruncatedBody};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use fill::{FetchFailure, Fill, FillGuard, FillState};
+pub use object::{Meta, Object};
+
+/// Number of index shards: enough that two cores never queue on one lock.
+const SHARDS: usize = 64;
+
+/// Sizes of the memory tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Bytes of headers and bodies the tier may hold.
+    pub capacity: u64,
+    /// The largest object stored; bigger responses are streamed to their viewers and dropped.
+    pub max_object: u64,
+}
+
+impl CacheConfig {
+    /// A tier of `capacity` bytes whose objects may each take half of it.
+    pub fn with_capacity(capacity: u64) -> CacheConfig {
+        CacheConfig {
+            capacity,
+            max_object: capacity / 2,
+        }
+    }
+}
+
+/// Hasher for the index: keys carry their hash already.
+#[derive(Default)]
+struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used by `CacheKey`'s `Hash`; fold anything else in anyway.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<CacheKey, Slot, BuildHasherDefault<PrehashedKey>>;
+
+/// Everything stored or in flight under one primary key.
+#[derive(Debug, Default)]
+struct Slot {
+    variants: SmallVec<[Arc<Object>; 1]>,
+    fills: SmallVec<[Arc<Fill>; 1]>,
+}
+
+/// Counters of the memory tier, readable at any time.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Objects stored.
+    pub inserts: AtomicU64,
+    /// Objects evicted to make room.
+    pub evictions: AtomicU64,
+    /// Objects removed by purges.
+    pub purged: AtomicU64,
+    /// Requests that waited on another request's fetch.
+    pub collapsed: AtomicU64,
+    /// Responses too large to keep.
+    pub too_large: AtomicU64,
+}
+
+/// What a lookup tells the caller to do.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Serve this object.
+    Fresh(Arc<Object>),
+    /// Serve this stale object now; when a guard is given, refresh it in the background
+    /// (RFC 5861 stale-while-revalidate: one refresh at a time per key).
+    StaleWhileRevalidate(Arc<Object>, Option<FillGuard>),
+    /// Another request is fetching this key: wait on it.
+    Wait(Arc<Fill>),
+    /// Fetch from the origin (conditionally, if a stale copy is given) and report through the
+    /// guard.
+    Fetch(FillGuard, Option<Arc<Object>>),
+}
+
+/// The memory tier.
+#[derive(Debug)]
+pub struct Cache {
+    shards: Box<[RwLock<Index>]>,
+    config: CacheConfig,
+    used: AtomicU64,
+    clock_hand: Mutex<VecDeque<(CacheKey, Weak<Object>)>>,
+    /// Counters.
+    pub stats: CacheStats,
+}
+
+impl Cache {
+    /// An empty tier.
+    pub fn new(config: CacheConfig) -> Arc<Cache> {
+        Arc::new(Cache {
+            shards: (0..SHARDS).map(|_| RwLock::new(Index::default())).collect(),
+            config,
+            used: AtomicU64::new(0),
+            clock_hand: Mutex::new(VecDeque::new()),
+            stats: CacheStats::default(),
+        })
+    }
+
+    /// The tier's sizes.
+    pub fn config(&self) -> CacheConfig {
+        self.config
+    }
+
+    /// Bytes currently accounted to stored objects.
+    pub fn used_bytes(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Number of stored objects (variants count separately).
+    pub fn object_count(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().values().map(|slot| slot.variants.len()).sum::<usize>())
+            .sum()
+    }
+
+    fn shard(&self, key: &CacheKey) -> &RwLock<Index> {
+        // The low bits pick the hashbrown bucket; use the high ones for the shard.
+        &self.shards[(key.hash_value() >> 58) as usize % SHARDS]
+    }
+
+    /// Finds what to do for a request of `key` with `request` headers at `now`.
+    ///
+    /// `collapse` false (TTLs all zero, cloudfront.md §1.8) never makes a request wait on
+    /// another's fetch.
+    pub fn lookup(self: &Arc<Self>, key: &CacheKey, request: &HeaderMap, now: SystemTime, collapse: bool) -> Lookup {
+        // Fast path: a fresh variant under a read lock.
+        {
+            let index = self.shard(key).read();
+            if let Some(slot) = index.get(key) {
+                if let Some(obj) = select_variant(slot, request) {
+                    if obj.staleness(now) == Staleness::Fresh {
+                        obj.touch();
+                        return Lookup::Fresh(obj.clone());
+                    }
+                }
+            }
+        }
+        let mut index = self.shard(key).write();
+        let slot = index.entry(key.clone()).or_default();
+        let candidate = select_variant(slot, request).cloned();
+        if let Some(obj) = &candidate {
+            match obj.staleness(now) {
+                Staleness::Fresh => {
+                    obj.touch();
+                    return Lookup::Fresh(obj.clone());
+                }
+                Staleness::StaleWhileRevalidate => {
+                    obj.touch();
+                    let refreshing = slot.fills.iter().any(|f| f.accepts(request));
+                    let guard = (!refreshing).then(|| self.new_fill(slot, key, request));
+                    return Lookup::StaleWhileRevalidate(obj.clone(), guard);
+                }
+                Staleness::Stale => {}
+            }
+        }
+        if collapse {
+            if let Some(fill) = slot.fills.iter().find(|f| f.accepts(request)) {
+                self.stats.collapsed.fetch_add(1, Ordering::Relaxed);
+                return Lookup::Wait(fill.clone());
+            }
+        }
+        let guard = self.new_fill(slot, key, request);
+        Lookup::Fetch(guard, candidate)
+    }
+
+    fn new_fill(self: &Arc<Self>, slot: &mut Slot, key: &CacheKey, request: &HeaderMap) -> FillGuard {
+        // Collapse on the variant selection the key is known to use, if any.
+        let selector = slot
+            .variants
+            .first()
+            .map(|o| o.meta.vary.clone())
+            .unwrap_or_default();
+        let values = selector.select(request);
+        let fill = Fill::new(selector, values);
+        slot.fills.push(fill.clone());
+        FillGuard {
+            cache: self.clone(),
+            key: key.clone(),
+            fill,
+            resolved: false,
+        }
+    }
+
+    pub(crate) fn remove_fill(&self, key: &CacheKey, fill: &Arc<Fill>) {
+        let mut index = self.shard(key).write();
+        if let Some(slot) = index.get_mut(key) {
+            slot.fills.retain(|f| !Arc::ptr_eq(f, fill));
+            if slot.fills.is_empty() && slot.variants.is_empty() {
+                index.remove(key);
+            }
+        }
+    }
+
+    /// Inserts an object produced by `fill`, replacing the variant with the same selection.
+    /// When the fill is no longer registered (a purge ran after it started) the object is
+    /// returned detached: its waiters get it, the index does not.
+    pub(crate) fn insert_from_fill(&self, key: &CacheKey, fill: &Arc<Fill>, meta: Meta, body: Arc<Body>) -> Arc<Object> {
+        let header_bytes = meta.header_bytes();
+        let object = Arc::new(Object::new(Arc::new(meta), body));
+        let mut removed: SmallVec<[Arc<Object>; 2]> = SmallVec::new();
+        let inserted = {
+            let mut index = self.shard(key).write();
+            match index.get_mut(key) {
+                Some(slot) if slot.fills.iter().any(|f| Arc::ptr_eq(f, fill)) => {
+                    let vary = &object.meta.vary;
+                    let values = &object.meta.vary_values;
+                    slot.variants.retain(|o| {
+                        // A new Vary list invalidates variants selected by another list.
+                        let keep = o.meta.vary == *vary && o.meta.vary_values != *values;
+                        if !keep {
+                            removed.push(o.clone());
+                        }
+                        keep
+                    });
+                    slot.variants.push(object.clone());
+                    true
+                }
+                _ => false,
+            }
+        };
+        for old in removed {
+            self.detach(&old);
+        }
+        if inserted {
+            // Count the body bytes already written (a refreshed object shares a complete body).
+            let body_bytes = object.body.written();
+            if header_bytes + body_bytes > self.config.max_object {
+                self.remove_object(key, &object);
+                self.stats.too_large.fetch_add(1, Ordering::Relaxed);
+            } else {
+                object.accounting.lock().bytes = header_bytes + body_bytes;
+                self.used.fetch_add(header_bytes + body_bytes, Ordering::Relaxed);
+                self.clock_hand.lock().push_back((key.clone(), Arc::downgrade(&object)));
+                self.stats.inserts.fetch_add(1, Ordering::Relaxed);
+                self.make_room();
+            }
+        } else {
+            object.accounting.lock().detached = true;
+        }
+        object
+    }
+
+    /// A writer that appends the origin's body to `object`, keeping the budget.
+    pub fn writer(self: &Arc<Self>, key: &CacheKey, object: &Arc<Object>) -> ObjectWriter {
+        ObjectWriter {
+            cache: self.clone(),
+            key: key.clone(),
+            object: object.clone(),
+            finished: false,
+        }
+    }
+
+    /// Takes `object` out of the budget; it stays readable for whoever holds it.
+    fn detach(&self, object: &Object) {
+        let mut acc = object.accounting.lock();
+        if !acc.detached {
+            acc.detached = true;
+            self.used.fetch_sub(acc.bytes, Ordering::Relaxed);
+            acc.bytes = 0;
+        }
+    }
+
+    /// Removes one object from the index (if it is still there) and the budget.
+    pub fn remove_object(&self, key: &CacheKey, object: &Arc<Object>) {
+        {
+            let mut index = self.shard(key).write();
+            if let Some(slot) = index.get_mut(key) {
+                slot.variants.retain(|o| !Arc::ptr_eq(o, object));
+                if slot.fills.is_empty() && slot.variants.is_empty() {
+                    index.remove(key);
+                }
+            }
+        }
+        self.detach(object);
+    }
+
+    /// Removes every stored object and in-flight fill whose key's target matches `pattern`,
+    /// in the given scope. Returns the number of objects removed. When this returns, no
+    /// request can be served one of them, and no fill that started before it can store its
+    /// result.
+    pub fn purge(&self, scope: &str, pattern: &PurgePattern) -> u64 {
+        let mut removed: Vec<Arc<Object>> = Vec::new();
+        if let PurgePattern::Exact(target) = pattern {
+            let key = CacheKey::new(scope, target);
+            if let Some(slot) = self.shard(&key).write().remove(&key) {
+                removed.extend(slot.variants);
+            }
+        } else {
+            for shard in self.shards.iter() {
+                shard.write().retain(|key, slot| {
+                    let hit = key.scope() == scope && pattern.matches(key.target());
+                    if hit {
+                        removed.extend(slot.variants.drain(..));
+                    }
+                    !hit
+                });
+            }
+        }
+        for o in &removed {
+            self.detach(o);
+        }
+        let n = removed.len() as u64;
+        self.stats.purged.fetch_add(n, Ordering::Relaxed);
+        n
+    }
+
+    /// Evicts with CLOCK (second chance) until the budget holds.
+    fn make_room(&self) {
+        let capacity = self.config.capacity;
+        if self.used.load(Ordering::Relaxed) <= capacity {
+            return;
+        }
+        let mut hand = self.clock_hand.lock();
+        let mut budget = hand.len() * 2 + 1;
+        while self.used.load(Ordering::Relaxed) > capacity && budget > 0 {
+            budget -= 1;
+            let Some((key, weak)) = hand.pop_front() else { break };
+            let Some(object) = weak.upgrade() else { continue };
+            if object.is_detached() {
+                continue;
+            }
+            if object.referenced.swap(false, Ordering::Relaxed) {
+                hand.push_back((key, weak));
+                continue;
+            }
+            self.remove_object(&key, &object);
+            self.stats.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {
+    // Newest last: prefer the most recent matching variant.
+    slot.variants.iter().rev().find(|o| {
+        let m = &o.meta;
+        m.vary.is_empty() || m.vary.select(request) == m.vary_values
+    })
+}
+
+/// Appends the origin's body to a stored object, keeping the memory budget. Dropping it
+/// without [`ObjectWriter::finish`] marks the body failed: readers get an error and the object
+/// leaves the index (a half-written object is never served).
+#[derive(Debug)]
+pub struct ObjectWriter {
+    cache: Arc<Cache>,
+    key: CacheKey,
+    object: Arc<Object>,
+    finished: bool,
+}
+
+impl ObjectWriter {
+    /// Appends a chunk.
+    pub fn push(&mut self, chunk: Bytes) {
+        let n = chunk.len() as u64;
+        self.object.body.push(chunk);
+        let over = {
+            let mut acc = self.object.accounting.lock();
+            if acc.detached {
+                return;
+            }
+            acc.bytes += n;
+            self.cache.used.fetch_add(n, Ordering::Relaxed);
+            acc.bytes > self.cache.config.max_object
+        };
+        if over {
+            // Keep streaming to the readers already attached; stop storing.
+            self.cache.stats.too_large.fetch_add(1, Ordering::Relaxed);
+            self.cache.remove_object(&self.key, &self.object);
+        } else {
+            self.cache.make_room();
+        }
+    }
+
+    /// The body is complete.
+    pub fn finish(mut self) {
+        self.finished = true;
+        self.object.body.finish();
+    }
+
+    /// The object being written.
+    pub fn object(&self) -> &Arc<Object> {
+        &self.object
+    }
+}
+
+impl Drop for ObjectWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.object.body.fail();
+            self.cache.remove_object(&self.key, &self.object);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! A stored response: immutable metadata plus a (possibly still growing) body.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use brink_http::freshness::{staleness, usable_if_error, AgeBase, Lifetimes, Staleness};
+use brink_http::vary::{VaryNames, VaryValues};
+use http::{HeaderMap, StatusCode};
+use parking_lot::Mutex;
+
+use crate::body::Body;
+
+/// Everything about a stored response except its body. Replaced as a whole when a 304
+/// refreshes it, never edited in place, so a reader always sees one consistent version.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// The origin's status.
+    pub status: StatusCode,
+    /// The headers served to viewers (already cleaned of hop-by-hop and edge-only fields).
+    pub headers: HeaderMap,
+    /// Freshness and stale windows, after the TTL policy.
+    pub lifetimes: Lifetimes,
+    /// Age bookkeeping (RFC 9111 §4.2.3).
+    pub age: AgeBase,
+    /// The response's `Vary` names.
+    pub vary: VaryNames,
+    /// The values of those names in the request that caused the fetch.
+    pub vary_values: VaryValues,
+}
+
+impl Meta {
+    /// Bytes of header data, for the memory budget.
+    pub fn header_bytes(&self) -> u64 {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64)
+            .sum::<u64>()
+            + 128
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Accounting {
+    /// Bytes this object adds to the cache's `used` figure.
+    pub(crate) bytes: u64,
+    /// Out of the index (evicted, purged, replaced, too large): no longer counted.
+    pub(crate) detached: bool,
+}
+
+/// A stored response.
+#[derive(Debug)]
+pub struct Object {
+    /// Metadata.
+    pub meta: Arc<Meta>,
+    /// Body (shared with the previous version when a 304 refreshed the metadata).
+    pub body: Arc<Body>,
+    /// Second-chance bit of the CLOCK eviction: set on every hit, cleared by the sweeper.
+    pub(crate) referenced: AtomicBool,
+    pub(crate) accounting: Mutex<Accounting>,
+}
+
+impl Object {
+    pub(crate) fn new(meta: Arc<Meta>, body: Arc<Body>) -> Object {
+        Object {
+            meta,
+            body,
+            referenced: AtomicBool::new(false),
+            accounting: Mutex::new(Accounting::default()),
+        }
+    }
+
+    /// `current_age` at `now`.
+    pub fn age(&self, now: SystemTime) -> Duration {
+        self.meta.age.current_age(now)
+    }
+
+    /// Fresh, within stale-while-revalidate, or stale, at `now`.
+    pub fn staleness(&self, now: SystemTime) -> Staleness {
+        staleness(&self.meta.lifetimes, self.age(now))
+    }
+
+    /// Whether this (stale) object may be served because the origin failed.
+    pub fn usable_if_error(&self, now: SystemTime) -> bool {
+        usable_if_error(&self.meta.lifetimes, self.age(now))
+    }
+
+    /// True when the object was taken out of the index (purged, evicted or replaced); a
+    /// reader that already holds it may finish, nobody new finds it.
+    pub fn is_detached(&self) -> bool {
+        self.accounting.lock().detached
+    }
+
+    pub(crate) fn touch(&self) {
+        if !self.referenced.load(Ordering::Relaxed) {
+            self.referenced.store(true, Ordering::Relaxed);
+        }
+    }
+}
