@@ -69,7 +69,11 @@ impl Body {
     /// A complete body holding `bytes`.
     pub fn complete(bytes: Bytes) -> Arc<Body> {
         let len = bytes.len() as u64;
-        let chunks: Vec<Bytes> = if bytes.is_empty() { Vec::new() } else { vec![bytes] };
+        let chunks: Vec<Bytes> = if bytes.is_empty() {
+            Vec::new()
+        } else {
+            vec![bytes]
+        };
         let body = Body {
             inner: Mutex::new(Inner {
                 chunks: chunks.clone(),
@@ -157,7 +161,12 @@ impl Body {
     /// The chunk at `index`, parking the task until it is written or the body ends.
     pub fn poll_chunk(&self, index: usize, cx: &mut Context<'_>) -> Poll<ChunkPoll> {
         if let Some(frozen) = self.frozen.get() {
-            return Poll::Ready(frozen.get(index).cloned().map_or(ChunkPoll::End, ChunkPoll::Chunk));
+            return Poll::Ready(
+                frozen
+                    .get(index)
+                    .cloned()
+                    .map_or(ChunkPoll::End, ChunkPoll::Chunk),
+            );
         }
         let mut inner = self.inner.lock();
         if let Some(c) = inner.chunks.get(index) {
@@ -211,9 +220,15 @@ impl BodyReader {
     }
 
     /// The next piece of the window, `Ready(None)` at its end.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
+    pub fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
         loop {
-            if self.end.is_some_and(|e| self.chunk_start >= e || self.start >= e) {
+            if self
+                .end
+                .is_some_and(|e| self.chunk_start >= e || self.start >= e)
+            {
                 return Poll::Ready(None);
             }
             let chunk = match self.body.poll_chunk(self.index, cx) {
@@ -280,10 +295,28 @@ mod tests {
     #[tokio::test]
     async fn windows_over_complete_bodies() {
         let body = Body::complete(Bytes::from_static(b"0123456789"));
-        assert_eq!(read_all(BodyReader::new(body.clone(), 0, Some(1))).await.unwrap(), b"0");
-        assert_eq!(read_all(BodyReader::new(body.clone(), 9, None)).await.unwrap(), b"9");
-        assert_eq!(read_all(BodyReader::new(body.clone(), 4, Some(4))).await.unwrap(), b"");
+        assert_eq!(
+            read_all(BodyReader::new(body.clone(), 0, Some(1)))
+                .await
+                .unwrap(),
+            b"0"
+        );
+        assert_eq!(
+            read_all(BodyReader::new(body.clone(), 9, None))
+                .await
+                .unwrap(),
+            b"9"
+        );
+        assert_eq!(
+            read_all(BodyReader::new(body.clone(), 4, Some(4)))
+                .await
+                .unwrap(),
+            b""
+        );
         let empty = Body::complete(Bytes::new());
-        assert_eq!(read_all(BodyReader::new(empty, 0, None)).await.unwrap(), b"");
+        assert_eq!(
+            read_all(BodyReader::new(empty, 0, None)).await.unwrap(),
+            b""
+        );
     }
 }

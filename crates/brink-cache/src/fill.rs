@@ -100,7 +100,9 @@ impl FillGuard {
     /// Stores `meta` + `body` under the key (unless a purge removed the fill meanwhile, in which
     /// case the object is only handed to the waiters) and wakes the waiters with it.
     pub fn store(mut self, meta: crate::Meta, body: Arc<crate::Body>) -> Arc<Object> {
-        let object = self.cache.insert_from_fill(&self.key, &self.fill, meta, body);
+        let object = self
+            .cache
+            .insert_from_fill(&self.key, &self.fill, meta, body);
         self.finish(FillState::Ready(object.clone()));
         object
     }

@@ -149,7 +149,12 @@ impl Cache {
     pub fn object_count(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.read().values().map(|slot| slot.variants.len()).sum::<usize>())
+            .map(|s| {
+                s.read()
+                    .values()
+                    .map(|slot| slot.variants.len())
+                    .sum::<usize>()
+            })
             .sum()
     }
 
@@ -162,7 +167,13 @@ impl Cache {
     ///
     /// `collapse` false (TTLs all zero, cloudfront.md §1.8) never makes a request wait on
     /// another's fetch.
-    pub fn lookup(self: &Arc<Self>, key: &CacheKey, request: &HeaderMap, now: SystemTime, collapse: bool) -> Lookup {
+    pub fn lookup(
+        self: &Arc<Self>,
+        key: &CacheKey,
+        request: &HeaderMap,
+        now: SystemTime,
+        collapse: bool,
+    ) -> Lookup {
         // Fast path: a fresh variant under a read lock.
         {
             let index = self.shard(key).read();
@@ -203,7 +214,12 @@ impl Cache {
         Lookup::Fetch(guard, candidate)
     }
 
-    fn new_fill(self: &Arc<Self>, slot: &mut Slot, key: &CacheKey, request: &HeaderMap) -> FillGuard {
+    fn new_fill(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        key: &CacheKey,
+        request: &HeaderMap,
+    ) -> FillGuard {
         // Collapse on the variant selection the key is known to use, if any.
         let selector = slot
             .variants
@@ -234,7 +250,13 @@ impl Cache {
     /// Inserts an object produced by `fill`, replacing the variant with the same selection.
     /// When the fill is no longer registered (a purge ran after it started) the object is
     /// returned detached: its waiters get it, the index does not.
-    pub(crate) fn insert_from_fill(&self, key: &CacheKey, fill: &Arc<Fill>, meta: Meta, body: Arc<Body>) -> Arc<Object> {
+    pub(crate) fn insert_from_fill(
+        &self,
+        key: &CacheKey,
+        fill: &Arc<Fill>,
+        meta: Meta,
+        body: Arc<Body>,
+    ) -> Arc<Object> {
         let header_bytes = meta.header_bytes();
         let object = Arc::new(Object::new(Arc::new(meta), body));
         let mut removed: SmallVec<[Arc<Object>; 2]> = SmallVec::new();
@@ -269,8 +291,11 @@ impl Cache {
                 self.stats.too_large.fetch_add(1, Ordering::Relaxed);
             } else {
                 object.accounting.lock().bytes = header_bytes + body_bytes;
-                self.used.fetch_add(header_bytes + body_bytes, Ordering::Relaxed);
-                self.clock_hand.lock().push_back((key.clone(), Arc::downgrade(&object)));
+                self.used
+                    .fetch_add(header_bytes + body_bytes, Ordering::Relaxed);
+                self.clock_hand
+                    .lock()
+                    .push_back((key.clone(), Arc::downgrade(&object)));
                 self.stats.inserts.fetch_add(1, Ordering::Relaxed);
                 self.make_room();
             }
@@ -354,8 +379,12 @@ impl Cache {
         let mut budget = hand.len() * 2 + 1;
         while self.used.load(Ordering::Relaxed) > capacity && budget > 0 {
             budget -= 1;
-            let Some((key, weak)) = hand.pop_front() else { break };
-            let Some(object) = weak.upgrade() else { continue };
+            let Some((key, weak)) = hand.pop_front() else {
+                break;
+            };
+            let Some(object) = weak.upgrade() else {
+                continue;
+            };
             if object.is_detached() {
                 continue;
             }

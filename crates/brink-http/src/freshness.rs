@@ -143,7 +143,11 @@ fn cached_error_with_lifetime(status: StatusCode) -> bool {
 /// The origin's own freshness lifetime `F` (RFC 9111 §4.2.1): `s-maxage`, else `max-age`,
 /// else `Expires − Date`. `None` when the origin gave none. An invalid `Expires` means
 /// "already expired" (RFC 9111 §5.3).
-pub fn origin_lifetime(cc: &CacheControl, headers: &HeaderMap, response_time: SystemTime) -> Option<Duration> {
+pub fn origin_lifetime(
+    cc: &CacheControl,
+    headers: &HeaderMap,
+    response_time: SystemTime,
+) -> Option<Duration> {
     if let Some(s) = cc.s_maxage {
         return Some(Duration::from_secs(s).min(MAX_DELTA));
     }
@@ -151,7 +155,11 @@ pub fn origin_lifetime(cc: &CacheControl, headers: &HeaderMap, response_time: Sy
         return Some(Duration::from_secs(m).min(MAX_DELTA));
     }
     let expires = headers.get(header::EXPIRES)?;
-    let Some(expires) = expires.to_str().ok().and_then(|v| httpdate::parse_http_date(v).ok()) else {
+    let Some(expires) = expires
+        .to_str()
+        .ok()
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    else {
         return Some(Duration::ZERO);
     };
     let date = date_value(headers).unwrap_or(response_time);
@@ -201,7 +209,12 @@ pub fn storability(x: &Exchange<'_>, policy: &TtlPolicy) -> Storability {
     // A request with credentials is shared only when the origin said so (RFC 9111 §3.5);
     // both fields count, whichever the origin used.
     if x.request_has_authorization {
-        let plain = CacheControl::parse(x.headers.get_all(header::CACHE_CONTROL).iter().map(|v| v.as_bytes()));
+        let plain = CacheControl::parse(
+            x.headers
+                .get_all(header::CACHE_CONTROL)
+                .iter()
+                .map(|v| v.as_bytes()),
+        );
         let shared = |c: &CacheControl| c.public || c.s_maxage.is_some() || c.must_revalidate;
         if !shared(&cc) && !shared(&plain) {
             return Storability::NoStore(R::Authorization);
@@ -317,7 +330,9 @@ impl AgeBase {
         let apparent_age = date_value(headers)
             .and_then(|d| response_time.duration_since(d).ok())
             .unwrap_or(Duration::ZERO);
-        let response_delay = response_time.duration_since(request_time).unwrap_or(Duration::ZERO);
+        let response_delay = response_time
+            .duration_since(request_time)
+            .unwrap_or(Duration::ZERO);
         let corrected_age_value = age_value + response_delay;
         AgeBase {
             response_time,
@@ -327,7 +342,10 @@ impl AgeBase {
 
     /// `current_age` at `now` (never negative, even if the clock went backwards).
     pub fn current_age(&self, now: SystemTime) -> Duration {
-        self.initial_age + now.duration_since(self.response_time).unwrap_or(Duration::ZERO)
+        self.initial_age
+            + now
+                .duration_since(self.response_time)
+                .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -347,7 +365,11 @@ pub enum Staleness {
 pub fn staleness(lifetimes: &Lifetimes, age: Duration) -> Staleness {
     if age < lifetimes.fresh {
         Staleness::Fresh
-    } else if age < lifetimes.fresh.saturating_add(lifetimes.stale_while_revalidate) {
+    } else if age
+        < lifetimes
+            .fresh
+            .saturating_add(lifetimes.stale_while_revalidate)
+    {
         Staleness::StaleWhileRevalidate
     } else {
         Staleness::Stale

@@ -144,10 +144,22 @@ mod tests {
 
     #[test]
     fn purge_patterns() {
-        assert_eq!(PurgePattern::parse("/img/*"), Ok(PurgePattern::Prefix("/img/".into())));
-        assert_eq!(PurgePattern::parse("/a"), Ok(PurgePattern::Exact("/a".into())));
-        assert_eq!(PurgePattern::parse("a"), Err(PurgePatternError::NoLeadingSlash));
-        assert_eq!(PurgePattern::parse("/a*b"), Err(PurgePatternError::WildcardNotLast));
+        assert_eq!(
+            PurgePattern::parse("/img/*"),
+            Ok(PurgePattern::Prefix("/img/".into()))
+        );
+        assert_eq!(
+            PurgePattern::parse("/a"),
+            Ok(PurgePattern::Exact("/a".into()))
+        );
+        assert_eq!(
+            PurgePattern::parse("a"),
+            Err(PurgePatternError::NoLeadingSlash)
+        );
+        assert_eq!(
+            PurgePattern::parse("/a*b"),
+            Err(PurgePatternError::WildcardNotLast)
+        );
         let all = PurgePattern::parse("/*").unwrap();
         assert!(all.matches("/") && all.matches("/x?y"));
         let img = PurgePattern::parse("/img*").unwrap();

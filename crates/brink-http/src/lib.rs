@@ -11,7 +11,7 @@
 
 pub mod cache_control;
 pub mod conditional;
-pub mod range;
 pub mod freshness;
 pub mod key;
+pub mod range;
 pub mod vary;

@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn names_are_normalised() {
         let a = VaryNames::from_response(&map(&[("vary", "Accept-Language, accept-encoding")]));
-        let b = VaryNames::from_response(&map(&[("vary", "accept-encoding"), ("vary", "ACCEPT-LANGUAGE ,accept-encoding")]));
+        let b = VaryNames::from_response(&map(&[
+            ("vary", "accept-encoding"),
+            ("vary", "ACCEPT-LANGUAGE ,accept-encoding"),
+        ]));
         assert_eq!(a, b);
         assert_eq!(a.names().len(), 2);
         assert!(VaryNames::from_response(&HeaderMap::new()).is_empty());
@@ -112,7 +115,10 @@ mod tests {
         let empty = names.select(&map(&[("accept-language", "")]));
         assert_ne!(absent, empty);
         let a = names.select(&map(&[("accept-language", "en, fr")]));
-        let b = names.select(&map(&[("accept-language", "en"), ("accept-language", "fr")]));
+        let b = names.select(&map(&[
+            ("accept-language", "en"),
+            ("accept-language", "fr"),
+        ]));
         let c = names.select(&map(&[("accept-language", "en,fr")]));
         assert_eq!(a, b);
         assert_eq!(a, c);

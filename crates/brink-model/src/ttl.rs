@@ -139,19 +139,30 @@ mod tests {
     #[test]
     fn defaults_are_cloudfronts() {
         let p = TtlPolicy::default();
-        assert_eq!((p.min(), p.default_ttl(), p.max()), (s(0), s(86_400), s(31_536_000)));
+        assert_eq!(
+            (p.min(), p.default_ttl(), p.max()),
+            (s(0), s(86_400), s(31_536_000))
+        );
         assert_eq!(p.error_caching_min(), s(10));
         assert!(!p.is_plain_rfc9111());
     }
 
     #[test]
     fn order_is_checked() {
-        assert_eq!(TtlPolicy::new(s(5), s(1), s(10)).unwrap_err().code(), "InvalidTTLOrder");
+        assert_eq!(
+            TtlPolicy::new(s(5), s(1), s(10)).unwrap_err().code(),
+            "InvalidTTLOrder"
+        );
         assert!(matches!(
             TtlPolicy::new(s(0), s(20), s(10)),
-            Err(TtlPolicyError::InvalidTtlOrder { field: "MaxTTL", .. })
+            Err(TtlPolicyError::InvalidTtlOrder {
+                field: "MaxTTL",
+                ..
+            })
         ));
         assert!(TtlPolicy::new(s(0), s(0), s(0)).unwrap().caching_disabled());
-        assert!(TtlPolicy::new(s(0), s(0), s(10)).unwrap().is_plain_rfc9111());
+        assert!(TtlPolicy::new(s(0), s(0), s(10))
+            .unwrap()
+            .is_plain_rfc9111());
     }
 }

@@ -47,60 +47,155 @@ fn fresh(v: Storability) -> u64 {
 }
 
 fn plain() -> TtlPolicy {
-    TtlPolicy::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(31_536_000)).unwrap()
+    TtlPolicy::new(
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::from_secs(31_536_000),
+    )
+    .unwrap()
 }
 
 fn policy(min: u64, default: u64, max: u64) -> TtlPolicy {
-    TtlPolicy::new(Duration::from_secs(min), Duration::from_secs(default), Duration::from_secs(max)).unwrap()
+    TtlPolicy::new(
+        Duration::from_secs(min),
+        Duration::from_secs(default),
+        Duration::from_secs(max),
+    )
+    .unwrap()
 }
 
 #[test]
 fn default_ttl_applies_without_freshness() {
     assert_eq!(fresh(verdict(200, &[])), 86_400);
-    assert_eq!(fresh(verdict_with(200, &[], &policy(100, 200, 300), false)), 200);
+    assert_eq!(
+        fresh(verdict_with(200, &[], &policy(100, 200, 300), false)),
+        200
+    );
 }
 
 #[test]
 fn origin_lifetime_is_clamped() {
     let p = policy(60, 100, 600);
-    assert_eq!(fresh(verdict_with(200, &[("cache-control", "max-age=10")], &p, false)), 60);
-    assert_eq!(fresh(verdict_with(200, &[("cache-control", "max-age=100000")], &p, false)), 600);
-    assert_eq!(fresh(verdict_with(200, &[("cache-control", "max-age=300")], &p, false)), 300);
+    assert_eq!(
+        fresh(verdict_with(
+            200,
+            &[("cache-control", "max-age=10")],
+            &p,
+            false
+        )),
+        60
+    );
+    assert_eq!(
+        fresh(verdict_with(
+            200,
+            &[("cache-control", "max-age=100000")],
+            &p,
+            false
+        )),
+        600
+    );
+    assert_eq!(
+        fresh(verdict_with(
+            200,
+            &[("cache-control", "max-age=300")],
+            &p,
+            false
+        )),
+        300
+    );
 }
 
 #[test]
 fn s_maxage_beats_max_age_beats_expires() {
-    assert_eq!(fresh(verdict(200, &[("cache-control", "max-age=10, s-maxage=20")])), 20);
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[("cache-control", "max-age=10, s-maxage=20")]
+        )),
+        20
+    );
     let date = httpdate::fmt_http_date(t(NOW));
     let exp = httpdate::fmt_http_date(t(NOW + 500));
-    assert_eq!(fresh(verdict(200, &[("cache-control", "max-age=10"), ("expires", &exp), ("date", &date)])), 10);
-    assert_eq!(fresh(verdict(200, &[("expires", &exp), ("date", &date)])), 500);
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=10"),
+                ("expires", &exp),
+                ("date", &date)
+            ]
+        )),
+        10
+    );
+    assert_eq!(
+        fresh(verdict(200, &[("expires", &exp), ("date", &date)])),
+        500
+    );
 }
 
 #[test]
 fn invalid_expires_means_stale() {
     // Zero lifetime and no validator: nothing worth storing.
-    assert_eq!(verdict(200, &[("expires", "0")]), Storability::NoStore(NoStoreReason::ZeroTtl));
-    assert_eq!(fresh(verdict(200, &[("expires", "0"), ("etag", "\"x\"")])), 0);
+    assert_eq!(
+        verdict(200, &[("expires", "0")]),
+        Storability::NoStore(NoStoreReason::ZeroTtl)
+    );
+    assert_eq!(
+        fresh(verdict(200, &[("expires", "0"), ("etag", "\"x\"")])),
+        0
+    );
 }
 
 #[test]
 fn cdn_cache_control_takes_precedence() {
-    assert_eq!(fresh(verdict(200, &[("cache-control", "max-age=10"), ("cdn-cache-control", "max-age=99")])), 99);
     assert_eq!(
-        verdict(200, &[("cache-control", "max-age=10"), ("cdn-cache-control", "no-store")]),
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=10"),
+                ("cdn-cache-control", "max-age=99")
+            ]
+        )),
+        99
+    );
+    assert_eq!(
+        verdict(
+            200,
+            &[
+                ("cache-control", "max-age=10"),
+                ("cdn-cache-control", "no-store")
+            ]
+        ),
         Storability::NoStore(NoStoreReason::NoStore)
     );
     // The CDN field can also allow what Cache-Control forbids for browsers.
-    assert_eq!(fresh(verdict(200, &[("cache-control", "private"), ("cdn-cache-control", "max-age=5")])), 5);
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "private"),
+                ("cdn-cache-control", "max-age=5")
+            ]
+        )),
+        5
+    );
 }
 
 #[test]
 fn no_store_private_no_cache_follow_min_ttl() {
-    assert_eq!(verdict(200, &[("cache-control", "no-store")]), Storability::NoStore(NoStoreReason::NoStore));
-    assert_eq!(verdict(200, &[("cache-control", "private, max-age=60")]), Storability::NoStore(NoStoreReason::Private));
+    assert_eq!(
+        verdict(200, &[("cache-control", "no-store")]),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+    assert_eq!(
+        verdict(200, &[("cache-control", "private, max-age=60")]),
+        Storability::NoStore(NoStoreReason::Private)
+    );
     // no-cache without a validator: nothing to revalidate with.
-    assert_eq!(verdict(200, &[("cache-control", "no-cache")]), Storability::NoStore(NoStoreReason::ZeroTtl));
+    assert_eq!(
+        verdict(200, &[("cache-control", "no-cache")]),
+        Storability::NoStore(NoStoreReason::ZeroTtl)
+    );
     // no-cache with a validator: stored, revalidated on every use.
     match verdict(200, &[("cache-control", "no-cache"), ("etag", "\"v1\"")]) {
         Storability::Store(l) => {
@@ -112,7 +207,11 @@ fn no_store_private_no_cache_follow_min_ttl() {
     // CloudFront: MinTTL overrides all three.
     let p = policy(30, 100, 600);
     for cc in ["no-store", "private", "no-cache"] {
-        assert_eq!(fresh(verdict_with(200, &[("cache-control", cc)], &p, false)), 30, "{cc}");
+        assert_eq!(
+            fresh(verdict_with(200, &[("cache-control", cc)], &p, false)),
+            30,
+            "{cc}"
+        );
     }
 }
 
@@ -123,16 +222,35 @@ fn authorization_needs_explicit_permission() {
         verdict_with(200, &[("cache-control", "max-age=60")], &p, true),
         Storability::NoStore(NoStoreReason::Authorization)
     );
-    for cc in ["public, max-age=60", "s-maxage=60", "must-revalidate, max-age=60"] {
-        assert!(matches!(verdict_with(200, &[("cache-control", cc)], &p, true), Storability::Store(_)), "{cc}");
+    for cc in [
+        "public, max-age=60",
+        "s-maxage=60",
+        "must-revalidate, max-age=60",
+    ] {
+        assert!(
+            matches!(
+                verdict_with(200, &[("cache-control", cc)], &p, true),
+                Storability::Store(_)
+            ),
+            "{cc}"
+        );
     }
 }
 
 #[test]
 fn vary_star_and_partial_are_not_stored() {
-    assert_eq!(verdict(200, &[("vary", "*")]), Storability::NoStore(NoStoreReason::VaryStar));
-    assert_eq!(verdict(206, &[("cache-control", "max-age=60")]), Storability::NoStore(NoStoreReason::Status));
-    assert_eq!(verdict(416, &[("cache-control", "max-age=60")]), Storability::NoStore(NoStoreReason::Status));
+    assert_eq!(
+        verdict(200, &[("vary", "*")]),
+        Storability::NoStore(NoStoreReason::VaryStar)
+    );
+    assert_eq!(
+        verdict(206, &[("cache-control", "max-age=60")]),
+        Storability::NoStore(NoStoreReason::Status)
+    );
+    assert_eq!(
+        verdict(416, &[("cache-control", "max-age=60")]),
+        Storability::NoStore(NoStoreReason::Status)
+    );
 }
 
 #[test]
@@ -140,7 +258,13 @@ fn only_get_is_stored() {
     let h = HeaderMap::new();
     for m in [Method::POST, Method::HEAD, Method::OPTIONS] {
         let v = storability(
-            &Exchange { method: &m, request_has_authorization: false, status: StatusCode::OK, headers: &h, response_time: t(NOW) },
+            &Exchange {
+                method: &m,
+                request_has_authorization: false,
+                status: StatusCode::OK,
+                headers: &h,
+                response_time: t(NOW),
+            },
             &TtlPolicy::default(),
         );
         assert_eq!(v, Storability::NoStore(NoStoreReason::Method));
@@ -156,15 +280,24 @@ fn error_caching_follows_cloudfront() {
     assert_eq!(fresh(verdict(404, &[("cache-control", "max-age=60")])), 60);
     assert_eq!(fresh(verdict(503, &[("cache-control", "max-age=1")])), 10);
     // 4xx that need an explicit lifetime.
-    assert_eq!(verdict(403, &[]), Storability::NoStore(NoStoreReason::Status));
+    assert_eq!(
+        verdict(403, &[]),
+        Storability::NoStore(NoStoreReason::Status)
+    );
     assert_eq!(fresh(verdict(403, &[("cache-control", "max-age=30")])), 30);
     // No-store still wins for errors.
-    assert_eq!(verdict(500, &[("cache-control", "no-store")]), Storability::NoStore(NoStoreReason::NoStore));
+    assert_eq!(
+        verdict(500, &[("cache-control", "no-store")]),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
 }
 
 #[test]
 fn redirects_without_freshness_are_not_stored() {
-    assert_eq!(verdict(302, &[]), Storability::NoStore(NoStoreReason::Status));
+    assert_eq!(
+        verdict(302, &[]),
+        Storability::NoStore(NoStoreReason::Status)
+    );
     assert_eq!(fresh(verdict(302, &[("cache-control", "max-age=5")])), 5);
     assert_eq!(fresh(verdict(301, &[])), 86_400);
 }
@@ -172,42 +305,95 @@ fn redirects_without_freshness_are_not_stored() {
 #[test]
 fn plain_rfc_mode_uses_the_heuristic() {
     let p = plain();
-    assert_eq!(verdict_with(200, &[], &p, false), Storability::NoStore(NoStoreReason::ZeroTtl));
+    assert_eq!(
+        verdict_with(200, &[], &p, false),
+        Storability::NoStore(NoStoreReason::ZeroTtl)
+    );
     let date = httpdate::fmt_http_date(t(NOW));
     let lm = httpdate::fmt_http_date(t(NOW - 1000));
-    assert_eq!(fresh(verdict_with(200, &[("date", &date), ("last-modified", &lm)], &p, false)), 100);
+    assert_eq!(
+        fresh(verdict_with(
+            200,
+            &[("date", &date), ("last-modified", &lm)],
+            &p,
+            false
+        )),
+        100
+    );
     // No error-caching floor in plain mode.
-    assert_eq!(verdict_with(500, &[], &p, false), Storability::NoStore(NoStoreReason::Status));
-    assert_eq!(fresh(verdict_with(404, &[("date", &date), ("last-modified", &lm)], &p, false)), 100);
+    assert_eq!(
+        verdict_with(500, &[], &p, false),
+        Storability::NoStore(NoStoreReason::Status)
+    );
+    assert_eq!(
+        fresh(verdict_with(
+            404,
+            &[("date", &date), ("last-modified", &lm)],
+            &p,
+            false
+        )),
+        100
+    );
 }
 
 #[test]
 fn caching_disabled_stores_nothing() {
     let p = policy(0, 0, 0);
-    assert_eq!(verdict_with(200, &[("cache-control", "max-age=60")], &p, false), Storability::NoStore(NoStoreReason::CachingDisabled));
+    assert_eq!(
+        verdict_with(200, &[("cache-control", "max-age=60")], &p, false),
+        Storability::NoStore(NoStoreReason::CachingDisabled)
+    );
 }
 
 #[test]
 fn stale_windows() {
-    let Storability::Store(l) = verdict(200, &[("cache-control", "max-age=10, stale-while-revalidate=30, stale-if-error=60")]) else {
+    let Storability::Store(l) = verdict(
+        200,
+        &[(
+            "cache-control",
+            "max-age=10, stale-while-revalidate=30, stale-if-error=60",
+        )],
+    ) else {
         panic!()
     };
-    assert_eq!((l.fresh.as_secs(), l.stale_while_revalidate.as_secs(), l.stale_if_error.as_secs()), (10, 30, 60));
+    assert_eq!(
+        (
+            l.fresh.as_secs(),
+            l.stale_while_revalidate.as_secs(),
+            l.stale_if_error.as_secs()
+        ),
+        (10, 30, 60)
+    );
     assert_eq!(staleness(&l, Duration::from_secs(5)), Staleness::Fresh);
-    assert_eq!(staleness(&l, Duration::from_secs(10)), Staleness::StaleWhileRevalidate);
+    assert_eq!(
+        staleness(&l, Duration::from_secs(10)),
+        Staleness::StaleWhileRevalidate
+    );
     assert_eq!(staleness(&l, Duration::from_secs(40)), Staleness::Stale);
     assert!(usable_if_error(&l, Duration::from_secs(69)));
     assert!(!usable_if_error(&l, Duration::from_secs(70)));
     // must-revalidate forbids both.
-    let Storability::Store(l) = verdict(200, &[("cache-control", "max-age=10, must-revalidate, stale-while-revalidate=30")]) else {
+    let Storability::Store(l) = verdict(
+        200,
+        &[(
+            "cache-control",
+            "max-age=10, must-revalidate, stale-while-revalidate=30",
+        )],
+    ) else {
         panic!()
     };
     assert_eq!(l.stale_while_revalidate, Duration::ZERO);
     assert!(!usable_if_error(&l, Duration::from_secs(11)));
     // CloudFront mode serves stale on error by default; plain RFC mode does not.
-    let Storability::Store(l) = verdict(200, &[("cache-control", "max-age=10")]) else { panic!() };
+    let Storability::Store(l) = verdict(200, &[("cache-control", "max-age=10")]) else {
+        panic!()
+    };
     assert!(usable_if_error(&l, Duration::from_secs(1000)));
-    let Storability::Store(l) = verdict_with(200, &[("cache-control", "max-age=10")], &plain(), false) else { panic!() };
+    let Storability::Store(l) =
+        verdict_with(200, &[("cache-control", "max-age=10")], &plain(), false)
+    else {
+        panic!()
+    };
     assert!(!usable_if_error(&l, Duration::from_secs(11)));
 }
 
@@ -222,5 +408,8 @@ fn age_follows_rfc9111() {
     let h = headers(&[("date", &httpdate::fmt_http_date(t(NOW - 100)))]);
     assert_eq!(AgeBase::new(&h, t(NOW), t(NOW)).initial_age.as_secs(), 100);
     // Clock going backwards never yields a negative age.
-    assert_eq!(AgeBase::new(&HeaderMap::new(), t(NOW), t(NOW)).current_age(t(NOW - 50)), Duration::ZERO);
+    assert_eq!(
+        AgeBase::new(&HeaderMap::new(), t(NOW), t(NOW)).current_age(t(NOW - 50)),
+        Duration::ZERO
+    );
 }

@@ -1,0 +1,46 @@
+//! `brink`: the one binary. Parses the command line, builds the configuration, runs it.
+//! Everything else lives in the library crates.
+
+mod serve;
+mod size;
+
+use clap::{Parser, Subcommand};
+
+/// Brink: a CloudFront-compatible CDN.
+#[derive(Debug, Parser)]
+#[command(name = "brink", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One caching edge in front of one origin.
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("brink: {e:#}");
+            // 64 = EX_USAGE for configuration errors, as linkerd2-proxy does.
+            std::process::ExitCode::from(if e.is::<serve::ConfigError>() { 64 } else { 1 })
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,144 @@
+//! `brink serve`: one caching edge in front of one origin.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use brink_edge::{EdgeConfig, Origin};
+use brink_model::TtlPolicy;
+use clap::Args;
+
+use crate::size::parse_size;
+
+/// Default memory tier: large enough for the benchmark's 1 GiB object and a day of small ones.
+const DEFAULT_MEMORY_CACHE: &str = "4GiB";
+
+/// `brink serve` options. TTL defaults are CloudFront's (cloudfront.md §2.1).
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port.
+    #[arg(long, value_name = "ADDR")]
+    listen: SocketAddr,
+    /// The origin, `http://host[:port][/path]` or `https://…`.
+    #[arg(long, value_name = "URL")]
+    origin: String,
+    /// Address for the admin API (health, purge).
+    #[arg(long, value_name = "ADDR")]
+    admin: Option<SocketAddr>,
+    /// POP name sent in `X-Amz-Cf-Pop`.
+    #[arg(long, default_value = brink_edge::DEFAULT_POP)]
+    pop: String,
+    /// MinTTL in seconds.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    min_ttl: u64,
+    /// DefaultTTL in seconds (objects without freshness information).
+    #[arg(long, default_value_t = 86_400, value_name = "SECS")]
+    default_ttl: u64,
+    /// MaxTTL in seconds.
+    #[arg(long, default_value_t = 31_536_000, value_name = "SECS")]
+    max_ttl: u64,
+    /// ErrorCachingMinTTL in seconds (404, 414, 500, 501, 502, 503, 504).
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    error_caching_min_ttl: u64,
+    /// Memory cache size, with a unit (e.g. 512MiB, 4GiB).
+    #[arg(long, default_value = DEFAULT_MEMORY_CACHE, value_name = "SIZE")]
+    memory_cache: String,
+    /// Origin connect timeout in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    origin_connect_timeout: u64,
+    /// Origin read timeout in seconds (first byte, and between body chunks).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    origin_read_timeout: u64,
+    /// Seconds a viewer may take to send one request head.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    header_read_timeout: u64,
+    /// Seconds an idle keep-alive connection is kept.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    idle_timeout: u64,
+    /// Let `POST /debug/clock/advance` on the admin port move the cache's clock (for tests).
+    #[arg(long, hide = true)]
+    manual_clock: bool,
+}
+
+/// A configuration error: the process exits with 64.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct ConfigError(String);
+
+fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
+    let mut problems = Vec::new();
+    let origin = Origin::parse(&args.origin)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let secs = Duration::from_secs;
+    let ttl = TtlPolicy::new(
+        secs(args.min_ttl),
+        secs(args.default_ttl),
+        secs(args.max_ttl),
+    )
+    .map(|p| p.with_error_caching_min(secs(args.error_caching_min_ttl)))
+    .map_err(|e| problems.push(format!("--min-ttl/--default-ttl/--max-ttl: {e}")))
+    .ok();
+    let memory = parse_size(&args.memory_cache)
+        .map_err(|e| problems.push(format!("--memory-cache: {e}")))
+        .ok();
+    for (name, v) in [
+        ("--origin-connect-timeout", args.origin_connect_timeout),
+        ("--origin-read-timeout", args.origin_read_timeout),
+        ("--header-read-timeout", args.header_read_timeout),
+        ("--idle-timeout", args.idle_timeout),
+    ] {
+        if v == 0 {
+            problems.push(format!("{name}: must be at least 1 second"));
+        }
+    }
+    if args.pop.is_empty()
+        || !args
+            .pop
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        problems.push("--pop: letters, digits and '-' only, e.g. IAD89-C1".into());
+    }
+    match (origin, ttl, memory) {
+        (Some(origin), Some(ttl), Some(memory)) if problems.is_empty() => Ok(EdgeConfig {
+            listen: args.listen,
+            admin: args.admin,
+            origin,
+            pop: args.pop,
+            ttl,
+            cache: brink_cache::CacheConfig::with_capacity(memory),
+            origin_connect_timeout: secs(args.origin_connect_timeout),
+            origin_read_timeout: secs(args.origin_read_timeout),
+            header_read_timeout: secs(args.header_read_timeout),
+            idle_timeout: secs(args.idle_timeout),
+            manual_clock: args.manual_clock,
+        }),
+        _ => Err(ConfigError(format!(
+            "invalid configuration:\n  {}",
+            problems.join("\n  ")
+        ))),
+    }
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let cfg = config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (bound, serve) = brink_edge::start(cfg).await?;
+        // The one stdout line tests and scripts wait for.
+        match bound.admin {
+            Some(a) => println!("brink ready listen={} admin={a}", bound.listen),
+            None => println!("brink ready listen={}", bound.listen),
+        }
+        tracing::info!(listen = %bound.listen, "edge started");
+        tokio::select! {
+            () = serve => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,107 @@
+//! The edge's settings, validated once at start.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use brink_cache::CacheConfig;
+use brink_model::TtlPolicy;
+use http::uri::{Authority, Scheme};
+use http::Uri;
+
+/// Default POP name, shaped like CloudFront's (`X-Amz-Cf-Pop`).
+pub const DEFAULT_POP: &str = "BRK50-C1";
+/// CloudFront's origin connection timeout (cloudfront.md §7.2).
+pub const DEFAULT_ORIGIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// CloudFront's origin read timeout: first byte and between packets (§7.2).
+pub const DEFAULT_ORIGIN_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a viewer may take to send one request head (slowloris bound).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle keep-alive connections are closed after this long without a byte either way.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long idle origin connections stay pooled (CloudFront's OriginKeepaliveTimeout, §7.2).
+pub(crate) const DEFAULT_ORIGIN_KEEPALIVE: Duration = Duration::from_secs(5);
+
+/// Where the edge fetches from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// Host and port, also sent as `Host`.
+    pub authority: Authority,
+    /// A path prefix prepended to every request path (CloudFront's `OriginPath`), no trailing `/`.
+    pub path: String,
+}
+
+/// Why an origin URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OriginError {
+    /// Not a URL.
+    #[error("--origin: not a valid URL: {0}")]
+    Invalid(String),
+    /// Neither http nor https.
+    #[error("--origin: scheme must be http or https")]
+    Scheme,
+    /// No host.
+    #[error("--origin: the URL has no host")]
+    NoHost,
+    /// Has a query.
+    #[error("--origin: the URL must not have a query string")]
+    Query,
+}
+
+impl Origin {
+    /// Parses `http://host[:port][/path]`.
+    ///
+    /// # Errors
+    /// [`OriginError`] naming what is wrong.
+    pub fn parse(url: &str) -> Result<Origin, OriginError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| OriginError::Invalid(e.to_string()))?;
+        let scheme = uri.scheme().cloned().ok_or(OriginError::Scheme)?;
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
+            return Err(OriginError::Scheme);
+        }
+        let authority = uri.authority().cloned().ok_or(OriginError::NoHost)?;
+        if authority.host().is_empty() {
+            return Err(OriginError::NoHost);
+        }
+        if uri.query().is_some() {
+            return Err(OriginError::Query);
+        }
+        let path = uri.path().trim_end_matches('/').to_owned();
+        Ok(Origin {
+            scheme,
+            authority,
+            path,
+        })
+    }
+}
+
+/// Everything `brink serve` needs.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Viewer listener (HTTP/1.1 and h2c with prior knowledge).
+    pub listen: SocketAddr,
+    /// Admin listener (health, purge), if any.
+    pub admin: Option<SocketAddr>,
+    /// The origin.
+    pub origin: Origin,
+    /// POP name for `X-Amz-Cf-Pop`.
+    pub pop: String,
+    /// TTL policy.
+    pub ttl: TtlPolicy,
+    /// Memory tier sizes.
+    pub cache: CacheConfig,
+    /// Origin connect timeout.
+    pub origin_connect_timeout: Duration,
+    /// Origin read timeout (first byte, and between body chunks).
+    pub origin_read_timeout: Duration,
+    /// Viewer request-head timeout.
+    pub header_read_timeout: Duration,
+    /// Viewer idle timeout.
+    pub idle_timeout: Duration,
+    /// Use a clock that `POST /debug/clock/advance` can move (tests only).
+    pub manual_clock: bool,
+}

@@ -1,0 +1,559 @@
+//! The request lifecycle, one function per phase (docs/architecture.md draws it):
+//!
+//! 1. **admit** — limits and framing verdicts from the guard, loops, bodies on GET;
+//! 2. **route** — cacheable (GET/HEAD) or pass-through (everything else);
+//! 3. **lookup** — ask the cache: fresh, stale-while-revalidate, wait on a fill, or fetch;
+//! 4. **fetch** — one origin request per key (conditional when a stale copy exists);
+//! 5. **store** — decide storability, publish the object, stream the body into it;
+//! 6. **deliver** — conditionals, ranges, `Age` and the edge headers (`deliver.rs`);
+//! 7. **pass** — other methods streamed both ways, then RFC 9111 §4.4 invalidation.
+//!
+//! Errors from any phase become responses in exactly one place (`errors.rs`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use brink_cache::{
+    Body, Cache, Clock, FetchFailure, FillGuard, FillState, Lookup, ManualClock, Meta, Object,
+    ObjectWriter,
+};
+use brink_http::freshness::{storability, AgeBase, Exchange, NoStoreReason, Storability};
+use brink_http::key::{CacheKey, PurgePattern};
+use brink_http::vary::VaryNames;
+use http::header;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use crate::body::{EdgeBody, OriginBody};
+use crate::config::EdgeConfig;
+use crate::deliver::{deliver, Served};
+use crate::errors::{error_page, EdgeError};
+use crate::h1guard::{GuardShared, MAX_HEAD, MAX_TARGET};
+use crate::headers::{self, x_cache, ToOrigin, ViaValues, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
+use crate::origin::OriginClient;
+
+/// The edge: configuration, cache, origin client, clock. Shared by every connection.
+pub struct Edge {
+    pub(crate) cfg: EdgeConfig,
+    pub(crate) cache: Arc<Cache>,
+    origin: OriginClient,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) manual_clock: Option<Arc<ManualClock>>,
+    via: ViaValues,
+    pop: HeaderValue,
+    origin_host: HeaderValue,
+}
+
+impl std::fmt::Debug for Edge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Edge")
+            .field("pop", &self.cfg.pop)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the server knows about the connection a request came on.
+#[derive(Debug, Clone)]
+pub(crate) struct Conn {
+    pub(crate) peer: SocketAddr,
+    pub(crate) guard: Option<Arc<GuardShared>>,
+}
+
+/// The parts of a viewer request the fetch phase needs (owned, so a background refresh can
+/// outlive the request).
+#[derive(Debug, Clone)]
+struct Fetching {
+    target: String,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    request_id: HeaderValue,
+    version: Version,
+}
+
+/// What a fetch produced.
+enum Fetched {
+    /// An object to deliver (new, refreshed, or stale standing in for a failed origin).
+    Object(Arc<Object>, Served),
+    /// A response that may not be stored, streamed as is.
+    Pass(http::response::Parts, Incoming, NoStoreReason),
+}
+
+impl Edge {
+    /// Builds the edge from validated settings.
+    pub fn new(cfg: EdgeConfig) -> Arc<Edge> {
+        let (clock, manual_clock): (Arc<dyn Clock>, _) = if cfg.manual_clock {
+            let m = Arc::new(ManualClock::default());
+            (m.clone(), Some(m))
+        } else {
+            (Arc::new(brink_cache::SystemClock), None)
+        };
+        let via = ViaValues::for_pop(&cfg.pop);
+        let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
+        let origin_host = HeaderValue::from_str(cfg.origin.authority.as_str())
+            .unwrap_or(HeaderValue::from_static("localhost"));
+        Arc::new(Edge {
+            cache: Cache::new(cfg.cache),
+            origin: OriginClient::new(&cfg),
+            clock,
+            manual_clock,
+            via,
+            pop,
+            origin_host,
+            cfg,
+        })
+    }
+
+    /// Serves one viewer request. Never fails: errors become error pages.
+    pub(crate) async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        conn: Conn,
+    ) -> Response<EdgeBody> {
+        let id = headers::request_id();
+        let version = req.version();
+        let mut resp = match self.route(req, &conn, &id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(error = %e, peer = %conn.peer, "edge error");
+                let mut r = error_page(&e, &id);
+                r.headers_mut().insert(X_CACHE.clone(), x_cache::ERROR);
+                r
+            }
+        };
+        let is_error = resp.status().as_u16() >= 400;
+        let h = resp.headers_mut();
+        if is_error {
+            h.insert(X_CACHE.clone(), x_cache::ERROR);
+        }
+        headers::append_list(h, &header::VIA, self.via.for_version(version).as_bytes());
+        h.insert(X_AMZ_CF_POP.clone(), self.pop.clone());
+        h.insert(X_AMZ_CF_ID.clone(), id);
+        resp
+    }
+
+    /// Phase 1 and 2: admit, then route by method.
+    async fn route(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        conn: &Conn,
+        id: &HeaderValue,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        self.admit(&req, conn)?;
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let fetching = Fetching {
+            target,
+            headers: HeaderMap::new(),
+            peer: conn.peer,
+            request_id: id.clone(),
+            version: req.version(),
+        };
+        if matches!(*req.method(), Method::GET | Method::HEAD) {
+            self.serve_cacheable(req, fetching).await
+        } else {
+            self.serve_pass(req, fetching).await
+        }
+    }
+
+    /// Phase 1: refuse what must not go further.
+    fn admit(&self, req: &Request<Incoming>, conn: &Conn) -> Result<(), EdgeError> {
+        if let Some(guard) = &conn.guard {
+            if let Some(reject) = guard.reject_for(req.uri().path()) {
+                return Err(EdgeError::Rejected(reject));
+            }
+        }
+        if req.version() == Version::HTTP_2 {
+            // HTTP/2 heads bypass the HTTP/1 guard: apply the same limits here.
+            let target_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+            if target_len > MAX_TARGET {
+                return Err(EdgeError::Rejected(crate::h1guard::Reject::TargetTooLong));
+            }
+            if headers::header_bytes(req.headers()) + target_len > MAX_HEAD {
+                return Err(EdgeError::Rejected(crate::h1guard::Reject::HeadTooLarge));
+            }
+        }
+        if let Some(via) = req.headers().get(header::VIA) {
+            if via
+                .to_str()
+                .is_ok_and(|v| v.contains(self.via.host.as_str()))
+            {
+                return Err(EdgeError::Loop);
+            }
+        }
+        if matches!(*req.method(), Method::GET | Method::HEAD) && !req.body().is_end_stream() {
+            let declared_empty = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_some_and(|v| v == "0");
+            if !declared_empty {
+                return Err(EdgeError::BodyOnGet);
+            }
+        }
+        Ok(())
+    }
+
+    /// Phase 3: look the request up and act on the answer.
+    async fn serve_cacheable(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        mut f: Fetching,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let key = CacheKey::new("", &f.target);
+        let now = self.clock.now();
+        let collapse = !self.cfg.ttl.caching_disabled();
+        match self.cache.lookup(&key, req.headers(), now, collapse) {
+            Lookup::Fresh(obj) => Ok(deliver(&req, &obj, Served::Hit, now)),
+            Lookup::StaleWhileRevalidate(obj, guard) => {
+                if let Some(guard) = guard {
+                    f.headers = req.headers().clone();
+                    let edge = self.clone();
+                    let stale = obj.clone();
+                    // RFC 5861: one background refresh; its result (or failure) only affects
+                    // the cache. A body that may not be stored is dropped unread.
+                    tokio::spawn(async move {
+                        let _ = edge.fetch(guard, Some(stale), &f).await;
+                    });
+                }
+                Ok(deliver(&req, &obj, Served::StaleWhileRevalidate, now))
+            }
+            Lookup::Wait(fill) => match fill.wait().await {
+                FillState::Ready(obj) => {
+                    Ok(deliver(&req, &obj, Served::Collapsed, self.clock.now()))
+                }
+                FillState::Failed(why) => Err(why.into()),
+                FillState::Pass | FillState::Pending => {
+                    // The shared response was not shareable: fetch for this viewer alone.
+                    f.headers = req.headers().clone();
+                    let (parts, body) = self
+                        .send_fill_request(&f, None)
+                        .await
+                        .map_err(EdgeError::from)?
+                        .into_parts();
+                    Ok(pass_response(&req, parts, body, NoStoreReason::Status))
+                }
+            },
+            Lookup::Fetch(guard, stale) => {
+                f.headers = req.headers().clone();
+                match self.fetch(guard, stale, &f).await? {
+                    Fetched::Object(obj, served) => {
+                        Ok(deliver(&req, &obj, served, self.clock.now()))
+                    }
+                    Fetched::Pass(parts, body, why) => Ok(pass_response(&req, parts, body, why)),
+                }
+            }
+        }
+    }
+
+    /// The origin request of a cache fill: always GET (HEAD misses fill the cache too),
+    /// conditional when a stale copy with validators exists.
+    async fn send_fill_request(
+        &self,
+        f: &Fetching,
+        stale: Option<&Arc<Object>>,
+    ) -> Result<Response<Incoming>, FetchFailure> {
+        let edge = ToOrigin {
+            host: &self.origin_host,
+            peer: f.peer.ip(),
+            via: self.via.for_version(f.version),
+            request_id: &f.request_id,
+        };
+        let mut headers = headers::cacheable_origin_headers(&f.headers, &edge);
+        if let Some(stale) = stale {
+            if let Some(etag) = stale.meta.headers.get(header::ETAG) {
+                headers.insert(header::IF_NONE_MATCH, etag.clone());
+            }
+            if let Some(lm) = stale.meta.headers.get(header::LAST_MODIFIED) {
+                headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
+            }
+        }
+        let req = self.origin_request(Method::GET, &f.target, headers, OriginBody::Empty);
+        self.origin.send(req).await
+    }
+
+    fn origin_request(
+        &self,
+        method: Method,
+        target: &str,
+        headers: HeaderMap,
+        body: OriginBody,
+    ) -> Request<OriginBody> {
+        let o = &self.cfg.origin;
+        let uri = Uri::builder()
+            .scheme(o.scheme.clone())
+            .authority(o.authority.clone())
+            .path_and_query(format!("{}{}", o.path, target))
+            .build()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        req
+    }
+
+    /// Phases 4 and 5: fetch for `guard`'s key and store what may be stored.
+    async fn fetch(
+        self: &Arc<Self>,
+        guard: FillGuard,
+        stale: Option<Arc<Object>>,
+        f: &Fetching,
+    ) -> Result<Fetched, EdgeError> {
+        let request_time = self.clock.now();
+        let resp = match self.send_fill_request(f, stale.as_ref()).await {
+            Ok(r) => r,
+            Err(why) => {
+                if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
+                    guard.share(s.clone());
+                    return Ok(Fetched::Object(s, Served::StaleIfError));
+                }
+                guard.fail(why);
+                return Err(why.into());
+            }
+        };
+        let response_time = self.clock.now();
+        let (parts, body) = resp.into_parts();
+        let has_auth = f.headers.contains_key(header::AUTHORIZATION);
+
+        if let Some(stale) = stale {
+            if parts.status == StatusCode::NOT_MODIFIED {
+                return Ok(self.refresh(
+                    guard,
+                    stale,
+                    &parts.headers,
+                    has_auth,
+                    request_time,
+                    response_time,
+                ));
+            }
+            if parts.status.is_server_error() && stale.usable_if_error(response_time) {
+                // RFC 5861 stale-if-error; the origin's error body is discarded.
+                guard.share(stale.clone());
+                return Ok(Fetched::Object(stale, Served::StaleIfError));
+            }
+        }
+
+        let verdict = storability(
+            &Exchange {
+                method: &Method::GET,
+                request_has_authorization: has_auth,
+                status: parts.status,
+                headers: &parts.headers,
+                response_time,
+            },
+            &self.cfg.ttl,
+        );
+        let lifetimes = match verdict {
+            Storability::Store(l) => l,
+            Storability::NoStore(why) => {
+                guard.pass();
+                return Ok(Fetched::Pass(parts, body, why));
+            }
+        };
+        let vary = VaryNames::from_response(&parts.headers);
+        let vary_values = vary.select(&f.headers);
+        let age = AgeBase::new(&parts.headers, request_time, response_time);
+        let mut stored_headers = parts.headers;
+        headers::clean_response_headers(&mut stored_headers, true);
+        let expected = stored_headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let meta = Meta {
+            status: parts.status,
+            headers: stored_headers,
+            lifetimes,
+            age,
+            vary,
+            vary_values,
+        };
+        let key = guard.key().clone();
+        let obj = guard.store(meta, Body::writing(expected));
+        let writer = self.cache.writer(&key, &obj);
+        tokio::spawn(fill_body(body, writer, self.origin.read_timeout()));
+        Ok(Fetched::Object(obj, Served::Miss))
+    }
+
+    /// A 304 answered a conditional fill: the stored body gets new metadata (RFC 9111 §4.3.4).
+    fn refresh(
+        &self,
+        guard: FillGuard,
+        stale: Arc<Object>,
+        not_modified: &HeaderMap,
+        has_auth: bool,
+        request_time: std::time::SystemTime,
+        response_time: std::time::SystemTime,
+    ) -> Fetched {
+        let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
+        let verdict = storability(
+            &Exchange {
+                method: &Method::GET,
+                request_has_authorization: has_auth,
+                status: stale.meta.status,
+                headers: &merged,
+                response_time,
+            },
+            &self.cfg.ttl,
+        );
+        match verdict {
+            Storability::Store(lifetimes) => {
+                let age = AgeBase::new(not_modified, request_time, response_time);
+                let mut headers = merged;
+                headers::clean_response_headers(&mut headers, true);
+                let meta = Meta {
+                    status: stale.meta.status,
+                    headers,
+                    lifetimes,
+                    age,
+                    vary: stale.meta.vary.clone(),
+                    vary_values: stale.meta.vary_values.clone(),
+                };
+                let obj = guard.store(meta, stale.body.clone());
+                Fetched::Object(obj, Served::RefreshHit)
+            }
+            Storability::NoStore(_) => {
+                // Still valid for this request, but no longer storable.
+                self.cache.remove_object(guard.key(), &stale);
+                guard.share(stale.clone());
+                Fetched::Object(stale, Served::RefreshHit)
+            }
+        }
+    }
+
+    /// Phase 7: methods that are never cached go through, streamed both ways.
+    async fn serve_pass(
+        self: &Arc<Self>,
+        mut req: Request<Incoming>,
+        f: Fetching,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        // Read the first body frame before contacting the origin, so that a body whose
+        // framing is broken from the start is refused without reaching the origin.
+        let first = if req.body().is_end_stream() {
+            None
+        } else {
+            match req.body_mut().frame().await {
+                None => None,
+                Some(Ok(frame)) => Some(frame),
+                Some(Err(_)) => return Err(EdgeError::BadBody),
+            }
+        };
+        let edge = ToOrigin {
+            host: &self.origin_host,
+            peer: f.peer.ip(),
+            via: self.via.for_version(f.version),
+            request_id: &f.request_id,
+        };
+        let headers = headers::pass_origin_headers(req.headers(), &edge);
+        let method = req.method().clone();
+        let body = OriginBody::Viewer {
+            first,
+            rest: req.into_body(),
+        };
+        let origin_req = self.origin_request(method.clone(), &f.target, headers, body);
+        let resp = self
+            .origin
+            .send(origin_req)
+            .await
+            .map_err(EdgeError::from)?;
+        let (mut parts, body) = resp.into_parts();
+        if is_unsafe(&method) && (parts.status.is_success() || parts.status.is_redirection()) {
+            self.invalidate_after_write(&f.target, &parts.headers);
+        }
+        headers::clean_response_headers(&mut parts.headers, false);
+        parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
+        parts.headers.insert(
+            headers::CACHE_STATUS.clone(),
+            headers::cache_status("fwd=request"),
+        );
+        Ok(Response::from_parts(parts, EdgeBody::Origin(body)))
+    }
+
+    /// RFC 9111 §4.4: a successful unsafe request invalidates the target URI and the
+    /// same-origin `Location` / `Content-Location` targets.
+    fn invalidate_after_write(&self, target: &str, resp: &HeaderMap) {
+        self.cache
+            .purge("", &PurgePattern::Exact(target.to_owned()));
+        for name in [header::LOCATION, header::CONTENT_LOCATION] {
+            let Some(loc) = resp.get(&name).and_then(|v| v.to_str().ok()) else {
+                continue;
+            };
+            let Ok(uri) = loc.parse::<Uri>() else {
+                continue;
+            };
+            let same_origin = uri
+                .authority()
+                .is_none_or(|a| *a == self.cfg.origin.authority);
+            if same_origin {
+                if let Some(pq) = uri.path_and_query() {
+                    if pq.as_str().starts_with('/') {
+                        self.cache
+                            .purge("", &PurgePattern::Exact(pq.as_str().to_owned()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// A response that was not stored, streamed to the viewer (headers cleaned as for a
+/// cacheable request, since the viewer's cookies were not forwarded either).
+fn pass_response(
+    req: &Request<Incoming>,
+    mut parts: http::response::Parts,
+    body: Incoming,
+    why: NoStoreReason,
+) -> Response<EdgeBody> {
+    headers::clean_response_headers(&mut parts.headers, true);
+    parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
+    let status = format!("fwd=uri-miss; detail={}", why.as_str());
+    parts.headers.insert(
+        headers::CACHE_STATUS.clone(),
+        headers::cache_status(&status),
+    );
+    let body = if req.method() == Method::HEAD {
+        EdgeBody::Empty
+    } else {
+        EdgeBody::Origin(body)
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Phase 5, in the background: copies the origin's body into the stored object. Runs to the
+/// end even if every viewer leaves, so the object completes for the next request; a stall
+/// longer than the read timeout or a broken body fails the object (never served partially).
+async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Duration) {
+    let mut writer = writer;
+    loop {
+        match tokio::time::timeout(read_timeout, body.frame()).await {
+            Err(_) => {
+                tracing::warn!("origin body stalled past the read timeout; object dropped");
+                return;
+            }
+            Ok(None) => {
+                writer.finish();
+                return;
+            }
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    writer.push(data);
+                }
+            }
+            Ok(Some(Err(e))) => {
+                tracing::debug!(error = %e, "origin body failed; object dropped");
+                return;
+            }
+        }
+    }
+}
