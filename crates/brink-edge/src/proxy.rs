@@ -240,7 +240,12 @@ impl Edge {
             },
             Lookup::Fetch(guard, stale) => {
                 f.headers = req.headers().clone();
-                match self.fetch(guard, stale, &f).await? {
+                // The fetch runs in its own task: if this viewer goes away, the requests
+                // collapsed onto it still get the object.
+                let edge = self.clone();
+                let task = tokio::spawn(async move { edge.fetch(guard, stale, &f).await });
+                let fetched = task.await.map_err(|_| EdgeError::OriginConnect)?;
+                match fetched? {
                     Fetched::Object(obj, served) => {
                         Ok(deliver(&req, &obj, served, self.clock.now()))
                     }
@@ -317,7 +322,7 @@ impl Edge {
             }
         };
         let response_time = self.clock.now();
-        let (parts, body) = resp.into_parts();
+        let (parts, mut body) = resp.into_parts();
         let has_auth = f.headers.contains_key(header::AUTHORIZATION);
 
         if let Some(stale) = stale {
@@ -374,8 +379,24 @@ impl Edge {
         };
         let key = guard.key().clone();
         let obj = guard.store(meta, Body::writing(expected));
-        let writer = self.cache.writer(&key, &obj);
-        tokio::spawn(fill_body(body, writer, self.origin.read_timeout()));
+        let mut writer = self.cache.writer(&key, &obj);
+        // The viewer waits for the first bytes anyway: read them here, so that a small object
+        // completes without a second task and goes out in one write with its head.
+        match tokio::time::timeout(self.origin.read_timeout(), body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    writer.push(data);
+                }
+                if body.is_end_stream() {
+                    writer.finish();
+                } else {
+                    tokio::spawn(fill_body(body, writer, self.origin.read_timeout()));
+                }
+            }
+            Ok(None) => writer.finish(),
+            // Dropping the writer fails the object: waiters see a truncated body.
+            Ok(Some(Err(_))) | Err(_) => drop(writer),
+        }
         Ok(Fetched::Object(obj, Served::Miss))
     }
 
