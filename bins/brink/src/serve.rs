@@ -55,6 +55,9 @@ pub(crate) struct ServeArgs {
     /// Seconds an idle keep-alive connection is kept.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     idle_timeout: u64,
+    /// Worker threads (each with its own listener and origin pool); 0 = one per CPU.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
     /// Let `POST /debug/clock/advance` on the admin port move the cache's clock (for tests).
     #[arg(long, hide = true)]
     manual_clock: bool,
@@ -122,23 +125,18 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    };
     let cfg = config(args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let (bound, serve) = brink_edge::start(cfg).await?;
+    brink_edge::run(cfg, threads, |bound| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
             Some(a) => println!("brink ready listen={} admin={a}", bound.listen),
             None => println!("brink ready listen={}", bound.listen),
         }
-        tracing::info!(listen = %bound.listen, "edge started");
-        tokio::select! {
-            () = serve => {}
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
-        }
-        Ok(())
+        tracing::info!(listen = %bound.listen, threads, "edge started");
     })
+    .context("edge failed")
 }

@@ -418,10 +418,11 @@ pub struct ObjectWriter {
 }
 
 impl ObjectWriter {
-    /// Appends a chunk.
+    /// Appends a chunk. The bytes are copied into a buffer of their own: chunks handed out
+    /// by an HTTP client are usually slices of a larger read buffer, which storing would pin.
     pub fn push(&mut self, chunk: Bytes) {
         let n = chunk.len() as u64;
-        self.object.body.push(chunk);
+        self.object.body.push(Bytes::copy_from_slice(&chunk));
         let over = {
             let mut acc = self.object.accounting.lock();
             if acc.detached {

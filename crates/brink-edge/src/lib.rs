@@ -25,7 +25,6 @@ pub use errors::EdgeError;
 pub use proxy::Edge;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// The bound addresses of a running edge.
 #[derive(Debug, Clone, Copy)]
@@ -36,33 +35,80 @@ pub struct Bound {
     pub admin: Option<SocketAddr>,
 }
 
-/// Binds the listeners of `cfg`, then returns their addresses and a future that serves them
-/// until the process ends.
+/// Runs the edge on `threads` worker threads until the process ends; calls `on_ready` once
+/// every listener is bound.
+///
+/// Thread per core: each worker thread runs its own single-threaded runtime with its own
+/// `SO_REUSEPORT` listener on the same address and its own origin connection pool, so a
+/// request is served start to finish on one thread without cross-thread wake-ups. The cache
+/// and the clock are shared.
 ///
 /// # Errors
-/// A listener could not be bound.
-pub async fn start(
-    cfg: EdgeConfig,
-) -> std::io::Result<(Bound, impl std::future::Future<Output = ()>)> {
-    let viewers = server::bind(cfg.listen).await?;
+/// A listener could not be bound or a runtime could not start.
+pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std::io::Result<()> {
+    let threads = threads.max(1);
+    let shared = proxy::Shared::new(&cfg);
+    let rt = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    // Bind everything on this thread first, so that errors and the bound port are known
+    // before any worker starts.
+    let first_rt = rt()?;
+    let mut listeners = Vec::with_capacity(threads);
+    let first = first_rt.block_on(server::bind_reuseport(cfg.listen))?;
+    let listen = first.local_addr()?;
+    let first_std = first.into_std()?;
+    listeners.push(first_std);
+    for _ in 1..threads {
+        let l = first_rt.block_on(server::bind_reuseport(listen))?;
+        listeners.push(l.into_std()?);
+    }
     let admin = match cfg.admin {
-        Some(a) => Some(server::bind(a).await?),
+        Some(a) => Some(first_rt.block_on(server::bind(a))?.into_std()?),
         None => None,
     };
     let bound = Bound {
-        listen: viewers.local_addr()?,
+        listen,
         admin: admin
             .as_ref()
-            .map(tokio::net::TcpListener::local_addr)
+            .map(std::net::TcpListener::local_addr)
             .transpose()?,
     };
-    let edge: Arc<Edge> = Edge::new(cfg);
-    let run = async move {
-        let viewer_task = tokio::spawn(server::serve_viewers(edge.clone(), viewers));
-        if let Some(admin) = admin {
-            tokio::spawn(admin::serve_admin(edge, admin));
-        }
-        let _ = viewer_task.await;
-    };
-    Ok((bound, run))
+    drop(first_rt);
+
+    let mut handles = Vec::with_capacity(threads);
+    let mut admin = admin;
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let cfg = cfg.clone();
+        let shared = shared.clone();
+        let admin = if i == 0 { admin.take() } else { None };
+        let runtime = rt()?;
+        let handle = std::thread::Builder::new()
+            .name(format!("brink-edge-{i}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let edge = Edge::new(cfg, &shared);
+                    if let Some(admin) = admin {
+                        match tokio::net::TcpListener::from_std(admin) {
+                            Ok(a) => {
+                                tokio::spawn(admin::serve_admin(edge.clone(), a));
+                            }
+                            Err(e) => tracing::error!(error = %e, "admin listener"),
+                        }
+                    }
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => server::serve_viewers(edge, l).await,
+                        Err(e) => tracing::error!(error = %e, "viewer listener"),
+                    }
+                });
+            })?;
+        handles.push(handle);
+    }
+    on_ready(bound);
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(())
 }

@@ -55,6 +55,30 @@ impl std::fmt::Debug for Edge {
     }
 }
 
+/// State shared by the per-thread edge workers: the cache and the clock.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) cache: Arc<Cache>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) manual_clock: Option<Arc<ManualClock>>,
+}
+
+impl Shared {
+    pub(crate) fn new(cfg: &EdgeConfig) -> Shared {
+        let (clock, manual_clock): (Arc<dyn Clock>, _) = if cfg.manual_clock {
+            let m = Arc::new(ManualClock::default());
+            (m.clone(), Some(m))
+        } else {
+            (Arc::new(brink_cache::SystemClock), None)
+        };
+        Shared {
+            cache: Cache::new(cfg.cache),
+            clock,
+            manual_clock,
+        }
+    }
+}
+
 /// What the server knows about the connection a request came on.
 #[derive(Debug, Clone)]
 pub(crate) struct Conn {
@@ -82,23 +106,17 @@ enum Fetched {
 }
 
 impl Edge {
-    /// Builds the edge from validated settings.
-    pub fn new(cfg: EdgeConfig) -> Arc<Edge> {
-        let (clock, manual_clock): (Arc<dyn Clock>, _) = if cfg.manual_clock {
-            let m = Arc::new(ManualClock::default());
-            (m.clone(), Some(m))
-        } else {
-            (Arc::new(brink_cache::SystemClock), None)
-        };
+    /// Builds one edge worker from validated settings and the state all workers share.
+    pub(crate) fn new(cfg: EdgeConfig, shared: &Shared) -> Arc<Edge> {
         let via = ViaValues::for_pop(&cfg.pop);
         let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
         let origin_host = HeaderValue::from_str(cfg.origin.authority.as_str())
             .unwrap_or(HeaderValue::from_static("localhost"));
         Arc::new(Edge {
-            cache: Cache::new(cfg.cache),
+            cache: shared.cache.clone(),
             origin: OriginClient::new(&cfg),
-            clock,
-            manual_clock,
+            clock: shared.clock.clone(),
+            manual_clock: shared.manual_clock.clone(),
             via,
             pop,
             origin_host,
@@ -363,7 +381,7 @@ impl Edge {
         let vary = VaryNames::from_response(&parts.headers);
         let vary_values = vary.select(&f.headers);
         let age = AgeBase::new(&parts.headers, request_time, response_time);
-        let mut stored_headers = parts.headers;
+        let mut stored_headers = headers::owned(&parts.headers);
         headers::clean_response_headers(&mut stored_headers, true);
         let expected = stored_headers
             .get(header::CONTENT_LENGTH)
@@ -424,7 +442,7 @@ impl Edge {
         match verdict {
             Storability::Store(lifetimes) => {
                 let age = AgeBase::new(not_modified, request_time, response_time);
-                let mut headers = merged;
+                let mut headers = headers::owned(&merged);
                 headers::clean_response_headers(&mut headers, true);
                 let meta = Meta {
                     status: stale.meta.status,

@@ -92,3 +92,23 @@ pub(crate) async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
+
+/// Binds a listener with `SO_REUSEPORT`, so that each worker thread can have its own.
+///
+/// # Errors
+/// The OS error, with the address.
+pub(crate) async fn bind_reuseport(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let with_addr =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(with_addr)?;
+    socket.set_reuseaddr(true).map_err(with_addr)?;
+    socket.set_reuseport(true).map_err(with_addr)?;
+    socket.set_nodelay(true).map_err(with_addr)?;
+    socket.bind(addr).map_err(with_addr)?;
+    socket.listen(4096).map_err(with_addr)
+}
