@@ -25,7 +25,10 @@ pub(crate) async fn serve_viewers(edge: Arc<Edge>, listener: TcpListener) {
         .timer(TokioTimer::new())
         .max_buf_size(HYPER_MAX_BUF)
         .max_headers(MAX_HEADERS)
-        .keep_alive(true);
+        .keep_alive(true)
+        // After a rejected head the guard ends the stream: hyper must still write the
+        // error response rather than close on end-of-stream.
+        .half_close(true);
     builder
         .http2()
         .timer(TokioTimer::new())

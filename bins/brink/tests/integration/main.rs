@@ -1,0 +1,23 @@
+//! Integration tests for `brink serve`: the real binary, spawned on port 0 in front of an
+//! in-process programmable origin, exercised over real sockets (hyper, curl and raw TCP).
+//!
+//! Every test owns its origin and its edge, so tests run in parallel. Time-dependent
+//! behaviour is driven by the edge's manual clock (`--manual-clock` and
+//! `POST /debug/clock/advance`), never by sleeping.
+//!
+//! Run: `cargo test -p brink --test integration` (or `cargo nextest run -p brink --test integration`).
+
+mod testkit;
+mod testkit_selftest;
+
+mod bad_input;
+mod caching;
+mod coalescing;
+mod freshness;
+mod headers;
+mod methods;
+mod purge;
+mod ranges;
+mod revalidation;
+mod stale;
+mod vary;
