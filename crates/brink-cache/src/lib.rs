@@ -400,10 +400,7 @@ impl Cache {
 
 fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {
     // Newest last: prefer the most recent matching variant.
-    slot.variants.iter().rev().find(|o| {
-        let m = &o.meta;
-        m.vary.is_empty() || m.vary.select(request) == m.vary_values
-    })
+    slot.variants.iter().rev().find(|o| o.selected_by(request))
 }
 
 /// Appends the origin's body to a stored object, keeping the memory budget. Dropping it

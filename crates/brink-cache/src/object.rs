@@ -85,6 +85,12 @@ impl Object {
         usable_if_error(&self.meta.lifetimes, self.age(now))
     }
 
+    /// True when a request with these headers selects this object's variant (`Vary`).
+    pub fn selected_by(&self, request: &HeaderMap) -> bool {
+        let m = &self.meta;
+        m.vary.is_empty() || m.vary.select(request) == m.vary_values
+    }
+
     /// True when the object was taken out of the index (purged, evicted or replaced); a
     /// reader that already holds it may finish, nobody new finds it.
     pub fn is_detached(&self) -> bool {

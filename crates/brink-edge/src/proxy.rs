@@ -241,11 +241,13 @@ impl Edge {
                 Ok(deliver(&req, &obj, Served::StaleWhileRevalidate, now))
             }
             Lookup::Wait(fill) => match fill.wait().await {
-                FillState::Ready(obj) => {
+                // The fill was joined before its response said what it varies on: use it
+                // only if this request selects the same variant.
+                FillState::Ready(obj) if obj.selected_by(req.headers()) => {
                     Ok(deliver(&req, &obj, Served::Collapsed, self.clock.now()))
                 }
                 FillState::Failed(why) => Err(why.into()),
-                FillState::Pass | FillState::Pending => {
+                FillState::Ready(_) | FillState::Pass | FillState::Pending => {
                     // The shared response was not shareable: fetch for this viewer alone.
                     f.headers = req.headers().clone();
                     let (parts, body) = self
