@@ -1,0 +1,1 @@
+//! Brink telemetry (being written).
