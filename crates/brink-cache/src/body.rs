@@ -5,11 +5,17 @@
 //! followers) walks the list at its own pace, parking until more bytes come. Once complete the
 //! list is frozen so hits read it without taking a lock.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::disk::format::BLOCK;
+use crate::disk::DiskFile;
 
 /// How a body's writing ended (or not yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +43,8 @@ pub struct Body {
     inner: Mutex<Inner>,
     frozen: OnceLock<Arc<[Bytes]>>,
     expected_len: Option<u64>,
+    /// Set for bodies that live only on disk: readers fetch checksummed blocks from it.
+    disk: Option<Arc<DiskFile>>,
 }
 
 /// What [`Body::poll_chunk`] yields.
@@ -63,7 +71,43 @@ impl Body {
             }),
             frozen: OnceLock::new(),
             expected_len,
+            disk: None,
         })
+    }
+
+    /// A complete body that lives only in `file`.
+    pub fn on_disk(file: Arc<DiskFile>) -> Arc<Body> {
+        Arc::new(Body {
+            inner: Mutex::new(Inner {
+                chunks: Vec::new(),
+                len: file.body_len,
+                state: BodyState::Complete,
+                wakers: Vec::new(),
+            }),
+            frozen: OnceLock::new(),
+            expected_len: Some(file.body_len),
+            disk: Some(file),
+        })
+    }
+
+    /// The file of a disk-only body.
+    pub fn disk_file(&self) -> Option<&Arc<DiskFile>> {
+        self.disk.as_ref()
+    }
+
+    /// Reads and verifies the first block of a disk-only body (the whole body when it is at
+    /// most one block). `Ok(None)` for bodies in memory.
+    ///
+    /// # Errors
+    /// I/O errors; `InvalidData` when the checksum does not match (the file is damaged).
+    pub async fn read_first_block(&self) -> std::io::Result<Option<Bytes>> {
+        let Some(file) = self.disk.clone() else {
+            return Ok(None);
+        };
+        match tokio::task::spawn_blocking(move || file.read_block(0)).await {
+            Ok(r) => r.map(Some),
+            Err(e) => Err(std::io::Error::other(e)),
+        }
     }
 
     /// A complete body holding `bytes`.
@@ -83,6 +127,7 @@ impl Body {
             }),
             frozen: OnceLock::new(),
             expected_len: Some(len),
+            disk: None,
         };
         let _ = body.frozen.set(chunks.into());
         Arc::new(body)
@@ -100,7 +145,7 @@ impl Body {
 
     /// The total length once known: when complete, or announced by the origin.
     pub fn known_len(&self) -> Option<u64> {
-        if self.frozen.get().is_some() {
+        if self.frozen.get().is_some() || self.disk.is_some() {
             return Some(self.inner.lock().len);
         }
         self.expected_len
@@ -194,6 +239,8 @@ pub struct BodyReader {
     chunk_start: u64,
     start: u64,
     end: Option<u64>,
+    /// Disk-only bodies: the block read in flight.
+    pending: Option<JoinHandle<std::io::Result<Bytes>>>,
 }
 
 /// A reader reached bytes the writer never wrote (the origin fetch failed).
@@ -216,6 +263,45 @@ impl BodyReader {
             chunk_start: 0,
             start,
             end,
+            pending: None,
+        }
+    }
+
+    /// Disk-only bodies: reads block by block from `start`, each checksum-verified.
+    fn poll_disk(
+        &mut self,
+        file: &Arc<DiskFile>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
+        let end = self.end.unwrap_or(file.body_len).min(file.body_len);
+        if self.start >= end {
+            return Poll::Ready(None);
+        }
+        let block = self.start / BLOCK;
+        let handle = self.pending.get_or_insert_with(|| {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || file.read_block(block))
+        });
+        let res = match Pin::new(handle).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(r) => r,
+        };
+        self.pending = None;
+        match res {
+            Ok(Ok(data)) => {
+                let from = usize::try_from(self.start - block * BLOCK).unwrap_or(0);
+                let to = usize::try_from(end.min((block + 1) * BLOCK) - block * BLOCK).unwrap_or(0);
+                if from >= to || to > data.len() {
+                    return Poll::Ready(Some(Err(TruncatedBody)));
+                }
+                self.start += (to - from) as u64;
+                Poll::Ready(Some(Ok(data.slice(from..to))))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(path = %file.path.display(), error = %e, "disk tier: read failed");
+                Poll::Ready(Some(Err(TruncatedBody)))
+            }
+            Err(_) => Poll::Ready(Some(Err(TruncatedBody))),
         }
     }
 
@@ -224,6 +310,9 @@ impl BodyReader {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
+        if let Some(file) = self.body.disk.clone() {
+            return self.poll_disk(&file, cx);
+        }
         loop {
             if self
                 .end

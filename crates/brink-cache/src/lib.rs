@@ -11,6 +11,7 @@
 
 mod body;
 mod clock;
+pub mod disk;
 mod fill;
 mod object;
 
@@ -29,6 +30,7 @@ use smallvec::SmallVec;
 
 pub use body::{Body, BodyReader, BodyState, ChunkPoll, TruncatedBody};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use disk::{DiskConfig, DiskStore};
 pub use fill::{FetchFailure, Fill, FillGuard, FillState};
 pub use object::{Meta, Object};
 
@@ -118,21 +120,93 @@ pub struct Cache {
     shards: Box<[RwLock<Index>]>,
     config: CacheConfig,
     used: AtomicU64,
-    clock_hand: Mutex<VecDeque<(CacheKey, Weak<Object>)>>,
+    clock_hand: Mutex<VecDeque<Weak<Object>>>,
+    disk: Option<Arc<DiskStore>>,
     /// Counters.
     pub stats: CacheStats,
 }
 
 impl Cache {
-    /// An empty tier.
+    /// An empty memory-only cache.
     pub fn new(config: CacheConfig) -> Arc<Cache> {
+        Self::build(config, None)
+    }
+
+    fn build(config: CacheConfig, disk: Option<Arc<DiskStore>>) -> Arc<Cache> {
         Arc::new(Cache {
             shards: (0..SHARDS).map(|_| RwLock::new(Index::default())).collect(),
             config,
             used: AtomicU64::new(0),
             clock_hand: Mutex::new(VecDeque::new()),
+            disk,
             stats: CacheStats::default(),
         })
+    }
+
+    /// A cache with a disk tier under the memory tier. The objects the disk holds from an
+    /// earlier run (including one killed with SIGKILL) are indexed again before this returns;
+    /// damaged files are deleted.
+    pub fn with_disk(config: CacheConfig, disk: Arc<DiskStore>) -> Arc<Cache> {
+        let cache = Self::build(config, Some(disk.clone()));
+        let hook: Arc<dyn disk::Persisted> = cache.clone();
+        disk.set_on_persisted(Arc::downgrade(&hook));
+        // `hook` is the cache itself; the store keeps only a weak reference.
+        drop(hook);
+        let started = std::time::Instant::now();
+        let recovered = disk.recover();
+        let n = recovered.len();
+        for (id, key_text, meta, file) in recovered {
+            let Some(key) = CacheKey::from_encoded(&key_text) else {
+                disk.remove(id);
+                continue;
+            };
+            let obj = Arc::new(Object::new(
+                key.clone(),
+                Arc::new(meta),
+                Body::on_disk(file.clone()),
+            ));
+            obj.set_disk(id, file.clone(), Arc::downgrade(&disk));
+            let mut replaced = Vec::new();
+            {
+                let mut index = cache.shard(&key).write();
+                let slot = index.entry(key).or_default();
+                // Two files for one variant (a crash between writing the new one and deleting
+                // the old): keep the newer response.
+                let mut keep = true;
+                slot.variants.retain(|o| {
+                    if o.meta.vary == obj.meta.vary && o.meta.vary_values == obj.meta.vary_values {
+                        if o.meta.age.response_time <= obj.meta.age.response_time {
+                            replaced.push(o.clone());
+                            return false;
+                        }
+                        keep = false;
+                    }
+                    true
+                });
+                if keep {
+                    slot.variants.push(obj.clone());
+                } else {
+                    replaced.push(obj.clone());
+                }
+            }
+            for old in replaced {
+                if let Some(d) = old.disk_ref() {
+                    disk.remove(d.id);
+                }
+            }
+            disk.register(id, file, Arc::downgrade(&obj));
+        }
+        tracing::info!(
+            objects = n,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "disk tier recovered"
+        );
+        cache
+    }
+
+    /// The disk tier, if any.
+    pub fn disk(&self) -> Option<&Arc<DiskStore>> {
+        self.disk.as_ref()
     }
 
     /// The tier's sizes.
@@ -258,7 +332,7 @@ impl Cache {
         body: Arc<Body>,
     ) -> Arc<Object> {
         let header_bytes = meta.header_bytes();
-        let object = Arc::new(Object::new(Arc::new(meta), body));
+        let object = Arc::new(Object::new(key.clone(), Arc::new(meta), body));
         let mut removed: SmallVec<[Arc<Object>; 2]> = SmallVec::new();
         let inserted = {
             let mut index = self.shard(key).write();
@@ -293,9 +367,7 @@ impl Cache {
                 object.accounting.lock().bytes = header_bytes + body_bytes;
                 self.used
                     .fetch_add(header_bytes + body_bytes, Ordering::Relaxed);
-                self.clock_hand
-                    .lock()
-                    .push_back((key.clone(), Arc::downgrade(&object)));
+                self.clock_hand.lock().push_back(Arc::downgrade(&object));
                 self.stats.inserts.fetch_add(1, Ordering::Relaxed);
                 self.make_room();
             }
@@ -307,21 +379,116 @@ impl Cache {
 
     /// A writer that appends the origin's body to `object`, keeping the budget.
     pub fn writer(self: &Arc<Self>, key: &CacheKey, object: &Arc<Object>) -> ObjectWriter {
+        let disk = match &self.disk {
+            Some(d) if !object.is_detached() => d.begin(key.encoded(), &object.meta),
+            _ => None,
+        };
         ObjectWriter {
             cache: self.clone(),
             key: key.clone(),
             object: object.clone(),
+            disk,
             finished: false,
         }
     }
 
-    /// Takes `object` out of the budget; it stays readable for whoever holds it.
+    /// Takes `object` out of the budget and deletes its file; it stays readable for whoever
+    /// holds it.
     fn detach(&self, object: &Object) {
+        self.release_memory(object);
+        if let (Some(disk), Some(d)) = (&self.disk, object.disk_ref()) {
+            disk.remove(d.id);
+        }
+    }
+
+    /// Takes `object` out of the memory budget only (its file, if any, stays).
+    fn release_memory(&self, object: &Object) {
         let mut acc = object.accounting.lock();
         if !acc.detached {
             acc.detached = true;
             self.used.fetch_sub(acc.bytes, Ordering::Relaxed);
             acc.bytes = 0;
+        }
+    }
+
+    /// Puts `new` in the place of `old` in the index. False if `old` is no longer there.
+    fn replace(&self, old: &Arc<Object>, new: Arc<Object>) -> bool {
+        let mut index = self.shard(&old.key).write();
+        let Some(slot) = index.get_mut(&old.key) else {
+            return false;
+        };
+        let Some(pos) = slot.variants.iter().position(|o| Arc::ptr_eq(o, old)) else {
+            return false;
+        };
+        slot.variants[pos] = new;
+        true
+    }
+
+    /// A disk-only copy of `object` (same metadata and file), for when memory lets it go.
+    fn disk_only_copy(object: &Arc<Object>) -> Option<Arc<Object>> {
+        let d = object.disk_ref()?;
+        let copy = Arc::new(Object::new(
+            object.key.clone(),
+            object.meta.clone(),
+            Body::on_disk(d.file.clone()),
+        ));
+        copy.set_disk(d.id, d.file, d.store);
+        copy.accounting.lock().detached = false;
+        Some(copy)
+    }
+
+    /// Memory lets `object` go: if it is on disk its disk-only copy takes its place,
+    /// otherwise it leaves the index.
+    fn demote_or_remove(&self, object: &Arc<Object>) {
+        if let Some(copy) = Self::disk_only_copy(object) {
+            if self.replace(object, copy) {
+                self.release_memory(object);
+                return;
+            }
+        }
+        self.remove_object(&object.key.clone(), object);
+    }
+
+    /// Prepares an object found by a lookup for serving. A disk-only object gets its first
+    /// block read and verified; a small one is brought back into memory. A damaged file is
+    /// deleted and `None` returned: the caller treats the request as a miss.
+    pub async fn open(self: &Arc<Self>, object: Arc<Object>) -> Option<Arc<Object>> {
+        object.body.disk_file()?;
+        let first = object.body.read_first_block().await;
+        let (Some(disk), Some(d)) = (&self.disk, object.disk_ref()) else {
+            return first.ok().map(|_| object);
+        };
+        match first {
+            Ok(Some(bytes)) => {
+                disk.touch(d.id);
+                let header_bytes = object.meta.header_bytes();
+                let len = bytes.len() as u64;
+                if len == d.file.body_len && header_bytes + len <= self.config.max_object {
+                    let promoted = Arc::new(Object::new(
+                        object.key.clone(),
+                        object.meta.clone(),
+                        Body::complete(bytes),
+                    ));
+                    promoted.set_disk(d.id, d.file, d.store);
+                    promoted.accounting.lock().bytes = header_bytes + len;
+                    if self.replace(&object, promoted.clone()) {
+                        self.used.fetch_add(header_bytes + len, Ordering::Relaxed);
+                        self.clock_hand.lock().push_back(Arc::downgrade(&promoted));
+                        self.make_room();
+                        return Some(promoted);
+                    }
+                    promoted.accounting.lock().detached = true;
+                }
+                Some(object)
+            }
+            Ok(None) => Some(object),
+            Err(e) => {
+                tracing::warn!(path = %d.file.path.display(), error = %e, "disk tier: damaged object dropped, refetching");
+                disk.note_corrupt(d.id);
+                object.disk_evicted();
+                self.remove_object(&object.key.clone(), &object);
+                None
+            }
         }
     }
 
@@ -379,7 +546,7 @@ impl Cache {
         let mut budget = hand.len() * 2 + 1;
         while self.used.load(Ordering::Relaxed) > capacity && budget > 0 {
             budget -= 1;
-            let Some((key, weak)) = hand.pop_front() else {
+            let Some(weak) = hand.pop_front() else {
                 break;
             };
             let Some(object) = weak.upgrade() else {
@@ -389,10 +556,10 @@ impl Cache {
                 continue;
             }
             if object.referenced.swap(false, Ordering::Relaxed) {
-                hand.push_back((key, weak));
+                hand.push_back(weak);
                 continue;
             }
-            self.remove_object(&key, &object);
+            self.demote_or_remove(&object);
             self.stats.evictions.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -400,7 +567,10 @@ impl Cache {
 
 fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {
     // Newest last: prefer the most recent matching variant.
-    slot.variants.iter().rev().find(|o| o.selected_by(request))
+    slot.variants
+        .iter()
+        .rev()
+        .find(|o| o.selected_by(request) && o.is_servable())
 }
 
 /// Appends the origin's body to a stored object, keeping the memory budget. Dropping it
@@ -411,6 +581,7 @@ pub struct ObjectWriter {
     cache: Arc<Cache>,
     key: CacheKey,
     object: Arc<Object>,
+    disk: Option<disk::DiskWrite>,
     finished: bool,
 }
 
@@ -419,7 +590,14 @@ impl ObjectWriter {
     /// by an HTTP client are usually slices of a larger read buffer, which storing would pin.
     pub fn push(&mut self, chunk: Bytes) {
         let n = chunk.len() as u64;
-        self.object.body.push(Bytes::copy_from_slice(&chunk));
+        let owned = Bytes::copy_from_slice(&chunk);
+        if let Some(d) = &mut self.disk {
+            d.append(&owned);
+        }
+        self.object.body.push(owned);
+        if self.object.oversized.load(Ordering::Relaxed) {
+            return;
+        }
         let over = {
             let mut acc = self.object.accounting.lock();
             if acc.detached {
@@ -430,9 +608,18 @@ impl ObjectWriter {
             acc.bytes > self.cache.config.max_object
         };
         if over {
-            // Keep streaming to the readers already attached; stop storing.
             self.cache.stats.too_large.fetch_add(1, Ordering::Relaxed);
-            self.cache.remove_object(&self.key, &self.object);
+            if self.disk.as_ref().is_some_and(disk::DiskWrite::is_ok) {
+                // Too large for memory, not for disk: stop counting it in memory; once its
+                // file is complete it is served from there (see `persisted`).
+                self.object.oversized.store(true, Ordering::Relaxed);
+                let mut acc = self.object.accounting.lock();
+                self.cache.used.fetch_sub(acc.bytes, Ordering::Relaxed);
+                acc.bytes = 0;
+            } else {
+                // Keep streaming to the readers already attached; stop storing.
+                self.cache.remove_object(&self.key, &self.object);
+            }
         } else {
             self.cache.make_room();
         }
@@ -442,6 +629,13 @@ impl ObjectWriter {
     pub fn finish(mut self) {
         self.finished = true;
         self.object.body.finish();
+        match self.disk.take() {
+            Some(d) => d.finish(&self.object),
+            None if self.object.oversized.load(Ordering::Relaxed) => {
+                self.cache.remove_object(&self.key, &self.object)
+            }
+            None => {}
+        }
     }
 
     /// The object being written.
@@ -455,6 +649,15 @@ impl Drop for ObjectWriter {
         if !self.finished {
             self.object.body.fail();
             self.cache.remove_object(&self.key, &self.object);
+        }
+    }
+}
+
+impl disk::Persisted for Cache {
+    fn persisted(&self, object: &Arc<Object>) {
+        // An object too large for memory now has its file: serve it from there.
+        if object.oversized.load(Ordering::Relaxed) {
+            self.demote_or_remove(object);
         }
     }
 }

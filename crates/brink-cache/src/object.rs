@@ -10,6 +10,15 @@ use http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
 
 use crate::body::Body;
+use crate::disk::{DiskFile, DiskStore};
+
+/// Where an object's file is, once persisted.
+#[derive(Debug, Clone)]
+pub(crate) struct DiskRef {
+    pub(crate) id: u64,
+    pub(crate) file: Arc<DiskFile>,
+    pub(crate) store: std::sync::Weak<DiskStore>,
+}
 
 /// Everything about a stored response except its body. Replaced as a whole when a 304
 /// refreshes it, never edited in place, so a reader always sees one consistent version.
@@ -55,19 +64,46 @@ pub struct Object {
     pub meta: Arc<Meta>,
     /// Body (shared with the previous version when a 304 refreshed the metadata).
     pub body: Arc<Body>,
+    /// The primary key it is stored under.
+    pub key: brink_http::key::CacheKey,
     /// Second-chance bit of the CLOCK eviction: set on every hit, cleared by the sweeper.
     pub(crate) referenced: AtomicBool,
     pub(crate) accounting: Mutex<Accounting>,
+    /// The object's file, once persisted; cleared when the disk tier evicts it.
+    pub(crate) disk: Mutex<Option<DiskRef>>,
+    /// Too large for the memory tier: kept there only until its file is complete.
+    pub(crate) oversized: AtomicBool,
 }
 
 impl Object {
-    pub(crate) fn new(meta: Arc<Meta>, body: Arc<Body>) -> Object {
+    pub(crate) fn new(key: brink_http::key::CacheKey, meta: Arc<Meta>, body: Arc<Body>) -> Object {
         Object {
+            key,
             meta,
             body,
             referenced: AtomicBool::new(false),
             accounting: Mutex::new(Accounting::default()),
+            disk: Mutex::new(None),
+            oversized: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn set_disk(&self, id: u64, file: Arc<DiskFile>, store: std::sync::Weak<DiskStore>) {
+        *self.disk.lock() = Some(DiskRef { id, file, store });
+    }
+
+    /// The disk tier evicted this object's file.
+    pub(crate) fn disk_evicted(&self) {
+        *self.disk.lock() = None;
+    }
+
+    pub(crate) fn disk_ref(&self) -> Option<DiskRef> {
+        self.disk.lock().clone()
+    }
+
+    /// False for an object that only lives on disk and whose file was evicted.
+    pub fn is_servable(&self) -> bool {
+        self.body.disk_file().is_none() || self.disk.lock().is_some()
     }
 
     /// `current_age` at `now`.

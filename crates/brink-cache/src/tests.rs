@@ -260,3 +260,211 @@ fn a_writer_dropped_mid_body_removes_the_object() {
         Lookup::Fetch(_, None)
     ));
 }
+
+mod disk_tier {
+    //! Persistence across restarts, damage detection, large objects, eviction.
+    use super::*;
+    use crate::disk::{DiskConfig, DiskStore};
+    use std::path::PathBuf;
+
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new() -> TempDir {
+            let p =
+                std::env::temp_dir().join(format!("brink-cache-test-{:016x}", fastrand::u64(..)));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn open(dir: &TempDir, capacity: u64, memory: CacheConfig) -> Arc<Cache> {
+        let store = DiskStore::open(&DiskConfig {
+            dir: dir.0.clone(),
+            capacity,
+        })
+        .unwrap();
+        Cache::with_disk(memory, store)
+    }
+
+    async fn wait_persisted(c: &Arc<Cache>, n: u64) {
+        for _ in 0..500 {
+            if c.disk().unwrap().stats.writes.load(Ordering::Relaxed) >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("objects not persisted");
+    }
+
+    fn fill(c: &Arc<Cache>, target: &str, chunks: &[&[u8]]) -> Arc<Object> {
+        let key = CacheKey::new("", target);
+        let g = fetch_guard(c.lookup(&key, &HeaderMap::new(), now(), true));
+        let obj = g.store(meta(3600, &[], &HeaderMap::new()), Body::writing(None));
+        let mut w = c.writer(&key, &obj);
+        for ch in chunks {
+            w.push(Bytes::copy_from_slice(ch));
+        }
+        w.finish();
+        obj
+    }
+
+    async fn read_all(obj: &Arc<Object>) -> Result<Vec<u8>, TruncatedBody> {
+        let mut r = BodyReader::new(obj.body.clone(), 0, None);
+        let mut out = Vec::new();
+        while let Some(c) = std::future::poll_fn(|cx| r.poll_next(cx)).await {
+            out.extend_from_slice(&c?);
+        }
+        Ok(out)
+    }
+
+    fn fresh(c: &Arc<Cache>, target: &str) -> Arc<Object> {
+        match c.lookup(&CacheKey::new("", target), &HeaderMap::new(), now(), true) {
+            Lookup::Fresh(o) => o,
+            other => panic!("{target}: expected a hit, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn objects_survive_a_restart_byte_for_byte() {
+        let dir = TempDir::new();
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        {
+            let c = open(&dir, 1 << 30, CacheConfig::with_capacity(1 << 20));
+            fill(&c, "/small", &[b"hello ", b"world"]);
+            fill(&c, "/big", &[&big[..100_000], &big[100_000..]]);
+            wait_persisted(&c, 2).await;
+        }
+        // A new cache over the same directory (what a restart, even after SIGKILL, sees).
+        let c = open(&dir, 1 << 30, CacheConfig::with_capacity(1 << 20));
+        let small = fresh(&c, "/small");
+        assert!(
+            small.body.disk_file().is_some(),
+            "recovered objects start on disk"
+        );
+        let opened = c.open(small).await.unwrap();
+        assert_eq!(read_all(&opened).await.unwrap(), b"hello world");
+        // Small objects come back into memory once read.
+        assert!(fresh(&c, "/small").body.disk_file().is_none());
+        let big_obj = c.open(fresh(&c, "/big")).await.unwrap();
+        assert_eq!(read_all(&big_obj).await.unwrap(), big);
+        // A range of a disk object reads only its blocks.
+        let mut r = BodyReader::new(big_obj.body.clone(), 70_000, Some(70_010));
+        let part = std::future::poll_fn(|cx| r.poll_next(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&part[..], &big[70_000..70_010]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn damaged_files_are_never_served() {
+        let dir = TempDir::new();
+        {
+            let c = open(&dir, 1 << 30, CacheConfig::with_capacity(1 << 20));
+            fill(&c, "/a", &[b"original bytes"]);
+            fill(&c, "/b", &[b"other"]);
+            wait_persisted(&c, 2).await;
+        }
+        // Flip a body byte in /a's file, truncate /b's file.
+        let files: Vec<PathBuf> = walk(&dir.0);
+        assert_eq!(files.len(), 2);
+        for f in &files {
+            let mut data = std::fs::read(f).unwrap();
+            if data.windows(14).any(|w| w == b"original bytes") {
+                let pos = data
+                    .windows(14)
+                    .position(|w| w == b"original bytes")
+                    .unwrap();
+                data[pos] ^= 1;
+                std::fs::write(f, data).unwrap();
+            } else {
+                std::fs::write(f, &data[..data.len() - 3]).unwrap();
+            }
+        }
+        let c = open(&dir, 1 << 30, CacheConfig::with_capacity(1 << 20));
+        // The truncated file was dropped at start; the flipped one when first read.
+        assert!(matches!(
+            c.lookup(&CacheKey::new("", "/b"), &HeaderMap::new(), now(), true),
+            Lookup::Fetch(..)
+        ));
+        let a = fresh(&c, "/a");
+        assert!(c.open(a).await.is_none());
+        assert!(matches!(
+            c.lookup(&CacheKey::new("", "/a"), &HeaderMap::new(), now(), true),
+            Lookup::Fetch(..)
+        ));
+        assert_eq!(c.disk().unwrap().stats.corrupt.load(Ordering::Relaxed), 2);
+        assert!(walk(&dir.0).is_empty(), "damaged files are deleted");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn objects_too_large_for_memory_are_served_from_disk() {
+        let dir = TempDir::new();
+        let c = open(
+            &dir,
+            1 << 30,
+            CacheConfig {
+                capacity: 1 << 20,
+                max_object: 64 * 1024,
+            },
+        );
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
+        fill(&c, "/huge", &[&big[..150_000], &big[150_000..]]);
+        wait_persisted(&c, 1).await;
+        // The memory copy was replaced by the disk-only one.
+        let mut obj = fresh(&c, "/huge");
+        for _ in 0..100 {
+            if obj.body.disk_file().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            obj = fresh(&c, "/huge");
+        }
+        assert!(obj.body.disk_file().is_some());
+        assert_eq!(c.used_bytes(), 0, "memory no longer holds it");
+        assert_eq!(read_all(&obj).await.unwrap(), big);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn disk_budget_is_kept_and_purges_delete_files() {
+        let dir = TempDir::new();
+        let c = open(&dir, 40_000, CacheConfig::with_capacity(1 << 20));
+        let body = vec![1u8; 5_000];
+        for i in 0..20 {
+            fill(&c, &format!("/o/{i}"), &[&body]);
+        }
+        wait_persisted(&c, 20).await;
+        let disk = c.disk().unwrap();
+        assert!(disk.used_bytes() <= 40_000, "used {}", disk.used_bytes());
+        assert!(disk.stats.evictions.load(Ordering::Relaxed) >= 10);
+        c.purge("", &PurgePattern::parse("/*").unwrap());
+        for _ in 0..200 {
+            if walk(&dir.0).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(walk(&dir.0).is_empty(), "purged files are deleted");
+        assert_eq!(disk.used_bytes(), 0);
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for d in std::fs::read_dir(dir).unwrap().flatten() {
+            if d.file_name() == "tmp" {
+                continue;
+            }
+            if d.path().is_dir() {
+                out.extend(walk(&d.path()));
+            } else {
+                out.push(d.path());
+            }
+        }
+        out
+    }
+}

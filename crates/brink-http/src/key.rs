@@ -45,6 +45,23 @@ impl CacheKey {
         }
     }
 
+    /// The key's encoded text (`<scope length>:<scope><target>`), for storage.
+    pub fn encoded(&self) -> &str {
+        &self.text
+    }
+
+    /// Rebuilds a key from [`CacheKey::encoded`] text; `None` if it is not such text.
+    pub fn from_encoded(text: &str) -> Option<CacheKey> {
+        let (len, rest) = text.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        if !rest.is_char_boundary(len.min(rest.len())) || rest.len() < len {
+            return None;
+        }
+        let (scope, target) = rest.split_at(len);
+        let key = CacheKey::new(scope, target);
+        (key.text.as_ref() == text).then_some(key)
+    }
+
     /// The precomputed hash (used for sharding and the index).
     pub fn hash_value(&self) -> u64 {
         self.hash
@@ -177,6 +194,7 @@ mod tests {
             prop_assert_eq!(a.scope(), s1.as_str());
             prop_assert_eq!(a.target(), t1.as_str());
             if a == b { prop_assert_eq!(a.hash_value(), b.hash_value()); }
+            prop_assert_eq!(CacheKey::from_encoded(a.encoded()), Some(a.clone()));
         }
 
         /// A prefix purge matches exactly the targets a naive byte comparison says it should.

@@ -62,6 +62,18 @@ impl VaryNames {
     }
 }
 
+impl VaryValues {
+    /// The selected values, in the order of their [`VaryNames`].
+    pub fn values(&self) -> &[Option<Bytes>] {
+        &self.0
+    }
+
+    /// Values read back from storage.
+    pub fn from_values(values: Vec<Option<Bytes>>) -> VaryValues {
+        VaryValues(values.into())
+    }
+}
+
 fn normalised_value(request: &HeaderMap, name: &HeaderName) -> Option<Bytes> {
     let mut lines = request.get_all(name).iter().peekable();
     lines.peek()?;

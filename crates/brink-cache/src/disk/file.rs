@@ -1,0 +1,78 @@
+//! Reading a stored file: block-aligned, checksum-verified, off the async workers.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::format::{self, FormatError, BLOCK};
+
+/// A complete object file on disk.
+#[derive(Debug)]
+pub struct DiskFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Offset of the body in the file.
+    pub head_len: u64,
+    /// Body length.
+    pub body_len: u64,
+    /// Size of the whole file (what the disk budget counts).
+    pub file_len: u64,
+    /// Per-block checksums.
+    crcs: Vec<u32>,
+    handle: Mutex<Option<Arc<File>>>,
+}
+
+impl DiskFile {
+    pub(crate) fn new(path: PathBuf, head_len: u64, body_len: u64, crcs: Vec<u32>) -> DiskFile {
+        let file_len = head_len + body_len + crcs.len() as u64 * 4 + format::TRAILER_FIXED;
+        DiskFile {
+            path,
+            head_len,
+            body_len,
+            file_len,
+            crcs,
+            handle: Mutex::new(None),
+        }
+    }
+
+    fn file(&self) -> io::Result<Arc<File>> {
+        let mut h = self.handle.lock();
+        if let Some(f) = &*h {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(File::open(&self.path)?);
+        *h = Some(f.clone());
+        Ok(f)
+    }
+
+    /// Reads and verifies body block `index` (blocking: call from a blocking thread).
+    ///
+    /// # Errors
+    /// I/O errors, or `InvalidData` when the checksum does not match.
+    pub fn read_block(&self, index: u64) -> io::Result<Bytes> {
+        let start = index * BLOCK;
+        if start >= self.body_len {
+            return Ok(Bytes::new());
+        }
+        let len = usize::try_from(BLOCK.min(self.body_len - start)).unwrap_or(0);
+        let mut buf = vec![0u8; len];
+        self.file()?
+            .read_exact_at(&mut buf, self.head_len + start)?;
+        let expected = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.crcs.get(i))
+            .copied();
+        if expected != Some(crc32fast::hash(&buf)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                FormatError::Checksum,
+            ));
+        }
+        Ok(Bytes::from(buf))
+    }
+}
