@@ -11,7 +11,8 @@ use std::hash::{BuildHasher, Hash, Hasher};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     /// `<scope length>:<scope><target>`: the length prefix makes the encoding injective.
-    text: Box<str>,
+    /// Shared, because the index, the object and its fill each hold the key.
+    text: std::sync::Arc<str>,
     target_start: usize,
     hash: u64,
 }
@@ -39,7 +40,7 @@ impl CacheKey {
         text.push_str(target);
         let hash = key_hasher().hash_one(text.as_bytes());
         CacheKey {
-            text: text.into_boxed_str(),
+            text: text.into(),
             target_start,
             hash,
         }
