@@ -1,10 +1,11 @@
 //! `brink serve`: one caching edge in front of one origin.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use brink_edge::{EdgeConfig, Origin};
+use brink_edge::{EdgeConfig, Origin, OriginCa, TlsFiles};
 use brink_model::TtlPolicy;
 use clap::Args;
 
@@ -13,10 +14,14 @@ use crate::size::parse_size;
 /// Default memory tier: large enough for the benchmark's 1 GiB object and a day of small ones.
 const DEFAULT_MEMORY_CACHE: &str = "4GiB";
 
+/// Default disk tier, when `--cache-dir` is given.
+const DEFAULT_DISK_CACHE: &str = "10GiB";
+
 /// `brink serve` options. TTL defaults are CloudFront's (cloudfront.md §2.1).
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port.
+    /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port, or
+    /// only TLS with --tls-cert/--tls-key.
     #[arg(long, value_name = "ADDR")]
     listen: SocketAddr,
     /// The origin, `http://host[:port][/path]` or `https://…`.
@@ -43,6 +48,12 @@ pub(crate) struct ServeArgs {
     /// Memory cache size, with a unit (e.g. 512MiB, 4GiB).
     #[arg(long, default_value = DEFAULT_MEMORY_CACHE, value_name = "SIZE")]
     memory_cache: String,
+    /// Directory of the disk tier (created if missing); objects in it survive restarts.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
+    #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
+    disk_cache: String,
     /// Origin connect timeout in seconds.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     origin_connect_timeout: u64,
@@ -58,6 +69,19 @@ pub(crate) struct ServeArgs {
     /// Worker threads (each with its own listener and origin pool); 0 = one per CPU.
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
+    /// Viewer TLS certificate chain (PEM, leaf first); with --tls-key the listener speaks
+    /// only TLS (HTTP/2 by ALPN). Re-read on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// Private key for --tls-cert (PEM). Re-read on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Extra CA certificates (PEM bundle) trusted for an https origin, besides the public roots.
+    #[arg(long, value_name = "FILE")]
+    origin_ca: Option<PathBuf>,
+    /// On SIGTERM/SIGINT, seconds in-flight requests get to finish before the process exits.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    shutdown_grace: u64,
     /// Let `POST /debug/clock/advance` on the admin port move the cache's clock (for tests).
     #[arg(long, hide = true)]
     manual_clock: bool,
@@ -82,6 +106,13 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
     .map(|p| p.with_error_caching_min(secs(args.error_caching_min_ttl)))
     .map_err(|e| problems.push(format!("--min-ttl/--default-ttl/--max-ttl: {e}")))
     .ok();
+    let disk = match args.cache_dir {
+        None => None,
+        Some(dir) => parse_size(&args.disk_cache)
+            .map_err(|e| problems.push(format!("--disk-cache: {e}")))
+            .ok()
+            .map(|capacity| brink_cache::DiskConfig { dir, capacity }),
+    };
     let memory = parse_size(&args.memory_cache)
         .map_err(|e| problems.push(format!("--memory-cache: {e}")))
         .ok();
@@ -103,6 +134,30 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
     {
         problems.push("--pop: letters, digits and '-' only, e.g. IAD89-C1".into());
     }
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = TlsFiles { cert, key };
+            files
+                .check()
+                .map_err(|e| problems.push(e.to_string()))
+                .ok()
+                .map(|()| files)
+        }
+        (Some(_), None) => {
+            problems.push("--tls-cert needs --tls-key (the certificate's private key)".into());
+            None
+        }
+        (None, Some(_)) => {
+            problems.push("--tls-key needs --tls-cert (the certificate chain)".into());
+            None
+        }
+        (None, None) => None,
+    };
+    let origin_ca = args.origin_ca.and_then(|path| {
+        OriginCa::load(&path)
+            .map_err(|e| problems.push(e.to_string()))
+            .ok()
+    });
     match (origin, ttl, memory) {
         (Some(origin), Some(ttl), Some(memory)) if problems.is_empty() => Ok(EdgeConfig {
             listen: args.listen,
@@ -111,11 +166,15 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
             pop: args.pop,
             ttl,
             cache: brink_cache::CacheConfig::with_capacity(memory),
+            disk,
             origin_connect_timeout: secs(args.origin_connect_timeout),
             origin_read_timeout: secs(args.origin_read_timeout),
             header_read_timeout: secs(args.header_read_timeout),
             idle_timeout: secs(args.idle_timeout),
             manual_clock: args.manual_clock,
+            tls,
+            origin_ca,
+            shutdown_grace: secs(args.shutdown_grace),
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",

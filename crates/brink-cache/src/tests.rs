@@ -399,6 +399,13 @@ mod disk_tier {
             Lookup::Fetch(..)
         ));
         assert_eq!(c.disk().unwrap().stats.corrupt.load(Ordering::Relaxed), 2);
+        // Deletion is the writer thread's job: give it a moment.
+        for _ in 0..200 {
+            if walk(&dir.0).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert!(walk(&dir.0).is_empty(), "damaged files are deleted");
     }
 

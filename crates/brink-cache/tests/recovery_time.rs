@@ -18,20 +18,34 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 #[test]
 #[ignore = "measurement; run by hand"]
 fn recovery_of_100k_objects() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("brink-recovery-{:x}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cfg = DiskConfig { dir: dir.clone(), capacity: 10 << 30 };
+    let cfg = DiskConfig {
+        dir: dir.clone(),
+        capacity: 10 << 30,
+    };
     let n = 100_000u64;
     rt.block_on(async {
-        let cache = Cache::with_disk(CacheConfig::with_capacity(1 << 30), DiskStore::open(&cfg).unwrap());
+        let cache = Cache::with_disk(
+            CacheConfig::with_capacity(1 << 30),
+            DiskStore::open(&cfg).unwrap(),
+        );
         let mut headers = HeaderMap::new();
-        headers.insert("content-type", HeaderValue::from_static("application/octet-stream"));
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("application/octet-stream"),
+        );
         headers.insert("cache-control", HeaderValue::from_static("max-age=3600"));
         let body = Bytes::from(vec![7u8; 1024]);
         for i in 0..n {
             let key = CacheKey::new("", &format!("/obj/{i}"));
-            let Lookup::Fetch(guard, _) = cache.lookup(&key, &HeaderMap::new(), std::time::SystemTime::now(), true) else {
+            let Lookup::Fetch(guard, _) =
+                cache.lookup(&key, &HeaderMap::new(), std::time::SystemTime::now(), true)
+            else {
                 panic!()
             };
             let meta = Meta {
@@ -43,7 +57,10 @@ fn recovery_of_100k_objects() {
                     stale_if_error: Duration::ZERO,
                     must_revalidate: false,
                 },
-                age: AgeBase { response_time: UNIX_EPOCH + Duration::from_secs(1_700_000_000), initial_age: Duration::ZERO },
+                age: AgeBase {
+                    response_time: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+                    initial_age: Duration::ZERO,
+                },
                 vary: VaryNames::default(),
                 vary_values: VaryNames::default().select(&HeaderMap::new()),
             };
@@ -56,17 +73,26 @@ fn recovery_of_100k_objects() {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
-        while cache.disk().unwrap().stats.writes.load(Ordering::Relaxed) + cache.disk().unwrap().stats.skipped.load(Ordering::Relaxed) < n {
+        while cache.disk().unwrap().stats.writes.load(Ordering::Relaxed)
+            + cache.disk().unwrap().stats.skipped.load(Ordering::Relaxed)
+            < n
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     });
     // Drop the page cache's advantage as far as an unprivileged test can: nothing to do
     // here; the figure is with warm metadata, as after a process restart (kill -9).
     let started = Instant::now();
-    let cache = Cache::with_disk(CacheConfig::with_capacity(1 << 30), DiskStore::open(&cfg).unwrap());
+    let cache = Cache::with_disk(
+        CacheConfig::with_capacity(1 << 30),
+        DiskStore::open(&cfg).unwrap(),
+    );
     let elapsed = started.elapsed();
     let objects = cache.disk().unwrap().file_count();
-    println!("recovered {objects} objects in {:.2} s", elapsed.as_secs_f64());
+    println!(
+        "recovered {objects} objects in {:.2} s",
+        elapsed.as_secs_f64()
+    );
     assert!(objects as u64 >= n * 99 / 100);
     let _ = std::fs::remove_dir_all(&dir);
 }

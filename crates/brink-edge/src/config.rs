@@ -82,7 +82,7 @@ impl Origin {
 /// Everything `brink serve` needs.
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
-    /// Viewer listener (HTTP/1.1 and h2c with prior knowledge).
+    /// Viewer listener (HTTP/1.1 and h2c with prior knowledge, or TLS when `tls` is set).
     pub listen: SocketAddr,
     /// Admin listener (health, purge), if any.
     pub admin: Option<SocketAddr>,
@@ -94,6 +94,8 @@ pub struct EdgeConfig {
     pub ttl: TtlPolicy,
     /// Memory tier sizes.
     pub cache: CacheConfig,
+    /// The disk tier under it, if any.
+    pub disk: Option<brink_cache::DiskConfig>,
     /// Origin connect timeout.
     pub origin_connect_timeout: Duration,
     /// Origin read timeout (first byte, and between body chunks).
@@ -104,4 +106,11 @@ pub struct EdgeConfig {
     pub idle_timeout: Duration,
     /// Use a clock that `POST /debug/clock/advance` can move (tests only).
     pub manual_clock: bool,
+    /// Viewer TLS: when set, the viewer listener speaks only TLS (HTTP/2 by ALPN).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Extra roots trusted for HTTPS origins, on top of the webpki roots.
+    pub origin_ca: Option<crate::tls::OriginCa>,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take before the process exits
+    /// anyway.
+    pub shutdown_grace: Duration,
 }

@@ -15,6 +15,7 @@ mod headers;
 mod origin;
 mod proxy;
 mod server;
+mod tls;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
@@ -23,6 +24,7 @@ pub use config::{
 };
 pub use errors::EdgeError;
 pub use proxy::Edge;
+pub use tls::{OriginCa, TlsError, TlsFiles};
 
 use std::net::SocketAddr;
 
@@ -35,18 +37,33 @@ pub struct Bound {
     pub admin: Option<SocketAddr>,
 }
 
-/// Runs the edge on `threads` worker threads until the process ends; calls `on_ready` once
-/// every listener is bound.
+/// Runs the edge on `threads` worker threads until SIGTERM or SIGINT; calls `on_ready` once
+/// every listener is bound and the signal handlers are installed.
 ///
 /// Thread per core: each worker thread runs its own single-threaded runtime with its own
 /// `SO_REUSEPORT` listener on the same address and its own origin connection pool, so a
 /// request is served start to finish on one thread without cross-thread wake-ups. The cache
 /// and the clock are shared.
 ///
+/// The calling thread binds the listeners and then handles signals:
+/// * SIGTERM / SIGINT: every worker stops accepting and closes its listener, open
+///   connections finish their in-flight requests (hyper's graceful shutdown), and `run`
+///   returns once all are done, or after `cfg.shutdown_grace` regardless (a second signal
+///   also cuts the wait short). Workers still busy then are left to die with the process.
+/// * SIGHUP: the viewer certificate and key are read again and used for new handshakes;
+///   open connections and the cache are untouched. A failed reload keeps the old certificate.
+///
 /// # Errors
-/// A listener could not be bound or a runtime could not start.
+/// A listener could not be bound, a runtime or a signal handler could not start, or the
+/// viewer certificate could not be loaded.
 pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std::io::Result<()> {
     let threads = threads.max(1);
+    let viewer_tls = match &cfg.tls {
+        Some(files) => Some(std::sync::Arc::new(
+            tls::ViewerTls::new(files.clone()).map_err(|e| tls::io_error(&e))?,
+        )),
+        None => None,
+    };
     let shared = proxy::Shared::new(&cfg);
     let rt = || {
         tokio::runtime::Builder::new_current_thread()
@@ -54,19 +71,19 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
             .build()
     };
     // Bind everything on this thread first, so that errors and the bound port are known
-    // before any worker starts.
-    let first_rt = rt()?;
+    // before any worker starts. The same runtime then waits for signals.
+    let control = rt()?;
     let mut listeners = Vec::with_capacity(threads);
-    let first = first_rt.block_on(server::bind_reuseport(cfg.listen))?;
+    let first = control.block_on(server::bind_reuseport(cfg.listen))?;
     let listen = first.local_addr()?;
     let first_std = first.into_std()?;
     listeners.push(first_std);
     for _ in 1..threads {
-        let l = first_rt.block_on(server::bind_reuseport(listen))?;
+        let l = control.block_on(server::bind_reuseport(listen))?;
         listeners.push(l.into_std()?);
     }
     let admin = match cfg.admin {
-        Some(a) => Some(first_rt.block_on(server::bind(a))?.into_std()?),
+        Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
     };
     let bound = Bound {
@@ -76,14 +93,24 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
             .map(std::net::TcpListener::local_addr)
             .transpose()?,
     };
-    drop(first_rt);
+    // Installed before anyone can learn the port, so an early SIGTERM is never fatal.
+    let signals = {
+        let _in_runtime = control.enter();
+        Signals::new()?
+    };
 
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    // Every worker thread holds a sender until it ends: `recv` yields `None` once all are gone.
+    let (alive_tx, alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut handles = Vec::with_capacity(threads);
     let mut admin = admin;
     for (i, listener) in listeners.into_iter().enumerate() {
         let cfg = cfg.clone();
         let shared = shared.clone();
         let admin = if i == 0 { admin.take() } else { None };
+        let tls = viewer_tls.clone();
+        let shutdown = shutdown_rx.clone();
+        let alive = alive_tx.clone();
         let runtime = rt()?;
         let handle = std::thread::Builder::new()
             .name(format!("brink-edge-{i}"))
@@ -99,16 +126,141 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
                         }
                     }
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => server::serve_viewers(edge, l).await,
+                        Ok(l) => server::serve_viewers(edge, l, tls, shutdown).await,
                         Err(e) => tracing::error!(error = %e, "viewer listener"),
                     }
                 });
+                // Tasks still on this runtime (admin, background work) end here; only then
+                // does the worker count as gone.
+                drop(runtime);
+                drop(alive);
             })?;
         handles.push(handle);
     }
+    drop(alive_tx);
+    drop(shutdown_rx);
     on_ready(bound);
-    for h in handles {
-        let _ = h.join();
+    let drained = control.block_on(supervise(
+        signals,
+        shutdown_tx,
+        alive_rx,
+        viewer_tls,
+        cfg.shutdown_grace,
+    ));
+    if drained {
+        for h in handles {
+            let _ = h.join();
+        }
     }
     Ok(())
+}
+
+/// What a signal asks for.
+enum SignalEvent {
+    /// SIGTERM or SIGINT (the name).
+    Stop(&'static str),
+    /// SIGHUP.
+    Reload,
+}
+
+/// The signals `run` handles.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers (must run inside a runtime).
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) -> SignalEvent {
+        tokio::select! {
+            Some(()) = self.term.recv() => SignalEvent::Stop("SIGTERM"),
+            Some(()) = self.int.recv() => SignalEvent::Stop("SIGINT"),
+            Some(()) = self.hup.recv() => SignalEvent::Reload,
+            // Only when the signal driver is gone, which does not happen while `run` runs.
+            else => std::future::pending().await,
+        }
+    }
+}
+
+/// Waits for a stop signal (reloading on SIGHUP meanwhile), then drains the workers within
+/// `grace`. Returns whether every worker finished.
+async fn supervise(
+    mut signals: Signals,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    mut workers: tokio::sync::mpsc::Receiver<()>,
+    tls: Option<std::sync::Arc<tls::ViewerTls>>,
+    grace: std::time::Duration,
+) -> bool {
+    loop {
+        tokio::select! {
+            _ = workers.recv() => {
+                tracing::error!("every worker thread has stopped; exiting");
+                return true;
+            }
+            event = signals.next() => match event {
+                SignalEvent::Reload => reload(tls.as_deref()),
+                SignalEvent::Stop(name) => {
+                    tracing::info!(
+                        signal = name,
+                        grace_secs = grace.as_secs_f64(),
+                        "shutting down: no new connections, waiting for in-flight requests"
+                    );
+                    break;
+                }
+            },
+        }
+    }
+    shutdown.send_replace(true);
+    let deadline = tokio::time::sleep(grace);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = workers.recv() => {
+                tracing::info!("all connections finished; exiting");
+                return true;
+            }
+            () = &mut deadline => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs_f64(),
+                    "shutdown grace period over with requests still in flight; exiting anyway"
+                );
+                return false;
+            }
+            event = signals.next() => match event {
+                SignalEvent::Reload => reload(tls.as_deref()),
+                SignalEvent::Stop(name) => {
+                    tracing::warn!(signal = name, "second stop signal; exiting now");
+                    return false;
+                }
+            },
+        }
+    }
+}
+
+/// SIGHUP: re-reads the viewer certificate, keeping the old one when that fails.
+fn reload(tls: Option<&tls::ViewerTls>) {
+    let Some(tls) = tls else {
+        tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
+        return;
+    };
+    match tls.reload() {
+        Ok(()) => tracing::info!(
+            cert = %tls.files().cert.display(),
+            "SIGHUP: TLS certificate reloaded"
+        ),
+        Err(e) => tracing::error!(
+            error = %e,
+            "SIGHUP: TLS certificate reload failed; keeping the current certificate"
+        ),
+    }
 }

@@ -30,6 +30,11 @@ impl OriginClient {
         http.set_connect_timeout(Some(cfg.origin_connect_timeout));
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // A private CA adds anchors only: the default verifier still checks the chain and
+        // that the certificate names the origin's host.
+        if let Some(ca) = &cfg.origin_ca {
+            ca.add_to(&mut roots);
+        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         // Only TLS 1.2 and 1.3 are offered (cloudfront.md §7.1 allows older for origins;
         // rustls does not implement them, which is the safer choice).

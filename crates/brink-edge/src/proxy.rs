@@ -71,8 +71,19 @@ impl Shared {
         } else {
             (Arc::new(brink_cache::SystemClock), None)
         };
+        let cache = match &cfg.disk {
+            None => Cache::new(cfg.cache),
+            Some(d) => match brink_cache::DiskStore::open(d) {
+                Ok(store) => Cache::with_disk(cfg.cache, store),
+                Err(e) => {
+                    // Serving from memory and the origin beats not serving.
+                    tracing::error!(dir = %d.dir.display(), error = %e, "disk tier unavailable; memory only");
+                    Cache::new(cfg.cache)
+                }
+            },
+        };
         Shared {
-            cache: Cache::new(cfg.cache),
+            cache,
             clock,
             manual_clock,
         }
@@ -84,13 +95,17 @@ impl Shared {
 pub(crate) struct Conn {
     pub(crate) peer: SocketAddr,
     pub(crate) guard: Option<Arc<GuardShared>>,
+    /// What the TLS handshake negotiated (`None` on plain-text connections); for the access
+    /// log.
+    #[allow(dead_code)]
+    pub(crate) tls: Option<crate::tls::TlsInfo>,
 }
 
 /// The parts of a viewer request the fetch phase needs (owned, so a background refresh can
 /// outlive the request).
 #[derive(Debug, Clone)]
 struct Fetching {
-    target: String,
+    target: http::uri::PathAndQuery,
     headers: HeaderMap,
     peer: SocketAddr,
     request_id: HeaderValue,
@@ -163,8 +178,8 @@ impl Edge {
         let target = req
             .uri()
             .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
+            .cloned()
+            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
         let fetching = Fetching {
             target,
             headers: HeaderMap::new(),
@@ -222,10 +237,18 @@ impl Edge {
         req: Request<Incoming>,
         mut f: Fetching,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let key = CacheKey::new("", &f.target);
+        let key = CacheKey::new("", f.target.as_str());
         let now = self.clock.now();
         let collapse = !self.cfg.ttl.caching_disabled();
-        match self.cache.lookup(&key, req.headers(), now, collapse) {
+        let mut lookup = self.cache.lookup(&key, req.headers(), now, collapse);
+        // An object that lives only on disk is opened (first block read and verified) before
+        // a response is built; a damaged one is dropped and the request becomes a miss.
+        if let Lookup::Fresh(obj) | Lookup::StaleWhileRevalidate(obj, None) = &lookup {
+            if obj.body.disk_file().is_some() && self.cache.open(obj.clone()).await.is_none() {
+                lookup = self.cache.lookup(&key, req.headers(), now, collapse);
+            }
+        }
+        match lookup {
             Lookup::Fresh(obj) => Ok(deliver(&req, &obj, Served::Hit, now)),
             Lookup::StaleWhileRevalidate(obj, guard) => {
                 if let Some(guard) = guard {
@@ -304,17 +327,21 @@ impl Edge {
     fn origin_request(
         &self,
         method: Method,
-        target: &str,
+        target: &http::uri::PathAndQuery,
         headers: HeaderMap,
         body: OriginBody,
     ) -> Request<OriginBody> {
         let o = &self.cfg.origin;
-        let uri = Uri::builder()
+        let builder = Uri::builder()
             .scheme(o.scheme.clone())
-            .authority(o.authority.clone())
-            .path_and_query(format!("{}{}", o.path, target))
-            .build()
-            .unwrap_or_else(|_| Uri::from_static("/"));
+            .authority(o.authority.clone());
+        // Without an OriginPath the viewer's target is reused as is (no copy, no re-parse).
+        let builder = if o.path.is_empty() {
+            builder.path_and_query(target.clone())
+        } else {
+            builder.path_and_query(format!("{}{}", o.path, target))
+        };
+        let uri = builder.build().unwrap_or_else(|_| Uri::from_static("/"));
         let mut req = Request::new(body);
         *req.method_mut() = method;
         *req.uri_mut() = uri;
@@ -503,7 +530,7 @@ impl Edge {
             .map_err(EdgeError::from)?;
         let (mut parts, body) = resp.into_parts();
         if is_unsafe(&method) && (parts.status.is_success() || parts.status.is_redirection()) {
-            self.invalidate_after_write(&f.target, &parts.headers);
+            self.invalidate_after_write(f.target.as_str(), &parts.headers);
         }
         headers::clean_response_headers(&mut parts.headers, false);
         parts.headers.insert(X_CACHE.clone(), x_cache::MISS);

@@ -1,24 +1,44 @@
-//! Listeners: the viewer listener (HTTP/1.1 behind the framing guard, and h2c with prior
-//! knowledge on the same port) and the accept loop.
+//! Listeners: the viewer listener and its accept loop.
+//!
+//! Plain text: HTTP/1.1 behind the framing guard, and h2c with prior knowledge, on one port.
+//! With TLS (`--tls-cert`): the same port speaks only TLS; HTTP/2 when ALPN chose `h2`,
+//! otherwise HTTP/1.1 behind the same guard.
+//!
+//! Shutdown: when the process-wide shutdown signal flips, each worker stops accepting and
+//! closes its listener, tells every open connection to finish (hyper's graceful shutdown:
+//! in-flight requests complete, keep-alive ends, HTTP/2 gets a GOAWAY) and returns once the
+//! last one is gone. The grace bound is enforced by `run`, not here.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::h1guard::{GuardTimeouts, GuardedIo, MAX_HEADERS};
 use crate::proxy::{Conn, Edge};
+use crate::tls::{Accepted, TlsInfo, ViewerTls};
 
 /// Size of hyper's read buffer: above the guard's 20,480-byte head limit, so hyper never
 /// refuses a head the guard let through.
 const HYPER_MAX_BUF: usize = 64 * 1024;
 
-/// Accepts viewer connections on `listener` forever.
-pub(crate) async fn serve_viewers(edge: Arc<Edge>, listener: TcpListener) {
+/// The connection builders of one worker.
+struct Builders {
+    /// HTTP/1.1, or HTTP/2 when the connection opens with its preface.
+    any: auto::Builder<TokioExecutor>,
+    /// HTTP/2 only: TLS connections whose ALPN chose `h2`.
+    h2: auto::Builder<TokioExecutor>,
+}
+
+fn builder() -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -35,13 +55,35 @@ pub(crate) async fn serve_viewers(edge: Arc<Edge>, listener: TcpListener) {
         .max_concurrent_streams(256)
         .max_header_list_size(64 * 1024)
         .keep_alive_interval(Some(std::time::Duration::from_secs(30)));
-    let builder = Arc::new(builder);
+    builder
+}
+
+/// Accepts viewer connections on `listener` until `shutdown` turns true (or its sender is
+/// gone), then drains this worker's connections and returns.
+pub(crate) async fn serve_viewers(
+    edge: Arc<Edge>,
+    listener: TcpListener,
+    tls: Option<Arc<ViewerTls>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let builders = Arc::new(Builders {
+        any: builder(),
+        h2: builder().http2_only(),
+    });
     let timeouts = GuardTimeouts {
         header_read: edge.cfg.header_read_timeout,
         idle: edge.cfg.idle_timeout,
     };
+    // Every connection task owns a receiver: it carries the "finish up" signal, and the
+    // drain below waits until all of them are dropped.
+    let (stop_tx, stop_rx) = watch::channel(false);
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            () = stopped(&mut shutdown) => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 // EMFILE and friends: log, breathe, continue; never exit the accept loop.
@@ -52,36 +94,143 @@ pub(crate) async fn serve_viewers(edge: Arc<Edge>, listener: TcpListener) {
         };
         tokio::spawn(serve_connection(
             edge.clone(),
-            builder.clone(),
+            builders.clone(),
             stream,
             peer,
             timeouts,
+            tls.clone(),
+            stop_rx.clone(),
         ));
     }
+    // Closing the listener makes new connections to this worker's socket fail at once.
+    drop(listener);
+    stop_tx.send_replace(true);
+    drop(stop_rx);
+    tracing::info!(
+        open = stop_tx.receiver_count(),
+        "viewer listener closed; draining connections"
+    );
+    stop_tx.closed().await;
 }
 
 async fn serve_connection(
     edge: Arc<Edge>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    builders: Arc<Builders>,
     stream: TcpStream,
     peer: SocketAddr,
     timeouts: GuardTimeouts,
+    tls: Option<Arc<ViewerTls>>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let (io, guard) = GuardedIo::new(stream, timeouts);
+    let Some(tls) = tls else {
+        return serve_guarded(&builders.any, edge, stream, peer, timeouts, None, stop).await;
+    };
+    let accepted = tokio::select! {
+        biased;
+        () = stopped(&mut stop) => return,
+        accepted = tls.accept(stream) => accepted,
+    };
+    let Some(Accepted { stream, info, h2 }) = accepted else {
+        return;
+    };
+    if h2 {
+        // ALPN settled the protocol: HTTP/2 needs no HTTP/1 framing guard (the edge applies
+        // the head limits to HTTP/2 requests itself).
+        let conn = Conn {
+            peer,
+            guard: None,
+            tls: Some(info),
+        };
+        let connection = builders
+            .h2
+            .serve_connection(TokioIo::new(stream), viewer_service(edge, conn));
+        drive(connection, |c| c.graceful_shutdown(), stop, peer).await;
+    } else {
+        serve_guarded(
+            &builders.any,
+            edge,
+            stream,
+            peer,
+            timeouts,
+            Some(info),
+            stop,
+        )
+        .await;
+    }
+}
+
+/// Serves one connection behind the HTTP/1 framing guard (which lets HTTP/2 prefaces pass).
+async fn serve_guarded<I>(
+    builder: &auto::Builder<TokioExecutor>,
+    edge: Arc<Edge>,
+    io: I,
+    peer: SocketAddr,
+    timeouts: GuardTimeouts,
+    tls: Option<TlsInfo>,
+    stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (io, guard) = GuardedIo::new(io, timeouts);
     let conn = Conn {
         peer,
         guard: Some(guard),
+        tls,
     };
-    let service = service_fn(move |req| {
+    let connection =
+        builder.serve_connection_with_upgrades(TokioIo::new(io), viewer_service(edge, conn));
+    drive(connection, |c| c.graceful_shutdown(), stop, peer).await;
+}
+
+/// The per-connection service: every request goes to [`Edge::handle`] with the connection's
+/// facts.
+fn viewer_service(
+    edge: Arc<Edge>,
+    conn: Conn,
+) -> impl hyper::service::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = http::Response<crate::body::EdgeBody>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<http::Response<crate::body::EdgeBody>, Infallible>>
+                 + Send
+                 + 'static,
+> + Clone
+       + Send
+       + 'static {
+    service_fn(move |req| {
         let edge = edge.clone();
         let conn = conn.clone();
         async move { Ok::<_, Infallible>(edge.handle(req, conn).await) }
-    });
-    if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(io), service)
-        .await
-    {
+    })
+}
+
+/// Resolves once `stop` is true, or its sender is gone (which also means stop).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Runs `connection` to its end; when `stop` turns true first, asks it to shut down
+/// gracefully (via `shutdown`) and keeps driving it until it has.
+async fn drive<C, E>(
+    connection: C,
+    shutdown: impl FnOnce(Pin<&mut C>),
+    mut stop: watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        biased;
+        result = connection.as_mut() => result,
+        () = stopped(&mut stop) => {
+            shutdown(connection.as_mut());
+            connection.await
+        }
+    };
+    if let Err(e) = result {
         tracing::debug!(error = %e, %peer, "connection ended with an error");
     }
 }

@@ -13,7 +13,11 @@ struct CacheDir(PathBuf);
 
 impl CacheDir {
     fn new(tag: &str) -> CacheDir {
-        let p = std::env::temp_dir().join(format!("brink-it-disk-{tag}-{}-{:x}", std::process::id(), rand_u64()));
+        let p = std::env::temp_dir().join(format!(
+            "brink-it-disk-{tag}-{}-{:x}",
+            std::process::id(),
+            rand_u64()
+        ));
         std::fs::create_dir_all(&p).expect("create cache dir");
         CacheDir(p)
     }
@@ -39,7 +43,9 @@ fn rand_u64() -> u64 {
 /// Files of the disk tier (not its temporaries).
 fn cache_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for d in rd.flatten() {
         let p = d.path();
         if p.is_dir() && d.file_name() != "tmp" {
@@ -62,7 +68,10 @@ async fn objects_survive_kill_9_during_a_load_and_come_back_byte_identical() {
     let dir = CacheDir::new("kill9");
     let origin = TestOrigin::start().await;
     for i in 0..N {
-        origin.route(&format!("/obj/{i}"), Reply::cacheable(object_body(i), "max-age=3600"));
+        origin.route(
+            &format!("/obj/{i}"),
+            Reply::cacheable(object_body(i), "max-age=3600"),
+        );
     }
     let args = ["--cache-dir", dir.arg(), "--disk-cache", "1GiB"];
     let edge = Edge::start(&origin.url(), &args).await;
@@ -74,7 +83,11 @@ async fn objects_survive_kill_9_during_a_load_and_come_back_byte_identical() {
         let base = base.clone();
         load.push(tokio::spawn(async move {
             for i in (t..N).step_by(8) {
-                if Req::get(&format!("{base}/obj/{i}")).try_send().await.is_err() {
+                if Req::get(&format!("{base}/obj/{i}"))
+                    .try_send()
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -106,7 +119,10 @@ async fn objects_survive_kill_9_during_a_load_and_come_back_byte_identical() {
             hits += 1;
         }
     }
-    assert!(hits >= persisted.min(N) * 9 / 10, "only {hits} hits for {persisted} persisted files");
+    assert!(
+        hits >= persisted.min(N) * 9 / 10,
+        "only {hits} hits for {persisted} persisted files"
+    );
     // And the restarted cache keeps answering hits for the rest too.
     let resp = edge.get("/obj/0").await;
     assert_hit(&resp, "second read after restart");
@@ -120,7 +136,13 @@ async fn a_damaged_cache_file_is_detected_and_refetched() {
     let args = ["--cache-dir", dir.arg()];
     {
         let edge = Edge::start(&origin.url(), &args).await;
-        prime(&origin, &edge, "/c", Reply::cacheable(body.clone(), "max-age=3600")).await;
+        prime(
+            &origin,
+            &edge,
+            "/c",
+            Reply::cacheable(body.clone(), "max-age=3600"),
+        )
+        .await;
         assert!(
             eventually(Duration::from_secs(10), || cache_files(&dir.0).len() == 1).await,
             "object not persisted"
@@ -129,7 +151,10 @@ async fn a_damaged_cache_file_is_detected_and_refetched() {
     // Flip one byte of the stored body.
     let file = cache_files(&dir.0).pop().expect("one file");
     let mut data = std::fs::read(&file).expect("read cache file");
-    let pos = data.windows(64).position(|w| w == &body[..64]).expect("body in file");
+    let pos = data
+        .windows(64)
+        .position(|w| w == &body[..64])
+        .expect("body in file");
     data[pos + 100] ^= 0x55;
     std::fs::write(&file, data).expect("write cache file");
 
@@ -149,7 +174,11 @@ async fn a_full_disk_never_stops_the_edge() {
         .status()
         .is_ok_and(|s| s.success());
     let origin = TestOrigin::start().await;
-    let edge = Edge::start(&origin.url(), &["--cache-dir", dir.arg(), "--disk-cache", "100MiB"]).await;
+    let edge = Edge::start(
+        &origin.url(),
+        &["--cache-dir", dir.arg(), "--disk-cache", "100MiB"],
+    )
+    .await;
     if !mounted {
         let tmp = dir.0.join("tmp");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -163,10 +192,20 @@ async fn a_full_disk_never_stops_the_edge() {
         assert_eq!(resp.status, 200, "{target} with a full disk");
         assert_body(&resp, &body, &target);
         // Still cached in memory: the second read is a hit.
-        expect_hit(&origin, &edge, &target, &body, "memory hit while the disk is full").await;
+        expect_hit(
+            &origin,
+            &edge,
+            &target,
+            &body,
+            "memory hit while the disk is full",
+        )
+        .await;
     }
     assert!(
-        eventually(Duration::from_secs(5), || edge.stderr().contains("disk tier")).await,
+        eventually(Duration::from_secs(5), || edge
+            .stderr()
+            .contains("disk tier"))
+        .await,
         "the disk failure was not logged"
     );
 }

@@ -22,6 +22,21 @@ fn temp_path(ext: &str) -> PathBuf {
 /// `curl` `url` with extra arguments (e.g. `["-H", "Range: bytes=0-9"]`); panics if curl
 /// fails to produce a response.
 pub(crate) async fn curl(url: &str, args: &[&str]) -> Resp {
+    curl_full(url, args).await.resp
+}
+
+/// What [`curl_full`] saw.
+pub(crate) struct CurlOutput {
+    /// The response.
+    pub(crate) resp: Resp,
+    /// The final status line, e.g. `HTTP/2 200`.
+    pub(crate) status_line: String,
+    /// curl's stderr (with `-v`: the TLS and protocol details).
+    pub(crate) stderr: String,
+}
+
+/// Like [`curl`], also returning the status line and curl's stderr.
+pub(crate) async fn curl_full(url: &str, args: &[&str]) -> CurlOutput {
     let url = url.to_owned();
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     tokio::task::spawn_blocking(move || curl_blocking(&url, &args))
@@ -29,7 +44,7 @@ pub(crate) async fn curl(url: &str, args: &[&str]) -> Resp {
         .expect("curl task panicked")
 }
 
-fn curl_blocking(url: &str, args: &[String]) -> Resp {
+fn curl_blocking(url: &str, args: &[String]) -> CurlOutput {
     let (head_path, body_path) = (temp_path("head"), temp_path("body"));
     let out = Command::new("curl")
         .args(["-sS", "--http1.1", "--max-time", "30", "-D"])
@@ -50,7 +65,20 @@ fn curl_blocking(url: &str, args: &[String]) -> Resp {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    parse_head(&head, Bytes::from(body))
+    let resp = parse_head(&head, Bytes::from(body));
+    let status_line = head
+        .split("\r\n\r\n")
+        .filter(|b| b.starts_with("HTTP/"))
+        .last()
+        .and_then(|b| b.split("\r\n").next())
+        .unwrap_or_default()
+        .trim_end()
+        .to_owned();
+    CurlOutput {
+        resp,
+        status_line,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// Parses curl's `-D` dump; with interim responses (1xx) the last block wins.

@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,15 +33,30 @@ pub(crate) struct Edge {
 impl Edge {
     /// Starts `brink serve` in front of `origin_url` with the manual clock enabled.
     pub(crate) async fn start(origin_url: &str, extra_args: &[&str]) -> Edge {
-        Edge::spawn(origin_url, extra_args, true).await
+        Edge::spawn(origin_url, extra_args, true, &[]).await
     }
 
     /// Same as [`Edge::start`] but without `--manual-clock`.
     pub(crate) async fn start_without_manual_clock(origin_url: &str, extra_args: &[&str]) -> Edge {
-        Edge::spawn(origin_url, extra_args, false).await
+        Edge::spawn(origin_url, extra_args, false, &[]).await
     }
 
-    async fn spawn(origin_url: &str, extra_args: &[&str], manual_clock: bool) -> Edge {
+    /// Same as [`Edge::start`], with extra environment variables (e.g. `RUST_LOG=info` to
+    /// see lifecycle events in [`Edge::stderr`]).
+    pub(crate) async fn start_with_env(
+        origin_url: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Edge {
+        Edge::spawn(origin_url, extra_args, true, env).await
+    }
+
+    async fn spawn(
+        origin_url: &str,
+        extra_args: &[&str],
+        manual_clock: bool,
+        env: &[(&str, &str)],
+    ) -> Edge {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let stderr_path =
             std::env::temp_dir().join(format!("brink-it-edge-{}-{n}.stderr", std::process::id()));
@@ -59,6 +74,7 @@ impl Edge {
         if manual_clock {
             cmd.arg("--manual-clock");
         }
+        cmd.envs(env.iter().copied());
         cmd.args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -180,6 +196,35 @@ impl Edge {
     /// Whether the child process is still running.
     pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends signal `name` (`TERM`, `INT`, `HUP`) to the child with the `kill` command.
+    pub(crate) fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(
+            status.success(),
+            "kill -{name} {} failed: {status}",
+            self.child.id()
+        );
+    }
+
+    /// Polls (every 10 ms, at most `limit`) for the child to exit; its status, or `None` if
+    /// it is still running.
+    pub(crate) async fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 

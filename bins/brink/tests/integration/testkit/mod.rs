@@ -8,6 +8,7 @@
 //!   streaming access for the coalescing tests.
 //! - [`curl`]: the same through the `curl` command line, for user-facing checks.
 //! - [`raw`]: raw TCP exchanges for malformed-input tests.
+//! - [`tls`]: a test CA and certificates, PEM files, and a rustls client for TLS tests.
 //!
 //! The helpers below are the assertions shared by the test modules.
 
@@ -18,6 +19,7 @@ pub(crate) mod curl;
 pub(crate) mod edge;
 pub(crate) mod origin;
 pub(crate) mod raw;
+pub(crate) mod tls;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

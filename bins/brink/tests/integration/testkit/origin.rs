@@ -6,6 +6,7 @@
 //! A [`Reply`] can stream its body in parts separated by [`Gate`]s, be delayed or gated before
 //! its headers, abort mid-body (truncated response / connection reset), and answer
 //! conditional requests with 304 (`Reply::with_etag`, `Reply::last_modified`).
+//! [`TestOrigin::start_tls`] serves the same over HTTPS with a test certificate.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,6 +24,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -376,40 +378,77 @@ impl Shared {
 pub(crate) struct TestOrigin {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    scheme: &'static str,
+}
+
+/// Serves HTTP/1.1 on one accepted connection.
+async fn serve_origin_connection<I>(io: I, shared: Arc<Shared>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| Arc::clone(&shared).handle(req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
 }
 
 impl TestOrigin {
     /// Binds `127.0.0.1:0` and starts serving (no routes yet: everything is a 404).
     pub(crate) async fn start() -> TestOrigin {
+        TestOrigin::start_with(None).await
+    }
+
+    /// Like [`TestOrigin::start`], over HTTPS presenting `leaf` (see [`super::tls::TestCa`]).
+    pub(crate) async fn start_tls(leaf: &super::tls::Leaf) -> TestOrigin {
+        TestOrigin::start_with(Some(super::tls::server_config(leaf))).await
+    }
+
+    async fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> TestOrigin {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind test origin");
         let addr = listener.local_addr().expect("test origin address");
         let shared = Arc::new(Shared::default());
-        let acceptor = Arc::clone(&shared);
+        let acceptor_shared = Arc::clone(&shared);
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let conn_shared = Arc::clone(&acceptor);
+                let conn_shared = Arc::clone(&acceptor_shared);
+                let tls = acceptor.clone();
                 let conn = tokio::spawn(async move {
-                    let svc = service_fn(move |req| Arc::clone(&conn_shared).handle(req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    match tls {
+                        None => serve_origin_connection(stream, conn_shared).await,
+                        Some(tls) => {
+                            // A failed handshake (e.g. the edge distrusts the certificate)
+                            // just ends this connection.
+                            let handshake = tls.accept(stream);
+                            if let Ok(Ok(stream)) =
+                                tokio::time::timeout(Duration::from_secs(10), handshake).await
+                            {
+                                serve_origin_connection(stream, conn_shared).await;
+                            }
+                        }
+                    }
                 });
-                acceptor.tasks.lock().push(conn.abort_handle());
+                acceptor_shared.tasks.lock().push(conn.abort_handle());
             }
         });
         shared.tasks.lock().push(accept.abort_handle());
-        TestOrigin { addr, shared }
+        TestOrigin {
+            addr,
+            shared,
+            scheme,
+        }
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` for [`TestOrigin::start_tls`]).
     pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// `127.0.0.1:PORT` (what the edge must send as `Host`).
