@@ -51,6 +51,12 @@ pub(crate) struct ServeArgs {
     /// Directory of the disk tier (created if missing); objects in it survive restarts.
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Directory for access logs in CloudFront's standard format, one file per hour.
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Gzip the access log files (`.gz`), as CloudFront delivers them.
+    #[arg(long)]
+    log_gzip: bool,
     /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
     #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
     disk_cache: String,
@@ -167,6 +173,10 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
             ttl,
             cache: brink_cache::CacheConfig::with_capacity(memory),
             disk,
+            access_log: args.log_dir.map(|dir| brink_edge::AccessLogSettings {
+                dir,
+                gzip: args.log_gzip,
+            }),
             origin_connect_timeout: secs(args.origin_connect_timeout),
             origin_read_timeout: secs(args.origin_read_timeout),
             header_read_timeout: secs(args.header_read_timeout),

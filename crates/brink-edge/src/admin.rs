@@ -76,6 +76,11 @@ fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
 fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+        (&Method::GET, "/metrics") => reply(
+            StatusCode::OK,
+            brink_telemetry::metrics::CONTENT_TYPE,
+            edge.telemetry.render(&edge.cache),
+        ),
         (&Method::POST, "/purge") => {
             let Some(path) = query_param(req, "path") else {
                 return json_error(StatusCode::BAD_REQUEST, "missing query parameter: path");
@@ -115,7 +120,7 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 ),
             }
         }
-        (_, "/healthz" | "/purge" | "/debug/clock/advance") => {
+        (_, "/healthz" | "/metrics" | "/purge" | "/debug/clock/advance") => {
             json_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
         _ => json_error(StatusCode::NOT_FOUND, "not found"),

@@ -79,6 +79,15 @@ impl Origin {
     }
 }
 
+/// Access log settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogSettings {
+    /// Directory of the hourly files.
+    pub dir: std::path::PathBuf,
+    /// Compress files with gzip (`.gz`, as CloudFront delivers them).
+    pub gzip: bool,
+}
+
 /// Everything `brink serve` needs.
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
@@ -96,6 +105,8 @@ pub struct EdgeConfig {
     pub cache: CacheConfig,
     /// The disk tier under it, if any.
     pub disk: Option<brink_cache::DiskConfig>,
+    /// Where access logs go (CloudFront's standard format), if anywhere.
+    pub access_log: Option<AccessLogSettings>,
     /// Origin connect timeout.
     pub origin_connect_timeout: Duration,
     /// Origin read timeout (first byte, and between body chunks).

@@ -53,6 +53,16 @@ impl EdgeError {
         }
     }
 
+    /// The log's `x-edge-detailed-result-type` for this error (cloudfront.md §9).
+    pub fn detailed_result(&self) -> &'static str {
+        match self {
+            EdgeError::OriginConnect => "OriginConnectError",
+            EdgeError::OriginTimeout | EdgeError::OriginProtocol => "OriginCommError",
+            EdgeError::BodyOnGet => "InvalidRequest",
+            EdgeError::Rejected(_) | EdgeError::BadBody | EdgeError::Loop => "Error",
+        }
+    }
+
     /// True when the connection must be closed after the response (framing is in doubt).
     pub fn closes_connection(&self) -> bool {
         matches!(self, EdgeError::Rejected(_) | EdgeError::BadBody)

@@ -12,6 +12,7 @@ mod deliver;
 mod errors;
 pub mod h1guard;
 mod headers;
+mod logging;
 mod origin;
 mod proxy;
 mod server;
@@ -19,10 +20,11 @@ mod tls;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
-    EdgeConfig, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-    DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
+    AccessLogSettings, EdgeConfig, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };
 pub use errors::EdgeError;
+pub use logging::Logged;
 pub use proxy::Edge;
 pub use tls::{OriginCa, TlsError, TlsFiles};
 

@@ -33,11 +33,13 @@ use crate::deliver::{deliver, Served};
 use crate::errors::{error_page, EdgeError};
 use crate::h1guard::{GuardShared, MAX_HEAD, MAX_TARGET};
 use crate::headers::{self, x_cache, ToOrigin, ViaValues, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
+use crate::logging::{Logged, RequestFacts, Telemetry};
 use crate::origin::OriginClient;
 
 /// The edge: configuration, cache, origin client, clock. Shared by every connection.
 pub struct Edge {
     pub(crate) cfg: EdgeConfig,
+    pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) cache: Arc<Cache>,
     origin: OriginClient,
     pub(crate) clock: Arc<dyn Clock>,
@@ -61,6 +63,7 @@ pub(crate) struct Shared {
     pub(crate) cache: Arc<Cache>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 impl Shared {
@@ -82,10 +85,31 @@ impl Shared {
                 }
             },
         };
+        let metrics = Arc::new(brink_telemetry::EdgeMetrics::new());
+        let log = cfg.access_log.as_ref().and_then(|l| {
+            let mut c = brink_telemetry::AccessLogConfig::new(l.dir.clone(), cfg.pop.clone());
+            c.gzip = l.gzip;
+            match brink_telemetry::AccessLog::start(c) {
+                Ok(log) => {
+                    metrics.attach_access_log(log.stats());
+                    Some(Arc::new(log))
+                }
+                Err(e) => {
+                    tracing::error!(dir = %l.dir.display(), error = %e, "access log unavailable");
+                    None
+                }
+            }
+        });
         Shared {
             cache,
             clock,
             manual_clock,
+            telemetry: Arc::new(Telemetry {
+                metrics,
+                log,
+                pop: cfg.pop.as_str().into(),
+                scraped: parking_lot::Mutex::new(Default::default()),
+            }),
         }
     }
 }
@@ -97,7 +121,6 @@ pub(crate) struct Conn {
     pub(crate) guard: Option<Arc<GuardShared>>,
     /// What the TLS handshake negotiated (`None` on plain-text connections); for the access
     /// log.
-    #[allow(dead_code)]
     pub(crate) tls: Option<crate::tls::TlsInfo>,
 }
 
@@ -132,6 +155,7 @@ impl Edge {
             origin: OriginClient::new(&cfg),
             clock: shared.clock.clone(),
             manual_clock: shared.manual_clock.clone(),
+            telemetry: shared.telemetry.clone(),
             via,
             pop,
             origin_host,
@@ -144,16 +168,30 @@ impl Edge {
         self: Arc<Self>,
         req: Request<Incoming>,
         conn: Conn,
-    ) -> Response<EdgeBody> {
+    ) -> Response<Logged> {
+        let started = std::time::Instant::now();
         let id = headers::request_id();
         let version = req.version();
+        // The log phase needs request facts after the request is consumed: copied only when
+        // an access log is written.
+        let facts = self
+            .telemetry
+            .log
+            .is_some()
+            .then(|| Box::new(RequestFacts::capture(&req)));
+        let cs_bytes = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        let mut detailed = None;
         let mut resp = match self.route(req, &conn, &id).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(error = %e, peer = %conn.peer, "edge error");
-                let mut r = error_page(&e, &id);
-                r.headers_mut().insert(X_CACHE.clone(), x_cache::ERROR);
-                r
+                detailed = Some(e.detailed_result());
+                error_page(&e, &id)
             }
         };
         let is_error = resp.status().as_u16() >= 400;
@@ -163,8 +201,18 @@ impl Edge {
         }
         headers::append_list(h, &header::VIA, self.via.for_version(version).as_bytes());
         h.insert(X_AMZ_CF_POP.clone(), self.pop.clone());
-        h.insert(X_AMZ_CF_ID.clone(), id);
-        resp
+        h.insert(X_AMZ_CF_ID.clone(), id.clone());
+        crate::logging::wrap(
+            resp,
+            &self.telemetry,
+            facts,
+            cs_bytes,
+            conn.peer,
+            conn.tls,
+            &id,
+            detailed,
+            started,
+        )
     }
 
     /// Phase 1 and 2: admit, then route by method.
@@ -321,7 +369,25 @@ impl Edge {
             }
         }
         let req = self.origin_request(Method::GET, &f.target, headers, OriginBody::Empty);
-        self.origin.send(req).await
+        self.send_origin(req).await
+    }
+
+    /// Sends an origin request, timing it for the metrics.
+    async fn send_origin(
+        &self,
+        req: Request<OriginBody>,
+    ) -> Result<Response<Incoming>, FetchFailure> {
+        use brink_telemetry::OriginOutcome;
+        let t = std::time::Instant::now();
+        let r = self.origin.send(req).await;
+        let outcome = match &r {
+            Ok(_) => OriginOutcome::Ok,
+            Err(FetchFailure::Connect) => OriginOutcome::ConnectError,
+            Err(FetchFailure::Timeout) => OriginOutcome::Timeout,
+            Err(_) => OriginOutcome::ProtocolError,
+        };
+        self.telemetry.metrics.observe_origin(outcome, t.elapsed());
+        r
     }
 
     fn origin_request(

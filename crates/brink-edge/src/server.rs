@@ -190,9 +190,9 @@ fn viewer_service(
     conn: Conn,
 ) -> impl hyper::service::Service<
     http::Request<hyper::body::Incoming>,
-    Response = http::Response<crate::body::EdgeBody>,
+    Response = http::Response<crate::logging::Logged>,
     Error = Infallible,
-    Future = impl Future<Output = Result<http::Response<crate::body::EdgeBody>, Infallible>>
+    Future = impl Future<Output = Result<http::Response<crate::logging::Logged>, Infallible>>
                  + Send
                  + 'static,
 > + Clone

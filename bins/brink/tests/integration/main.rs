@@ -22,5 +22,6 @@ mod purge;
 mod ranges;
 mod revalidation;
 mod stale;
+mod telemetry;
 mod tls;
 mod vary;

@@ -1,0 +1,340 @@
+//! Phase 8, log: one access-log record and one metrics observation per request, emitted when
+//! the response body has been sent (or abandoned), so `sc-bytes`, `time-taken` and aborted
+//! responses are known (cloudfront.md §9).
+//!
+//! The response body is wrapped in [`Logged`], which counts bytes as hyper pulls them. When
+//! no access log is configured only the metrics are updated and no request data is copied.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use brink_telemetry::{AccessLog, AccessRecord, EdgeMetrics, ResultType};
+use bytes::Bytes;
+use http::{header, HeaderMap, Method, Request, Response, Version};
+use http_body::{Frame, SizeHint};
+
+use crate::body::{BodyError, EdgeBody};
+use crate::headers::X_CACHE;
+
+/// Telemetry shared by every worker.
+#[derive(Debug)]
+pub(crate) struct Telemetry {
+    pub(crate) metrics: Arc<EdgeMetrics>,
+    pub(crate) log: Option<Arc<AccessLog>>,
+    pub(crate) pop: Arc<str>,
+    /// Cache counters as of the last scrape, to add only what changed since.
+    pub(crate) scraped: parking_lot::Mutex<Scraped>,
+}
+
+/// Counters of the cache as last copied into the metrics.
+#[derive(Debug, Default)]
+pub(crate) struct Scraped {
+    memory_evictions: u64,
+    disk_evictions: u64,
+    collapsed: u64,
+    disk_errors: u64,
+}
+
+impl Telemetry {
+    /// Brings cache gauges and counters up to date and renders the metrics page.
+    pub(crate) fn render(&self, cache: &brink_cache::Cache) -> String {
+        use brink_telemetry::Tier;
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = &self.metrics;
+        m.set_cache(
+            Tier::Memory,
+            cache.used_bytes(),
+            cache.object_count() as u64,
+        );
+        let mut last = self.scraped.lock();
+        let evictions = cache.stats.evictions.load(Relaxed);
+        m.add_evictions(
+            Tier::Memory,
+            evictions.saturating_sub(last.memory_evictions),
+        );
+        last.memory_evictions = evictions;
+        let collapsed = cache.stats.collapsed.load(Relaxed);
+        for _ in last.collapsed..collapsed {
+            m.inc_coalesced_waits();
+        }
+        last.collapsed = collapsed;
+        if let Some(disk) = cache.disk() {
+            m.set_cache(Tier::Disk, disk.used_bytes(), disk.file_count() as u64);
+            let ev = disk.stats.evictions.load(Relaxed);
+            m.add_evictions(Tier::Disk, ev.saturating_sub(last.disk_evictions));
+            last.disk_evictions = ev;
+            let errors = disk.stats.errors.load(Relaxed) + disk.stats.corrupt.load(Relaxed);
+            for _ in last.disk_errors..errors {
+                m.inc_disk_errors();
+            }
+            last.disk_errors = errors;
+        }
+        m.encode()
+    }
+}
+
+/// What the log needs from the request, captured before the request is consumed.
+#[derive(Debug)]
+pub(crate) struct RequestFacts {
+    method: Method,
+    uri_stem: String,
+    uri_query: Option<String>,
+    host_header: String,
+    referer: Option<String>,
+    user_agent: Option<String>,
+    forwarded_for: Option<String>,
+    version: &'static str,
+    cs_bytes: u64,
+}
+
+fn header_string(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+impl RequestFacts {
+    pub(crate) fn capture<B>(req: &Request<B>) -> RequestFacts {
+        let h = req.headers();
+        let host_header = req
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| header_string(h, header::HOST))
+            .unwrap_or_default();
+        let body_len = h
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        let target_len = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+        RequestFacts {
+            method: req.method().clone(),
+            uri_stem: req.uri().path().to_owned(),
+            uri_query: req.uri().query().map(str::to_owned),
+            host_header,
+            referer: header_string(h, header::REFERER),
+            user_agent: header_string(h, header::USER_AGENT),
+            forwarded_for: header_string(h, header::HeaderName::from_static("x-forwarded-for")),
+            version: version_str(req.version()),
+            cs_bytes: (crate::headers::header_bytes(h) + target_len + 16) as u64 + body_len,
+        }
+    }
+}
+
+/// Everything the record needs, kept until the body ends.
+#[derive(Debug)]
+struct Pending {
+    facts: Option<Box<RequestFacts>>,
+    client: SocketAddr,
+    tls: Option<crate::tls::TlsInfo>,
+    request_id: String,
+    status: u16,
+    result: ResultType,
+    detailed: &'static str,
+    head_bytes: u64,
+    content_type: Option<String>,
+    content_len: Option<u64>,
+    range: Option<(u64, u64)>,
+    cs_bytes_no_facts: u64,
+}
+
+/// A response body that reports to telemetry when it ends or is dropped.
+#[derive(Debug)]
+pub struct Logged {
+    inner: EdgeBody,
+    telemetry: Arc<Telemetry>,
+    pending: Option<Pending>,
+    started: Instant,
+    first_byte: Option<Duration>,
+    sent: u64,
+    complete: bool,
+}
+
+/// Maps the `X-Cache` value the edge set to the log's result type.
+fn result_of(h: &HeaderMap, status: u16) -> ResultType {
+    match h.get(&X_CACHE).map(|v| v.as_bytes()) {
+        Some(b"Hit from cloudfront") => ResultType::Hit,
+        Some(b"RefreshHit from cloudfront") => ResultType::RefreshHit,
+        Some(b"Redirect from cloudfront") => ResultType::Redirect,
+        _ if status >= 400 => ResultType::Error,
+        _ => ResultType::Miss,
+    }
+}
+
+fn content_range(h: &HeaderMap) -> Option<(u64, u64)> {
+    let v = h.get(header::CONTENT_RANGE)?.to_str().ok()?;
+    let (a, b) = v
+        .strip_prefix("bytes ")?
+        .split_once('/')?
+        .0
+        .split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Wraps `resp` for the log phase. `detailed` overrides the detailed result type (an edge
+/// error's cause), `facts` is present when an access log is written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn wrap(
+    resp: Response<EdgeBody>,
+    telemetry: &Arc<Telemetry>,
+    facts: Option<Box<RequestFacts>>,
+    cs_bytes: u64,
+    client: SocketAddr,
+    tls: Option<crate::tls::TlsInfo>,
+    request_id: &http::HeaderValue,
+    detailed: Option<&'static str>,
+    started: Instant,
+) -> Response<Logged> {
+    let status = resp.status().as_u16();
+    let h = resp.headers();
+    let result = result_of(h, status);
+    let head_bytes = (crate::headers::header_bytes(h) + 17) as u64;
+    let log_on = facts.is_some();
+    let pending = Pending {
+        client,
+        tls,
+        request_id: if log_on {
+            String::from_utf8_lossy(request_id.as_bytes()).into_owned()
+        } else {
+            String::new()
+        },
+        status,
+        result,
+        detailed: detailed.unwrap_or(result.as_str()),
+        head_bytes,
+        content_type: if log_on {
+            header_string(h, header::CONTENT_TYPE)
+        } else {
+            None
+        },
+        content_len: h
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok()),
+        range: if log_on { content_range(h) } else { None },
+        facts,
+        cs_bytes_no_facts: cs_bytes,
+    };
+    let telemetry = telemetry.clone();
+    resp.map(|inner| {
+        let complete = http_body::Body::is_end_stream(&inner);
+        Logged {
+            inner,
+            telemetry,
+            pending: Some(pending),
+            started,
+            first_byte: None,
+            sent: 0,
+            complete,
+        }
+    })
+}
+
+impl Logged {
+    fn emit(&mut self) {
+        let Some(p) = self.pending.take() else { return };
+        let elapsed = self.started.elapsed();
+        let sc_bytes = p.head_bytes + self.sent;
+        // A body that did not reach its end: the viewer went away or the origin failed.
+        let (response_result, detailed) = if self.complete {
+            (p.result, p.detailed)
+        } else {
+            (ResultType::Error, "ClientCommError")
+        };
+        let cs_bytes = p.facts.as_ref().map_or(p.cs_bytes_no_facts, |f| f.cs_bytes);
+        self.telemetry
+            .metrics
+            .observe_request(p.result, p.status, cs_bytes, sc_bytes);
+        let (Some(log), Some(f)) = (&self.telemetry.log, p.facts) else {
+            return;
+        };
+        let f = *f;
+        log.log(AccessRecord {
+            end: SystemTime::now(),
+            edge_location: self.telemetry.pop.clone(),
+            sc_bytes,
+            client: p.client,
+            method: f.method,
+            host: f.host_header.clone(),
+            uri_stem: f.uri_stem,
+            status: p.status,
+            referer: f.referer,
+            user_agent: f.user_agent,
+            uri_query: f.uri_query,
+            cookie: None,
+            result_type: p.result,
+            request_id: p.request_id,
+            host_header: f.host_header,
+            protocol: if p.tls.is_some() { "https" } else { "http" },
+            cs_bytes,
+            time_taken: elapsed,
+            forwarded_for: f.forwarded_for,
+            ssl_protocol: p.tls.as_ref().map(|t| t.protocol),
+            ssl_cipher: p.tls.as_ref().map(|t| t.cipher),
+            response_result_type: response_result,
+            protocol_version: f.version,
+            time_to_first_byte: self.first_byte.unwrap_or(elapsed),
+            detailed_result_type: detailed.to_owned(),
+            content_type: p.content_type,
+            content_len: p.content_len,
+            range_start: p.range.map(|r| r.0),
+            range_end: p.range.map(|r| r.1),
+            distribution_id: None,
+        });
+    }
+}
+
+impl http_body::Body for Logged {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = &mut *self;
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        match &r {
+            Poll::Ready(Some(Ok(f))) => {
+                if this.first_byte.is_none() {
+                    this.first_byte = Some(this.started.elapsed());
+                }
+                this.sent += f.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            Poll::Ready(None) => {
+                this.complete = true;
+                this.emit();
+            }
+            Poll::Ready(Some(Err(_))) => this.emit(),
+            Poll::Pending => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        self.emit();
+    }
+}
