@@ -48,6 +48,10 @@ pub(crate) struct ServeArgs {
     /// Memory cache size, with a unit (e.g. 512MiB, 4GiB).
     #[arg(long, default_value = DEFAULT_MEMORY_CACHE, value_name = "SIZE")]
     memory_cache: String,
+    /// Largest object kept in memory, with a unit; default half the memory cache. With a disk
+    /// tier, larger objects leave memory as they download and are served from disk.
+    #[arg(long, value_name = "SIZE")]
+    memory_max_object: Option<String>,
     /// Directory of the disk tier (created if missing); objects in it survive restarts.
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -119,6 +123,11 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
             .ok()
             .map(|capacity| brink_cache::DiskConfig { dir, capacity }),
     };
+    let max_object = args.memory_max_object.as_deref().and_then(|s| {
+        parse_size(s)
+            .map_err(|e| problems.push(format!("--memory-max-object: {e}")))
+            .ok()
+    });
     let memory = parse_size(&args.memory_cache)
         .map_err(|e| problems.push(format!("--memory-cache: {e}")))
         .ok();
@@ -171,7 +180,10 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
             origin,
             pop: args.pop,
             ttl,
-            cache: brink_cache::CacheConfig::with_capacity(memory),
+            cache: brink_cache::CacheConfig {
+                capacity: memory,
+                max_object: max_object.unwrap_or(memory / 2),
+            },
             disk,
             access_log: args.log_dir.map(|dir| brink_edge::AccessLogSettings {
                 dir,

@@ -15,6 +15,10 @@ use parking_lot::Mutex;
 use tokio::task::JoinHandle;
 
 use crate::disk::format::BLOCK;
+
+/// Blocks read from disk at once (1 MiB): large enough that a big transfer costs few trips to
+/// the blocking pool, small enough that a range reads little beyond what it asks.
+const READ_SPAN_BLOCKS: u64 = 16;
 use crate::disk::DiskFile;
 
 /// How a body's writing ended (or not yet).
@@ -35,6 +39,20 @@ struct Inner {
     len: u64,
     state: BodyState,
     wakers: Vec<Waker>,
+    /// Spilled bodies: chunks below this index were released from memory (their slots hold
+    /// empty placeholders) and are read back from the spill file.
+    released: usize,
+    /// Offset of each chunk (kept only once spilling starts).
+    starts: Vec<u64>,
+}
+
+/// The file a body too large for memory is being written to: chunks already on it leave
+/// memory, and readers behind the writer read them back from here.
+#[derive(Debug)]
+pub(crate) struct Spill {
+    pub(crate) file: Arc<std::fs::File>,
+    /// Where the body starts in the file.
+    pub(crate) body_offset: u64,
 }
 
 /// A body being written or complete.
@@ -45,6 +63,7 @@ pub struct Body {
     expected_len: Option<u64>,
     /// Set for bodies that live only on disk: readers fetch checksummed blocks from it.
     disk: Option<Arc<DiskFile>>,
+    spill: OnceLock<Spill>,
 }
 
 /// What [`Body::poll_chunk`] yields.
@@ -56,6 +75,13 @@ pub enum ChunkPoll {
     End,
     /// The writer failed before reaching that index.
     Failed,
+    /// The chunk left memory: read `len` bytes at body offset `start` from the spill file.
+    Spilled {
+        /// Body offset.
+        start: u64,
+        /// Length.
+        len: u64,
+    },
 }
 
 impl Body {
@@ -68,10 +94,13 @@ impl Body {
                 len: 0,
                 state: BodyState::Writing,
                 wakers: Vec::new(),
+                released: 0,
+                starts: Vec::new(),
             }),
             frozen: OnceLock::new(),
             expected_len,
             disk: None,
+            spill: OnceLock::new(),
         })
     }
 
@@ -83,10 +112,13 @@ impl Body {
                 len: file.body_len,
                 state: BodyState::Complete,
                 wakers: Vec::new(),
+                released: 0,
+                starts: Vec::new(),
             }),
             frozen: OnceLock::new(),
             expected_len: Some(file.body_len),
             disk: Some(file),
+            spill: OnceLock::new(),
         })
     }
 
@@ -124,10 +156,13 @@ impl Body {
                 len,
                 state: BodyState::Complete,
                 wakers: Vec::new(),
+                released: 0,
+                starts: Vec::new(),
             }),
             frozen: OnceLock::new(),
             expected_len: Some(len),
             disk: None,
+            spill: OnceLock::new(),
         };
         let _ = body.frozen.set(chunks.into());
         Arc::new(body)
@@ -171,6 +206,10 @@ impl Body {
             if inner.state != BodyState::Writing {
                 return;
             }
+            if self.spill.get().is_some() {
+                let at = inner.len;
+                inner.starts.push(at);
+            }
             inner.len += chunk.len() as u64;
             inner.chunks.push(chunk);
             std::mem::take(&mut inner.wakers)
@@ -195,12 +234,55 @@ impl Body {
                 return;
             }
             inner.state = state;
-            if state == BodyState::Complete {
+            // A spilled body has released chunks: it is never frozen (the placeholders are
+            // not its bytes); readers keep going through the spill file.
+            if state == BodyState::Complete && inner.released == 0 {
                 let _ = self.frozen.set(inner.chunks.clone().into());
             }
             std::mem::take(&mut inner.wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Starts spilling: from now on, chunks the disk writer has persisted leave memory.
+    pub(crate) fn start_spill(&self, spill: Spill) {
+        let mut inner = self.inner.lock();
+        if self.spill.set(spill).is_ok() {
+            let mut at = 0;
+            inner.starts = inner
+                .chunks
+                .iter()
+                .map(|c| {
+                    let s = at;
+                    at += c.len() as u64;
+                    s
+                })
+                .collect();
+        }
+    }
+
+    /// The first `persisted` body bytes are on the spill file: release the chunks they cover.
+    pub(crate) fn release_persisted(&self, persisted: u64) {
+        let mut inner = self.inner.lock();
+        while inner.released < inner.chunks.len() {
+            let i = inner.released;
+            let end = inner.starts.get(i + 1).copied().unwrap_or(inner.len);
+            if end > persisted {
+                break;
+            }
+            inner.chunks[i] = Bytes::new();
+            inner.released += 1;
+        }
+    }
+
+    /// Bytes of body held in memory.
+    pub fn resident_bytes(&self) -> u64 {
+        self.inner
+            .lock()
+            .chunks
+            .iter()
+            .map(|c| c.len() as u64)
+            .sum()
     }
 
     /// The chunk at `index`, parking the task until it is written or the body ends.
@@ -214,6 +296,14 @@ impl Body {
             );
         }
         let mut inner = self.inner.lock();
+        if index < inner.released {
+            let start = inner.starts[index];
+            let end = inner.starts.get(index + 1).copied().unwrap_or(inner.len);
+            return Poll::Ready(ChunkPoll::Spilled {
+                start,
+                len: end - start,
+            });
+        }
         if let Some(c) = inner.chunks.get(index) {
             return Poll::Ready(ChunkPoll::Chunk(c.clone()));
         }
@@ -239,7 +329,7 @@ pub struct BodyReader {
     chunk_start: u64,
     start: u64,
     end: Option<u64>,
-    /// Disk-only bodies: the block read in flight.
+    /// Disk-only or spilled bodies: the read in flight.
     pending: Option<JoinHandle<std::io::Result<Bytes>>>,
 }
 
@@ -267,6 +357,37 @@ impl BodyReader {
         }
     }
 
+    /// A chunk of a spilled body, read back from the spill file.
+    fn poll_spilled(
+        &mut self,
+        start: u64,
+        len: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Bytes, TruncatedBody>> {
+        let Some(spill) = self.body.spill.get() else {
+            return Poll::Ready(Err(TruncatedBody));
+        };
+        let handle = self.pending.get_or_insert_with(|| {
+            let file = spill.file.clone();
+            let offset = spill.body_offset + start;
+            tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+                file.read_exact_at(&mut buf, offset)
+                    .map(|()| Bytes::from(buf))
+            })
+        });
+        let res = match Pin::new(handle).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(r) => r,
+        };
+        self.pending = None;
+        match res {
+            Ok(Ok(b)) => Poll::Ready(Ok(b)),
+            _ => Poll::Ready(Err(TruncatedBody)),
+        }
+    }
+
     /// Disk-only bodies: reads block by block from `start`, each checksum-verified.
     fn poll_disk(
         &mut self,
@@ -278,9 +399,12 @@ impl BodyReader {
             return Poll::Ready(None);
         }
         let block = self.start / BLOCK;
+        // Only the blocks the window covers, at most READ_SPAN_BLOCKS per read.
+        let last = (end - 1) / BLOCK;
+        let n = (last - block + 1).min(READ_SPAN_BLOCKS);
         let handle = self.pending.get_or_insert_with(|| {
             let file = file.clone();
-            tokio::task::spawn_blocking(move || file.read_block(block))
+            tokio::task::spawn_blocking(move || file.read_blocks(block, n))
         });
         let res = match Pin::new(handle).poll(cx) {
             Poll::Pending => return Poll::Pending,
@@ -290,7 +414,7 @@ impl BodyReader {
         match res {
             Ok(Ok(data)) => {
                 let from = usize::try_from(self.start - block * BLOCK).unwrap_or(0);
-                let to = usize::try_from(end.min((block + 1) * BLOCK) - block * BLOCK).unwrap_or(0);
+                let to = usize::try_from(end.min((block + n) * BLOCK) - block * BLOCK).unwrap_or(0);
                 if from >= to || to > data.len() {
                     return Poll::Ready(Some(Err(TruncatedBody)));
                 }
@@ -325,6 +449,13 @@ impl BodyReader {
                 Poll::Ready(ChunkPoll::End) => return Poll::Ready(None),
                 Poll::Ready(ChunkPoll::Failed) => return Poll::Ready(Some(Err(TruncatedBody))),
                 Poll::Ready(ChunkPoll::Chunk(c)) => c,
+                Poll::Ready(ChunkPoll::Spilled { start, len }) => {
+                    match self.poll_spilled(start, len, cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(c)) => c,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                    }
+                }
             };
             let chunk_end = self.chunk_start + chunk.len() as u64;
             let from = self.start.max(self.chunk_start);

@@ -609,9 +609,11 @@ impl ObjectWriter {
         };
         if over {
             self.cache.stats.too_large.fetch_add(1, Ordering::Relaxed);
-            if self.disk.as_ref().is_some_and(disk::DiskWrite::is_ok) {
-                // Too large for memory, not for disk: stop counting it in memory; once its
-                // file is complete it is served from there (see `persisted`).
+            if let Some(d) = self.disk.as_mut().filter(|d| d.is_ok()) {
+                // Too large for memory, not for disk: stop counting it in memory, let written
+                // chunks leave memory (readers behind read them back from the file), and once
+                // the file is complete serve it from there (see `persisted`).
+                d.spill(&self.object.body);
                 self.object.oversized.store(true, Ordering::Relaxed);
                 let mut acc = self.object.accounting.lock();
                 self.cache.used.fetch_sub(acc.bytes, Ordering::Relaxed);

@@ -438,6 +438,75 @@ mod disk_tier {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_object_leaves_memory_while_it_downloads() {
+        let dir = TempDir::new();
+        let c = open(
+            &dir,
+            1 << 30,
+            CacheConfig {
+                capacity: 1 << 20,
+                max_object: 64 * 1024,
+            },
+        );
+        let key = CacheKey::new("", "/stream");
+        let g = fetch_guard(c.lookup(&key, &HeaderMap::new(), now(), true));
+        let obj = g.store(meta(3600, &[], &HeaderMap::new()), Body::writing(None));
+        let mut w = c.writer(&key, &obj);
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 241) as u8).collect();
+        // A reader attached from the start, that only begins reading once most of the body
+        // has left memory: it must read the early chunks back from the file.
+        let reader = BodyReader::new(obj.body.clone(), 0, None);
+        for piece in data[..900_000].chunks(32 * 1024) {
+            w.push(Bytes::copy_from_slice(piece));
+        }
+        let mut resident = u64::MAX;
+        for _ in 0..500 {
+            resident = obj.body.resident_bytes();
+            if resident <= 128 * 1024 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            resident <= 128 * 1024,
+            "still {resident} bytes in memory while downloading"
+        );
+        let all = tokio::spawn(async move {
+            let mut r = reader;
+            let mut out = Vec::new();
+            while let Some(c) = std::future::poll_fn(|cx| r.poll_next(cx)).await {
+                out.extend_from_slice(&c.unwrap());
+            }
+            out
+        });
+        for piece in data[900_000..].chunks(32 * 1024) {
+            w.push(Bytes::copy_from_slice(piece));
+        }
+        w.finish();
+        assert_eq!(
+            all.await.unwrap(),
+            data,
+            "the early reader got every byte, in order"
+        );
+        wait_persisted(&c, 1).await;
+        // Ranges over the finished object read only their blocks from its file.
+        let mut obj = fresh(&c, "/stream");
+        for _ in 0..100 {
+            if obj.body.disk_file().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            obj = fresh(&c, "/stream");
+        }
+        let mut r = BodyReader::new(obj.body.clone(), 500_000, Some(500_100));
+        let part = std::future::poll_fn(|cx| r.poll_next(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&part[..], &data[500_000..500_100]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn disk_budget_is_kept_and_purges_delete_files() {
         let dir = TempDir::new();
         let c = open(&dir, 40_000, CacheConfig::with_capacity(1 << 20));

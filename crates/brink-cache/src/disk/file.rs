@@ -50,6 +50,36 @@ impl DiskFile {
         Ok(f)
     }
 
+    /// Reads and verifies up to `n` consecutive blocks from block `first` as one buffer
+    /// (blocking: call from a blocking thread). One larger read instead of many small ones
+    /// keeps the blocking pool's overhead out of large transfers.
+    ///
+    /// # Errors
+    /// I/O errors, or `InvalidData` when a block's checksum does not match.
+    pub fn read_blocks(&self, first: u64, n: u64) -> io::Result<Bytes> {
+        let start = first * BLOCK;
+        if start >= self.body_len || n == 0 {
+            return Ok(Bytes::new());
+        }
+        let end = ((first + n) * BLOCK).min(self.body_len);
+        let mut buf = vec![0u8; usize::try_from(end - start).unwrap_or(0)];
+        self.file()?
+            .read_exact_at(&mut buf, self.head_len + start)?;
+        let block = usize::try_from(BLOCK).unwrap_or(usize::MAX);
+        for (i, chunk) in buf.chunks(block).enumerate() {
+            let index = usize::try_from(first)
+                .unwrap_or(usize::MAX)
+                .saturating_add(i);
+            if self.crcs.get(index).copied() != Some(crc32fast::hash(chunk)) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    FormatError::Checksum,
+                ));
+            }
+        }
+        Ok(Bytes::from(buf))
+    }
+
     /// Reads and verifies body block `index` (blocking: call from a blocking thread).
     ///
     /// # Errors

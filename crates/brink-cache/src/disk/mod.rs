@@ -42,6 +42,11 @@ enum Op {
         id: u64,
         data: Bytes,
     },
+    /// The object is too large for memory: persisted chunks leave it from now on.
+    Spill {
+        id: u64,
+        body: Weak<crate::body::Body>,
+    },
     Finish {
         id: u64,
         object: Weak<Object>,
@@ -421,6 +426,17 @@ impl DiskWrite {
         self.ok
     }
 
+    /// From now on, chunks already written leave the body's memory (readers behind read them
+    /// back from the file being written).
+    pub(crate) fn spill(&mut self, body: &Arc<crate::body::Body>) {
+        if self.ok {
+            self.ok = self.store.send(Op::Spill {
+                id: self.id,
+                body: Arc::downgrade(body),
+            });
+        }
+    }
+
     pub(crate) fn append(&mut self, data: &Bytes) {
         if self.ok {
             self.hasher.update(data);
@@ -459,27 +475,66 @@ impl Drop for DiskWrite {
     }
 }
 
+/// A file being written by the writer thread.
+struct Writing {
+    file: Arc<fs::File>,
+    head_len: u64,
+    /// Body bytes written so far.
+    written: u64,
+    spill: Option<Weak<crate::body::Body>>,
+}
+
 fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
-    let mut open: HashMap<u64, fs::File> = HashMap::new();
+    let mut open: HashMap<u64, Writing> = HashMap::new();
     while let Ok(op) = rx.recv() {
         let Some(store) = store.upgrade() else { return };
         match op {
             Op::Begin { id, head } => {
                 let tmp = store.dir.join("tmp").join(format!("{id:016x}"));
-                match fs::File::create(&tmp).and_then(|mut f| f.write_all(&head).map(|()| f)) {
+                // Read access too: readers of a spilled body read back through this handle.
+                let created = fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&tmp);
+                match created.and_then(|mut f| f.write_all(&head).map(|()| f)) {
                     Ok(f) => {
-                        open.insert(id, f);
+                        open.insert(
+                            id,
+                            Writing {
+                                file: Arc::new(f),
+                                head_len: head.len() as u64,
+                                written: 0,
+                                spill: None,
+                            },
+                        );
                     }
                     Err(e) => store.note_error("create", &e),
                 }
             }
             Op::Append { id, data } => {
-                if let Some(f) = open.get_mut(&id) {
-                    if let Err(e) = f.write_all(&data) {
+                if let Some(w) = open.get_mut(&id) {
+                    if let Err(e) = (&*w.file).write_all(&data) {
                         store.note_error("write", &e);
                         open.remove(&id);
                         let _ = fs::remove_file(store.dir.join("tmp").join(format!("{id:016x}")));
+                        continue;
                     }
+                    w.written += data.len() as u64;
+                    if let Some(body) = w.spill.as_ref().and_then(Weak::upgrade) {
+                        body.release_persisted(w.written);
+                    }
+                }
+            }
+            Op::Spill { id, body } => {
+                if let (Some(w), Some(b)) = (open.get_mut(&id), body.upgrade()) {
+                    b.start_spill(crate::body::Spill {
+                        file: w.file.clone(),
+                        body_offset: w.head_len,
+                    });
+                    b.release_persisted(w.written);
+                    w.spill = Some(body);
                 }
             }
             Op::Finish {
@@ -489,9 +544,10 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                 body_len,
                 crcs,
             } => {
-                let Some(mut f) = open.remove(&id) else {
+                let Some(w) = open.remove(&id) else {
                     continue;
                 };
+                let f = w.file;
                 let tmp = store.dir.join("tmp").join(format!("{id:016x}"));
                 let Some(obj) = object.upgrade().filter(|o| !o.is_detached()) else {
                     let _ = fs::remove_file(&tmp);
@@ -499,7 +555,7 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                 };
                 let trailer = format::encode_trailer(&crcs, body_len);
                 let dest = file_path(&store.dir, id);
-                let res = f
+                let res = (&*f)
                     .write_all(&trailer)
                     .and_then(|()| dest.parent().map_or(Ok(()), fs::create_dir_all))
                     .and_then(|()| fs::rename(&tmp, &dest));
