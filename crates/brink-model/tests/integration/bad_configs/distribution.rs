@@ -1,0 +1,209 @@
+//! Distribution-wide settings: aliases, root object, error responses, geo, certificate.
+
+use serde_json::{json, Value};
+
+use super::{base, errors, expect, expect_only, origin, set, D0};
+
+#[test]
+fn default_root_object_with_leading_slash() {
+    let mut v = base();
+    set(
+        &mut v,
+        "/Distributions/0/DistributionConfig/DefaultRootObject",
+        json!("/index.html"),
+    );
+    expect_only(
+        &v,
+        "InvalidDefaultRootObject",
+        &format!("{D0}.DefaultRootObject"),
+    );
+}
+
+#[test]
+fn custom_error_responses() {
+    let e = "/Distributions/0/DistributionConfig/CustomErrorResponses/Items/0";
+    let p = format!("{D0}.CustomErrorResponses.Items[0]");
+    let mut v = base();
+    set(&mut v, &format!("{e}/ErrorCode"), json!(418));
+    expect_only(&v, "InvalidErrorCode", &format!("{p}.ErrorCode"));
+    let mut v = base();
+    set(&mut v, &format!("{e}/ResponseCode"), json!("201"));
+    expect_only(&v, "InvalidResponseCode", &format!("{p}.ResponseCode"));
+    let mut v = base();
+    set(&mut v, &format!("{e}/ResponsePagePath"), json!("404.html"));
+    expect_only(&v, "InvalidRelativePath", &format!("{p}.ResponsePagePath"));
+    let mut v = base();
+    set(&mut v, &format!("{e}/ResponseCode"), json!(""));
+    expect_only(&v, "InvalidResponseCode", &format!("{p}.ResponseCode"));
+}
+
+#[test]
+fn geo_restriction() {
+    let g = "/Distributions/0/DistributionConfig/Restrictions/GeoRestriction";
+    let p = format!("{D0}.Restrictions.GeoRestriction");
+    let mut v = base();
+    set(
+        &mut v,
+        g,
+        json!({ "RestrictionType": "whitelist", "Quantity": 2, "Items": ["US", "XX"] }),
+    );
+    expect_only(&v, "InvalidLocationCode", &format!("{p}.Items[1]"));
+    set(
+        &mut v,
+        g,
+        json!({ "RestrictionType": "whitelist", "Quantity": 1, "Items": ["us"] }),
+    );
+    expect_only(&v, "InvalidLocationCode", &format!("{p}.Items[0]"));
+    set(
+        &mut v,
+        g,
+        json!({ "RestrictionType": "blacklist", "Quantity": 0 }),
+    );
+    expect_only(&v, "InvalidGeoRestrictionParameter", &format!("{p}.Items"));
+    set(
+        &mut v,
+        g,
+        json!({ "RestrictionType": "none", "Quantity": 1, "Items": ["US"] }),
+    );
+    expect_only(&v, "InvalidGeoRestrictionParameter", &format!("{p}.Items"));
+}
+
+fn second_distribution(alias: &str) -> Value {
+    json!({
+        "Id": "E2OTHER",
+        "DistributionConfig": {
+            "CallerReference": "other",
+            "Aliases": { "Quantity": 1, "Items": [alias] },
+            "Origins": { "Quantity": 1, "Items": [origin(1)] },
+            "DefaultCacheBehavior": { "TargetOriginId": "o1", "ViewerProtocolPolicy": "allow-all",
+                                      "CachePolicyId": "cp-1" },
+            "Enabled": true
+        }
+    })
+}
+
+#[test]
+fn alias_in_two_distributions() {
+    let mut v = base();
+    v["Distributions"]
+        .as_array_mut()
+        .unwrap()
+        .push(second_distribution("WWW.example.com"));
+    expect_only(
+        &v,
+        "CNAMEAlreadyExists",
+        "Distributions[1].DistributionConfig.Aliases.Items[0]",
+    );
+    // An overlapping wildcard is fine: exact beats wildcard at routing time.
+    v["Distributions"][1] = second_distribution("*.example.com");
+    assert_eq!(errors(&v), vec![]);
+}
+
+#[test]
+fn duplicate_domain_names_and_ids() {
+    let mut v = base();
+    let mut other = second_distribution("other.example.com");
+    set(
+        &mut v,
+        "/Distributions/0/DomainName",
+        json!("d1.example.net"),
+    );
+    other["DomainName"] = json!("D1.example.net");
+    v["Distributions"]
+        .as_array_mut()
+        .unwrap()
+        .push(other.clone());
+    expect_only(&v, "CNAMEAlreadyExists", "Distributions[1].DomainName");
+
+    let mut v = base();
+    other["Id"] = json!("E1BASE");
+    other.as_object_mut().unwrap().remove("DomainName");
+    v["Distributions"].as_array_mut().unwrap().push(other);
+    // Same id → same generated domain name as well.
+    expect(&v, "DistributionAlreadyExists", "Distributions[1].Id");
+    expect(&v, "CNAMEAlreadyExists", "Distributions[1].DomainName");
+}
+
+#[test]
+fn alias_pointing_at_a_domain_name() {
+    let mut v = base();
+    set(
+        &mut v,
+        "/Distributions/0/DomainName",
+        json!("d1.example.net"),
+    );
+    v["Distributions"]
+        .as_array_mut()
+        .unwrap()
+        .push(second_distribution("d1.example.net"));
+    expect_only(
+        &v,
+        "CNAMEAlreadyExists",
+        "Distributions[1].DistributionConfig.Aliases.Items[0]",
+    );
+}
+
+#[test]
+fn bad_aliases() {
+    let mut v = base();
+    set(
+        &mut v,
+        "/Distributions/0/DistributionConfig/Aliases",
+        json!({ "Quantity": 2, "Items": ["www.*.com", "www.example.com"] }),
+    );
+    expect_only(&v, "InvalidArgument", &format!("{D0}.Aliases.Items[0]"));
+    let many: Vec<String> = (0..101).map(|i| format!("a{i}.example.com")).collect();
+    set(
+        &mut v,
+        "/Distributions/0/DistributionConfig/Aliases",
+        json!({ "Quantity": 101, "Items": many }),
+    );
+    expect_only(
+        &v,
+        "TooManyDistributionCNAMEs",
+        &format!("{D0}.Aliases.Items"),
+    );
+}
+
+#[test]
+fn viewer_certificate() {
+    let c = "/Distributions/0/DistributionConfig/ViewerCertificate";
+    let p = format!("{D0}.ViewerCertificate");
+    let arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+    let mut v = base();
+    set(
+        &mut v,
+        c,
+        json!({ "CloudFrontDefaultCertificate": true, "ACMCertificateArn": arn,
+                "SSLSupportMethod": "sni-only" }),
+    );
+    expect_only(&v, "InvalidViewerCertificate", &p);
+    set(&mut v, c, json!({ "ACMCertificateArn": arn }));
+    expect_only(
+        &v,
+        "InvalidViewerCertificate",
+        &format!("{p}.SSLSupportMethod"),
+    );
+    set(
+        &mut v,
+        c,
+        json!({ "ACMCertificateArn": arn, "SSLSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "SSLv3" }),
+    );
+    expect_only(
+        &v,
+        "InvalidProtocolSettings",
+        &format!("{p}.MinimumProtocolVersion"),
+    );
+    set(
+        &mut v,
+        c,
+        json!({ "ACMCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+                "SSLSupportMethod": "sni-only" }),
+    );
+    expect_only(
+        &v,
+        "InvalidViewerCertificate",
+        &format!("{p}.ACMCertificateArn"),
+    );
+}
