@@ -1,6 +1,7 @@
 //! `brink`: the one binary. Parses the command line, builds the configuration, runs it.
 //! Everything else lives in the library crates.
 
+mod edge;
 mod serve;
 mod size;
 
@@ -23,13 +24,16 @@ struct Cli {
 enum Command {
     /// One caching edge in front of one origin.
     Serve(serve::ServeArgs),
+    /// An edge serving the CloudFront distributions of a configuration file.
+    Edge(edge::EdgeArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args, None),
+        Command::Edge(args) => edge::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use brink_model::Model;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,8 +28,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     listen: SocketAddr,
     /// The origin, `http://host[:port][/path]` or `https://…`.
+    /// (Required by `brink serve`; `brink edge` takes its origins from the distributions.)
     #[arg(long, value_name = "URL")]
-    origin: String,
+    origin: Option<String>,
     /// Address for the admin API (health, purge).
     #[arg(long, value_name = "ADDR")]
     admin: Option<SocketAddr>,
@@ -100,11 +104,27 @@ pub(crate) struct ServeArgs {
 /// A configuration error: the process exits with 64.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub(crate) struct ConfigError(String);
+pub(crate) struct ConfigError(pub(crate) String);
 
-fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
+fn config(args: ServeArgs, model: Option<Arc<Model>>) -> Result<EdgeConfig, ConfigError> {
     let mut problems = Vec::new();
-    let origin = Origin::parse(&args.origin)
+    let origin_url = match (&args.origin, &model) {
+        (Some(url), None) => url.as_str(),
+        (None, None) => {
+            problems.push(
+                "--origin: required (the origin to cache, e.g. http://127.0.0.1:8000)".into(),
+            );
+            "http://unset.invalid"
+        }
+        (Some(_), Some(_)) => {
+            problems.push(
+                "--origin: not used with --config (origins come from the distributions)".into(),
+            );
+            "http://unset.invalid"
+        }
+        (None, Some(_)) => "http://unused.invalid",
+    };
+    let origin = Origin::parse(origin_url)
         .map_err(|e| problems.push(e.to_string()))
         .ok();
     let secs = Duration::from_secs;
@@ -178,6 +198,7 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
             listen: args.listen,
             admin: args.admin,
             origin,
+            model,
             pop: args.pop,
             ttl,
             cache: brink_cache::CacheConfig {
@@ -205,12 +226,12 @@ fn config(args: ServeArgs) -> Result<EdgeConfig, ConfigError> {
     }
 }
 
-pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ServeArgs, model: Option<Arc<Model>>) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
     };
-    let cfg = config(args)?;
+    let cfg = config(args, model)?;
     brink_edge::run(cfg, threads, |bound| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {

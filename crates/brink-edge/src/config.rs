@@ -103,6 +103,8 @@ pub struct EdgeConfig {
     pub ttl: TtlPolicy,
     /// Memory tier sizes.
     pub cache: CacheConfig,
+    /// Distributions to serve (`brink edge`); when set, `origin` is unused.
+    pub model: Option<std::sync::Arc<brink_model::Model>>,
     /// The disk tier under it, if any.
     pub disk: Option<brink_cache::DiskConfig>,
     /// Where access logs go (CloudFront's standard format), if anywhere.

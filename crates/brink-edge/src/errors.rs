@@ -36,6 +36,18 @@ pub enum EdgeError {
     /// The request went through the edge to itself.
     #[error("request loop")]
     Loop,
+    /// No distribution serves this `Host`.
+    #[error("no distribution for this host")]
+    UnknownHost,
+    /// The distribution is disabled.
+    #[error("distribution disabled")]
+    DistributionDisabled,
+    /// `https-only` behavior reached over HTTP.
+    #[error("HTTPS required")]
+    HttpsRequired,
+    /// The behavior does not allow this method.
+    #[error("method not allowed by the cache behavior")]
+    MethodNotAllowed,
 }
 
 impl EdgeError {
@@ -50,6 +62,11 @@ impl EdgeError {
             EdgeError::OriginConnect | EdgeError::OriginProtocol => StatusCode::BAD_GATEWAY,
             EdgeError::OriginTimeout => StatusCode::GATEWAY_TIMEOUT,
             EdgeError::Loop => StatusCode::LOOP_DETECTED,
+            // CloudFront answers all four with 403 (cloudfront.md §1).
+            EdgeError::UnknownHost
+            | EdgeError::DistributionDisabled
+            | EdgeError::HttpsRequired
+            | EdgeError::MethodNotAllowed => StatusCode::FORBIDDEN,
         }
     }
 
@@ -59,7 +76,13 @@ impl EdgeError {
             EdgeError::OriginConnect => "OriginConnectError",
             EdgeError::OriginTimeout | EdgeError::OriginProtocol => "OriginCommError",
             EdgeError::BodyOnGet => "InvalidRequest",
-            EdgeError::Rejected(_) | EdgeError::BadBody | EdgeError::Loop => "Error",
+            EdgeError::MethodNotAllowed => "InvalidRequestMethod",
+            EdgeError::Rejected(_)
+            | EdgeError::BadBody
+            | EdgeError::Loop
+            | EdgeError::UnknownHost
+            | EdgeError::DistributionDisabled
+            | EdgeError::HttpsRequired => "Error",
         }
     }
 
@@ -86,6 +109,10 @@ impl EdgeError {
             EdgeError::OriginTimeout => "The origin did not respond in time.",
             EdgeError::OriginProtocol => "The origin sent an invalid response.",
             EdgeError::Loop => "The request looped back to the same edge.",
+            EdgeError::UnknownHost => "Bad request. No distribution is configured for this host name.",
+            EdgeError::DistributionDisabled => "This distribution is not enabled.",
+            EdgeError::HttpsRequired => "This distribution only accepts HTTPS requests.",
+            EdgeError::MethodNotAllowed => "This distribution is not configured to allow the HTTP request method that was used for this request.",
         }
     }
 }

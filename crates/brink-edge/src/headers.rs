@@ -166,6 +166,61 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
     out
 }
 
+/// Headers for a cacheable origin request under a behavior's policies (cloudfront.md §2.4,
+/// §3.2): the viewer headers and cookies the cache and origin-request policies select, and
+/// the edge's own. Nothing else reaches the origin.
+pub(crate) fn policy_origin_headers(
+    viewer: &HeaderMap,
+    forwarding: &brink_model::compiled::OriginForwarding,
+    edge: &ToOrigin<'_>,
+) -> HeaderMap {
+    use brink_model::compiled::NameSelection;
+    let mut out = HeaderMap::with_capacity(12);
+    let selected = &forwarding.headers.viewer;
+    if !selected.is_none() {
+        for (name, value) in viewer {
+            let never = matches!(
+                *name,
+                header::HOST
+                    | header::COOKIE
+                    | header::CONNECTION
+                    | header::TE
+                    | header::UPGRADE
+                    | header::TRANSFER_ENCODING
+            ) || *name == X_AMZ_CF_ID
+                || *name == X_FORWARDED_FOR
+                || *name == header::VIA;
+            if !never && selected.includes(name.as_str()) {
+                out.append(name.clone(), value.clone());
+            }
+        }
+    }
+    if !matches!(forwarding.cookies, NameSelection::None) {
+        let kept: Vec<&str> = viewer
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|c| {
+                forwarding
+                    .cookies
+                    .includes(c.split('=').next().unwrap_or(""))
+            })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&kept.join("; ")) {
+            if !kept.is_empty() {
+                out.insert(header::COOKIE, v);
+            }
+        }
+    }
+    if !out.contains_key(header::USER_AGENT) {
+        out.insert(header::USER_AGENT, USER_AGENT_VALUE.clone());
+    }
+    add_edge_request_headers(viewer, &mut out, edge);
+    out
+}
+
 /// Headers for a pass-through origin request (other methods): everything end-to-end.
 pub(crate) fn pass_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) -> HeaderMap {
     let mut out = viewer.clone();

@@ -15,6 +15,7 @@ mod headers;
 mod logging;
 mod origin;
 mod proxy;
+mod route;
 mod server;
 mod tls;
 

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::OriginBody;
-use crate::config::{EdgeConfig, DEFAULT_ORIGIN_KEEPALIVE};
+use crate::config::DEFAULT_ORIGIN_KEEPALIVE;
 
 /// A pooled client for one origin.
 #[derive(Debug, Clone)]
@@ -23,16 +23,20 @@ pub(crate) struct OriginClient {
 }
 
 impl OriginClient {
-    pub(crate) fn new(cfg: &EdgeConfig) -> OriginClient {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        read_timeout: Duration,
+        origin_ca: Option<&crate::tls::OriginCa>,
+    ) -> OriginClient {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(cfg.origin_connect_timeout));
+        http.set_connect_timeout(Some(connect_timeout));
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         // A private CA adds anchors only: the default verifier still checks the chain and
         // that the certificate names the origin's host.
-        if let Some(ca) = &cfg.origin_ca {
+        if let Some(ca) = origin_ca {
             ca.add_to(&mut roots);
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -64,7 +68,7 @@ impl OriginClient {
             .build(https);
         OriginClient {
             client,
-            read_timeout: cfg.origin_read_timeout,
+            read_timeout,
         }
     }
 

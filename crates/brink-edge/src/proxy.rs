@@ -34,19 +34,18 @@ use crate::errors::{error_page, EdgeError};
 use crate::h1guard::{GuardShared, MAX_HEAD, MAX_TARGET};
 use crate::headers::{self, x_cache, ToOrigin, ViaValues, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
 use crate::logging::{Logged, RequestFacts, Telemetry};
-use crate::origin::OriginClient;
+use crate::route::{Routed, Router, Rules, Target};
 
 /// The edge: configuration, cache, origin client, clock. Shared by every connection.
 pub struct Edge {
     pub(crate) cfg: EdgeConfig,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) cache: Arc<Cache>,
-    origin: OriginClient,
+    router: Router,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     via: ViaValues,
     pop: HeaderValue,
-    origin_host: HeaderValue,
 }
 
 impl std::fmt::Debug for Edge {
@@ -128,6 +127,9 @@ pub(crate) struct Conn {
 /// outlive the request).
 #[derive(Debug, Clone)]
 struct Fetching {
+    /// Where it goes and under which rules.
+    route: Arc<Target>,
+    /// The request target sent to the origin (after the default root object).
     target: http::uri::PathAndQuery,
     headers: HeaderMap,
     peer: SocketAddr,
@@ -148,17 +150,14 @@ impl Edge {
     pub(crate) fn new(cfg: EdgeConfig, shared: &Shared) -> Arc<Edge> {
         let via = ViaValues::for_pop(&cfg.pop);
         let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
-        let origin_host = HeaderValue::from_str(cfg.origin.authority.as_str())
-            .unwrap_or(HeaderValue::from_static("localhost"));
         Arc::new(Edge {
             cache: shared.cache.clone(),
-            origin: OriginClient::new(&cfg),
+            router: Router::new(&cfg),
             clock: shared.clock.clone(),
             manual_clock: shared.manual_clock.clone(),
             telemetry: shared.telemetry.clone(),
             via,
             pop,
-            origin_host,
             cfg,
         })
     }
@@ -228,14 +227,33 @@ impl Edge {
             .path_and_query()
             .cloned()
             .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+        });
+        let (route, path, cacheable) =
+            match self
+                .router
+                .route(req.method(), host, Some(&target), conn.tls.is_some())
+            {
+                Routed::Target {
+                    target,
+                    path,
+                    cacheable,
+                } => (target, path, cacheable),
+                Routed::Reject(e) => return Err(e),
+                Routed::Redirect(location) => return Ok(redirect(location)),
+            };
         let fetching = Fetching {
-            target,
+            route,
+            target: path.unwrap_or(target),
             headers: HeaderMap::new(),
             peer: conn.peer,
             request_id: id.clone(),
             version: req.version(),
         };
-        if matches!(*req.method(), Method::GET | Method::HEAD) {
+        if cacheable {
             self.serve_cacheable(req, fetching).await
         } else {
             self.serve_pass(req, fetching).await
@@ -285,9 +303,15 @@ impl Edge {
         req: Request<Incoming>,
         mut f: Fetching,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let key = CacheKey::new("", f.target.as_str());
+        let key = match &f.route.rules {
+            None => CacheKey::new("", f.target.as_str()),
+            Some(rules) => CacheKey::new(
+                &f.route.scope,
+                &rules.key_text(f.target.path(), f.target.query(), req.headers()),
+            ),
+        };
         let now = self.clock.now();
-        let collapse = !self.cfg.ttl.caching_disabled();
+        let collapse = !f.route.ttl.caching_disabled();
         let mut lookup = self.cache.lookup(&key, req.headers(), now, collapse);
         // An object that lives only on disk is opened (first block read and verified) before
         // a response is built; a damaged one is dropped and the request becomes a miss.
@@ -354,12 +378,17 @@ impl Edge {
         stale: Option<&Arc<Object>>,
     ) -> Result<Response<Incoming>, FetchFailure> {
         let edge = ToOrigin {
-            host: &self.origin_host,
+            host: &f.route.host_header,
             peer: f.peer.ip(),
             via: self.via.for_version(f.version),
             request_id: &f.request_id,
         };
-        let mut headers = headers::cacheable_origin_headers(&f.headers, &edge);
+        let mut headers = match &f.route.rules {
+            None => headers::cacheable_origin_headers(&f.headers, &edge),
+            Some(rules) => {
+                headers::policy_origin_headers(&f.headers, &rules.behavior.forwarding, &edge)
+            }
+        };
         if let Some(stale) = stale {
             if let Some(etag) = stale.meta.headers.get(header::ETAG) {
                 headers.insert(header::IF_NONE_MATCH, etag.clone());
@@ -368,18 +397,19 @@ impl Edge {
                 headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
             }
         }
-        let req = self.origin_request(Method::GET, &f.target, headers, OriginBody::Empty);
-        self.send_origin(req).await
+        let req = self.origin_request(f, Method::GET, headers, OriginBody::Empty);
+        self.send_origin(&f.route, req).await
     }
 
     /// Sends an origin request, timing it for the metrics.
     async fn send_origin(
         &self,
+        route: &Target,
         req: Request<OriginBody>,
     ) -> Result<Response<Incoming>, FetchFailure> {
         use brink_telemetry::OriginOutcome;
         let t = std::time::Instant::now();
-        let r = self.origin.send(req).await;
+        let r = route.client.send(req).await;
         let outcome = match &r {
             Ok(_) => OriginOutcome::Ok,
             Err(FetchFailure::Connect) => OriginOutcome::ConnectError,
@@ -390,24 +420,44 @@ impl Edge {
         r
     }
 
+    /// The origin request for `f`: the route's origin, `OriginPath`, the query the behavior
+    /// forwards, and the origin's custom headers (which override viewer headers).
     fn origin_request(
         &self,
+        f: &Fetching,
         method: Method,
-        target: &http::uri::PathAndQuery,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         body: OriginBody,
     ) -> Request<OriginBody> {
-        let o = &self.cfg.origin;
+        let o = &f.route.origin;
+        let target = match &f.route.rules {
+            None => f.target.clone(),
+            Some(rules) => {
+                let q =
+                    Rules::filter_query(&rules.behavior.forwarding.query_strings, f.target.query());
+                match q {
+                    Some(q) => {
+                        http::uri::PathAndQuery::try_from(format!("{}?{q}", f.target.path()))
+                            .unwrap_or_else(|_| f.target.clone())
+                    }
+                    None => http::uri::PathAndQuery::try_from(f.target.path())
+                        .unwrap_or_else(|_| f.target.clone()),
+                }
+            }
+        };
         let builder = Uri::builder()
             .scheme(o.scheme.clone())
             .authority(o.authority.clone());
-        // Without an OriginPath the viewer's target is reused as is (no copy, no re-parse).
+        // Without an OriginPath the target is reused as is (no copy, no re-parse).
         let builder = if o.path.is_empty() {
-            builder.path_and_query(target.clone())
+            builder.path_and_query(target)
         } else {
             builder.path_and_query(format!("{}{}", o.path, target))
         };
         let uri = builder.build().unwrap_or_else(|_| Uri::from_static("/"));
+        for (name, value) in &f.route.custom_headers {
+            headers.insert(name.clone(), value.clone());
+        }
         let mut req = Request::new(body);
         *req.method_mut() = method;
         *req.uri_mut() = uri;
@@ -441,6 +491,7 @@ impl Edge {
         if let Some(stale) = stale {
             if parts.status == StatusCode::NOT_MODIFIED {
                 return Ok(self.refresh(
+                    &f.route.ttl,
                     guard,
                     stale,
                     &parts.headers,
@@ -464,7 +515,7 @@ impl Edge {
                 headers: &parts.headers,
                 response_time,
             },
-            &self.cfg.ttl,
+            &f.route.ttl,
         );
         let lifetimes = match verdict {
             Storability::Store(l) => l,
@@ -495,7 +546,7 @@ impl Edge {
         let mut writer = self.cache.writer(&key, &obj);
         // The viewer waits for the first bytes anyway: read them here, so that a small object
         // completes without a second task and goes out in one write with its head.
-        match tokio::time::timeout(self.origin.read_timeout(), body.frame()).await {
+        match tokio::time::timeout(f.route.client.read_timeout(), body.frame()).await {
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
                     writer.push(data);
@@ -503,7 +554,7 @@ impl Edge {
                 if body.is_end_stream() {
                     writer.finish();
                 } else {
-                    tokio::spawn(fill_body(body, writer, self.origin.read_timeout()));
+                    tokio::spawn(fill_body(body, writer, f.route.client.read_timeout()));
                 }
             }
             Ok(None) => writer.finish(),
@@ -514,8 +565,10 @@ impl Edge {
     }
 
     /// A 304 answered a conditional fill: the stored body gets new metadata (RFC 9111 §4.3.4).
+    #[allow(clippy::too_many_arguments)]
     fn refresh(
         &self,
+        ttl: &brink_model::TtlPolicy,
         guard: FillGuard,
         stale: Arc<Object>,
         not_modified: &HeaderMap,
@@ -532,7 +585,7 @@ impl Edge {
                 headers: &merged,
                 response_time,
             },
-            &self.cfg.ttl,
+            ttl,
         );
         match verdict {
             Storability::Store(lifetimes) => {
@@ -577,7 +630,7 @@ impl Edge {
             }
         };
         let edge = ToOrigin {
-            host: &self.origin_host,
+            host: &f.route.host_header,
             peer: f.peer.ip(),
             via: self.via.for_version(f.version),
             request_id: &f.request_id,
@@ -588,15 +641,14 @@ impl Edge {
             first,
             rest: req.into_body(),
         };
-        let origin_req = self.origin_request(method.clone(), &f.target, headers, body);
+        let origin_req = self.origin_request(&f, method.clone(), headers, body);
         let resp = self
-            .origin
-            .send(origin_req)
+            .send_origin(&f.route, origin_req)
             .await
             .map_err(EdgeError::from)?;
         let (mut parts, body) = resp.into_parts();
         if is_unsafe(&method) && (parts.status.is_success() || parts.status.is_redirection()) {
-            self.invalidate_after_write(f.target.as_str(), &parts.headers);
+            self.invalidate_after_write(&f, &parts.headers);
         }
         headers::clean_response_headers(&mut parts.headers, false);
         parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
@@ -609,9 +661,15 @@ impl Edge {
 
     /// RFC 9111 §4.4: a successful unsafe request invalidates the target URI and the
     /// same-origin `Location` / `Content-Location` targets.
-    fn invalidate_after_write(&self, target: &str, resp: &HeaderMap) {
+    fn invalidate_after_write(&self, f: &Fetching, resp: &HeaderMap) {
+        let route = &f.route;
+        let key_target = |pq: &http::uri::PathAndQuery| match &route.rules {
+            None => pq.as_str().to_owned(),
+            Some(rules) => rules.key_text(pq.path(), pq.query(), &HeaderMap::new()),
+        };
+        // An exact purge also takes every header/cookie variant of the target.
         self.cache
-            .purge("", &PurgePattern::Exact(target.to_owned()));
+            .purge(&route.scope, &PurgePattern::Exact(key_target(&f.target)));
         for name in [header::LOCATION, header::CONTENT_LOCATION] {
             let Some(loc) = resp.get(&name).and_then(|v| v.to_str().ok()) else {
                 continue;
@@ -619,14 +677,12 @@ impl Edge {
             let Ok(uri) = loc.parse::<Uri>() else {
                 continue;
             };
-            let same_origin = uri
-                .authority()
-                .is_none_or(|a| *a == self.cfg.origin.authority);
+            let same_origin = uri.authority().is_none_or(|a| *a == route.origin.authority);
             if same_origin {
                 if let Some(pq) = uri.path_and_query() {
                     if pq.as_str().starts_with('/') {
                         self.cache
-                            .purge("", &PurgePattern::Exact(pq.as_str().to_owned()));
+                            .purge(&route.scope, &PurgePattern::Exact(key_target(pq)));
                     }
                 }
             }
@@ -690,4 +746,18 @@ async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Durat
             }
         }
     }
+}
+
+/// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
+fn redirect(location: HeaderValue) -> Response<EdgeBody> {
+    let mut r = Response::new(EdgeBody::Empty);
+    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    let h = r.headers_mut();
+    h.insert(header::LOCATION, location);
+    h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+    h.insert(
+        X_CACHE.clone(),
+        HeaderValue::from_static("Redirect from cloudfront"),
+    );
+    r
 }

@@ -14,6 +14,7 @@ mod bad_input;
 mod caching;
 mod coalescing;
 mod disk;
+mod distributions;
 mod freshness;
 mod headers;
 mod lifecycle;

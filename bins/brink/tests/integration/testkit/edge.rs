@@ -51,8 +51,29 @@ impl Edge {
         Edge::spawn(origin_url, extra_args, true, env).await
     }
 
+    /// Starts `brink edge --config <config>` (the distributions' origins come from the file).
+    pub(crate) async fn start_distributions(config: &std::path::Path, extra_args: &[&str]) -> Edge {
+        let config = config.to_str().expect("utf-8 config path");
+        Edge::spawn_command(&["edge", "--config", config], extra_args, true, &[]).await
+    }
+
     async fn spawn(
         origin_url: &str,
+        extra_args: &[&str],
+        manual_clock: bool,
+        env: &[(&str, &str)],
+    ) -> Edge {
+        Edge::spawn_command(
+            &["serve", "--origin", origin_url],
+            extra_args,
+            manual_clock,
+            env,
+        )
+        .await
+    }
+
+    async fn spawn_command(
+        command: &[&str],
         extra_args: &[&str],
         manual_clock: bool,
         env: &[(&str, &str)],
@@ -62,15 +83,8 @@ impl Edge {
             std::env::temp_dir().join(format!("brink-it-edge-{}-{n}.stderr", std::process::id()));
         let stderr = std::fs::File::create(&stderr_path).expect("create edge stderr file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_brink"));
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin",
-            "127.0.0.1:0",
-            "--origin",
-            origin_url,
-        ]);
+        cmd.args(command);
+        cmd.args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"]);
         if manual_clock {
             cmd.arg("--manual-clock");
         }

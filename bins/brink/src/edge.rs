@@ -1,0 +1,55 @@
+//! `brink edge --config FILE`: an edge serving every distribution of a configuration file
+//! shaped like the aws CLI's output (`{"Distributions": [...], "CachePolicies": [...], ...}`,
+//! JSON or YAML).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use brink_model::EdgeFile;
+use clap::Args;
+
+use crate::serve::{ConfigError, ServeArgs};
+
+/// `brink edge` options: the configuration file, then everything `brink serve` takes except
+/// `--origin`.
+#[derive(Debug, Args)]
+pub(crate) struct EdgeArgs {
+    /// Distributions and policies, as `aws cloudfront get-distribution --output json` prints
+    /// them (JSON, or YAML for `.yaml`/`.yml` files).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    #[command(flatten)]
+    options: ServeArgs,
+}
+
+/// Reads and validates the file: every problem is reported at once, each with CloudFront's
+/// error code and the field's path.
+fn load(path: &PathBuf) -> Result<brink_model::Model, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let file = if yaml {
+        EdgeFile::from_yaml(&text)
+    } else {
+        EdgeFile::from_json(&text)
+    }
+    .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
+    brink_model::validate(&file).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        ConfigError(format!(
+            "--config {}: {} problem(s):\n  {}",
+            path.display(),
+            errors.len(),
+            lines.join("\n  ")
+        ))
+    })
+}
+
+pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
+    let model = load(&args.config)?;
+    tracing::info!(
+        distributions = model.distributions().len(),
+        "configuration loaded"
+    );
+    crate::serve::run(args.options, Some(Arc::new(model)))
+}

@@ -1,0 +1,205 @@
+//! `brink edge --config FILE`: distributions chosen by `Host` (domain name or alias),
+//! behaviors by path pattern, each with its own origin, `OriginPath`, custom headers, cache
+//! policy (TTLs, query strings in the key) and viewer rules (protocol policy, allowed
+//! methods, default root object); unknown hosts and disabled distributions get 403; a broken
+//! file is refused with CloudFront's error codes and field paths.
+
+use std::path::PathBuf;
+
+use crate::testkit::*;
+
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+
+/// The example file (`examples/edge/two-distributions.json`, origins on ports 8080 and 8081),
+/// pointed at the test origins.
+fn config(web_port: u16, api_port: u16) -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/edge/two-distributions.json"
+    ))
+    .expect("example config")
+    .replace("\"HTTPPort\": 8080", &format!("\"HTTPPort\": {web_port}"))
+    .replace("\"HTTPPort\": 8081", &format!("\"HTTPPort\": {api_port}"))
+}
+
+fn write_config(text: &str) -> PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let p = std::env::temp_dir().join(format!("brink-it-dist-{}-{n}.json", std::process::id()));
+    std::fs::write(&p, text).expect("write config");
+    p
+}
+
+fn port(origin: &TestOrigin) -> u16 {
+    origin
+        .authority()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("origin port")
+}
+
+async fn start() -> (TestOrigin, TestOrigin, Edge) {
+    let web = TestOrigin::start().await;
+    let api = TestOrigin::start().await;
+    let path = write_config(&config(port(&web), port(&api)));
+    let edge = Edge::start_distributions(&path, &[]).await;
+    let _ = std::fs::remove_file(&path);
+    (web, api, edge)
+}
+
+async fn get(edge: &Edge, host: &str, path: &str) -> Resp {
+    edge.get_with(path, &[("host", host)]).await
+}
+
+#[tokio::test]
+async fn the_example_file_is_valid() {
+    let text = config(8080, 8081);
+    let file = brink_model::EdgeFile::from_json(&text).expect("parse");
+    let model = brink_model::validate(&file).expect("valid");
+    assert_eq!(model.distributions().len(), 2);
+}
+
+#[tokio::test]
+async fn default_behavior_uses_root_object_origin_path_custom_headers_and_caches() {
+    let (web, _api, edge) = start().await;
+    web.route("/site/index.html", Reply::ok("home"));
+    let r = get(&edge, "a.test", "/").await;
+    assert_eq!(r.status, 200, "{:?}", r.headers);
+    assert_body(&r, b"home", "root object");
+    assert_miss(&r, "first");
+    let seen = web
+        .last_request("/site/index.html")
+        .expect("origin got the root object");
+    assert_eq!(
+        seen.headers.get("x-origin-secret").map(|v| v.as_bytes()),
+        Some(&b"s3cr3t"[..])
+    );
+    assert_eq!(
+        seen.headers.get("host").map(|v| v.as_bytes()),
+        Some(web.authority().as_bytes())
+    );
+    let r = get(&edge, "www.a.test", "/").await;
+    assert_hit(
+        &r,
+        "the alias reaches the same distribution and the same object",
+    );
+    assert_origin_hits(&web, "/site/index.html", 1, "one fill");
+}
+
+#[tokio::test]
+async fn the_cache_policy_decides_the_key_and_what_is_forwarded() {
+    let (web, _api, edge) = start().await;
+    web.route("/site/page", Reply::ok("page"));
+    let r = get(&edge, "a.test", "/page?a=1").await;
+    assert_miss(&r, "first");
+    // CachingOptimized keys and forwards no query string: another query is a hit, and the
+    // origin saw the path alone.
+    let r = get(&edge, "a.test", "/page?a=2").await;
+    assert_hit(&r, "other query");
+    assert_origin_hits(&web, "/site/page", 1, "query not in the key");
+}
+
+#[tokio::test]
+async fn behaviors_route_by_path_pattern_to_their_origin_and_ttls() {
+    let (web, api, edge) = start().await;
+    api.route("/api/users", Reply::cacheable("users", "max-age=3600"));
+    for _ in 0..2 {
+        let r = get(&edge, "a.test", "/api/users").await;
+        assert_body(&r, b"users", "api");
+        // CachingDisabled: the request goes straight through (RFC 9211 `fwd=request`).
+        assert_x_cache(&r, "Miss from cloudfront", "CachingDisabled");
+    }
+    assert_origin_hits(&api, "/api/users", 2, "CachingDisabled never stores");
+    assert_eq!(web.total(), 0, "the web origin saw nothing");
+    // Writes are allowed on /api/*: they pass through with their body.
+    api.route("/api/users", Reply::ok("created"));
+    let r = edge
+        .req("POST", "/api/users")
+        .header("host", "a.test")
+        .body("new")
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        api.last_request("/api/users").map(|q| q.body.to_vec()),
+        Some(b"new".to_vec())
+    );
+}
+
+#[tokio::test]
+async fn viewer_rules_refuse_or_redirect() {
+    let (web, _api, edge) = start().await;
+    // GET/HEAD only on the default behavior.
+    let r = edge
+        .req("POST", "/form")
+        .header("host", "a.test")
+        .body("x")
+        .send()
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("x-cache").as_deref(),
+        Some("Error from cloudfront")
+    );
+    // redirect-to-https on /secure/*.
+    let r = get(&edge, "a.test", "/secure/login?next=%2F").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("https://a.test/secure/login?next=%2F")
+    );
+    assert_eq!(
+        r.header("x-cache").as_deref(),
+        Some("Redirect from cloudfront")
+    );
+    // Unknown host, disabled distribution.
+    for host in ["nobody.test", "b.test"] {
+        let r = get(&edge, host, "/").await;
+        assert_eq!(r.status, 403, "{host}");
+        assert!(String::from_utf8_lossy(&r.body).contains("The request could not be satisfied"));
+    }
+    assert_eq!(web.total(), 0, "none of these reached an origin");
+}
+
+#[tokio::test]
+async fn a_broken_file_is_refused_with_codes_and_paths() {
+    let text = config(8080, 8081)
+        .replace(
+            "\"TargetOriginId\": \"api\"",
+            "\"TargetOriginId\": \"nowhere\"",
+        )
+        .replace(
+            "\"DefaultRootObject\": \"index.html\"",
+            "\"DefaultRootObject\": \"/index.html\"",
+        );
+    let path = write_config(&text);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args([
+            "edge",
+            "--config",
+            path.to_str().expect("utf-8"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run brink edge");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(64), "config errors exit 64");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("NoSuchOrigin") && err.contains("CacheBehaviors.Items[0].TargetOriginId"),
+        "{err}"
+    );
+    assert!(
+        err.contains("InvalidDefaultRootObject"),
+        "both problems reported at once: {err}"
+    );
+}
+
+#[test]
+fn managed_policy_ids_are_the_real_ones() {
+    assert!(config(1, 2).contains(CACHING_OPTIMIZED) && config(1, 2).contains(CACHING_DISABLED));
+}

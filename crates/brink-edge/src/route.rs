@@ -1,0 +1,302 @@
+//! Phase 2, route: which origin and which rules a request gets.
+//!
+//! `brink serve` has one fixed [`Target`]. `brink edge` chooses a distribution by `Host`
+//! (its domain name or an alias) and a cache behavior by path pattern (first match in list
+//! order, cloudfront.md §1.2), then applies the behavior's viewer protocol policy, allowed
+//! methods, default root object and cache-key/forwarding rules. Every `Target` is built once
+//! when the configuration is loaded, with its own origin connection pool; nothing is compiled
+//! per request.
+
+use std::sync::Arc;
+
+use brink_model::compiled::{Behavior, NameSelection, OriginScheme, OriginTarget};
+use brink_model::raw::ViewerProtocolPolicy;
+use brink_model::{Model, TtlPolicy};
+use http::header::HeaderName;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderMap, HeaderValue, Method};
+
+use crate::config::{EdgeConfig, Origin};
+use crate::errors::EdgeError;
+use crate::origin::OriginClient;
+
+/// Everything the fetch and store phases need about where a request goes.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// Cache key scope: empty for `brink serve`, the distribution id for `brink edge`.
+    pub(crate) scope: Arc<str>,
+    pub(crate) ttl: TtlPolicy,
+    pub(crate) client: OriginClient,
+    pub(crate) origin: Origin,
+    pub(crate) host_header: HeaderValue,
+    /// `CustomHeaders` of the origin: they override viewer headers of the same name.
+    pub(crate) custom_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Cache-key and forwarding rules of a behavior (`None`: `brink serve`'s defaults).
+    pub(crate) rules: Option<Rules>,
+}
+
+/// A behavior's rules, as the request path uses them.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    pub(crate) behavior: Behavior,
+    /// Header names in the cache key (lower case, sorted).
+    pub(crate) key_headers: Vec<HeaderName>,
+    pub(crate) default_root_object: Option<String>,
+}
+
+impl Rules {
+    /// The query string kept for the cache key or the origin, in the viewer's order.
+    pub(crate) fn filter_query(selection: &NameSelection, query: Option<&str>) -> Option<String> {
+        let query = query?;
+        match selection {
+            NameSelection::None => None,
+            NameSelection::All => Some(query.to_owned()),
+            sel => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let name = pair.split('=').next().unwrap_or("");
+                        sel.includes(name)
+                    })
+                    .collect();
+                (!kept.is_empty()).then(|| kept.join("&"))
+            }
+        }
+    }
+
+    /// The cache key's target for `path` + `query`, plus the keyed header values
+    /// (`\n<name>:<value>` after the target, so a purge of the path covers every variant).
+    pub(crate) fn key_text(&self, path: &str, query: Option<&str>, headers: &HeaderMap) -> String {
+        let mut out = String::with_capacity(path.len() + 16);
+        out.push_str(path);
+        if let Some(q) = Self::filter_query(&self.behavior.cache_key.query_strings, query) {
+            out.push('?');
+            out.push_str(&q);
+        }
+        for name in &self.key_headers {
+            out.push('\n');
+            out.push_str(name.as_str());
+            out.push(':');
+            for (i, v) in headers.get_all(name).iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&String::from_utf8_lossy(v.as_bytes()));
+            }
+        }
+        out
+    }
+}
+
+/// The outcome of routing one request.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    /// Serve it for this target; `path` replaces the request path (default root object).
+    Target {
+        target: Arc<Target>,
+        path: Option<PathAndQuery>,
+        cacheable: bool,
+    },
+    /// Answer `301` to this location (`redirect-to-https`).
+    Redirect(HeaderValue),
+    /// Refuse it.
+    Reject(EdgeError),
+}
+
+/// How requests are routed.
+#[derive(Debug)]
+pub(crate) enum Router {
+    /// `brink serve`: one origin.
+    Single(Arc<Target>),
+    /// `brink edge`: distributions.
+    Model {
+        model: Arc<Model>,
+        /// `targets[distribution][behavior]`.
+        targets: Vec<Vec<Arc<Target>>>,
+    },
+}
+
+impl Router {
+    /// Builds the router of one worker (each worker has its own origin pools).
+    pub(crate) fn new(cfg: &EdgeConfig) -> Router {
+        match &cfg.model {
+            None => Router::Single(Arc::new(Target {
+                scope: "".into(),
+                ttl: cfg.ttl,
+                client: OriginClient::new(
+                    cfg.origin_connect_timeout,
+                    cfg.origin_read_timeout,
+                    cfg.origin_ca.as_ref(),
+                ),
+                host_header: HeaderValue::from_str(cfg.origin.authority.as_str())
+                    .unwrap_or(HeaderValue::from_static("localhost")),
+                origin: cfg.origin.clone(),
+                custom_headers: Vec::new(),
+                rules: None,
+            })),
+            Some(model) => {
+                let targets = model
+                    .distributions()
+                    .iter()
+                    .map(|d| {
+                        // One pool per origin, shared by the behaviors that target it.
+                        let clients: Vec<OriginClient> = d
+                            .origins
+                            .iter()
+                            .map(|o| {
+                                OriginClient::new(
+                                    o.connection_timeout,
+                                    o.read_timeout,
+                                    cfg.origin_ca.as_ref(),
+                                )
+                            })
+                            .collect();
+                        d.behaviors()
+                            .iter()
+                            .map(|b| {
+                                let origin_index = match b.target {
+                                    OriginTarget::Origin(i) => i.get(),
+                                    // Failover is not routed yet: a group starts at its primary.
+                                    OriginTarget::Group(_) => d
+                                        .origins
+                                        .iter()
+                                        .position(|o| o.id == d.first_origin(b.target).id)
+                                        .unwrap_or(0),
+                                };
+                                let o = &d.origins[origin_index];
+                                // The model has no viewer scheme here: plain-text viewers today.
+                                let (scheme, port) = o.scheme_and_port(false);
+                                let default_port = match scheme {
+                                    OriginScheme::Http => 80,
+                                    OriginScheme::Https => 443,
+                                };
+                                let authority_text = if port == default_port {
+                                    o.domain_name.clone()
+                                } else {
+                                    format!("{}:{port}", o.domain_name)
+                                };
+                                let authority: Authority = authority_text
+                                    .parse()
+                                    .unwrap_or_else(|_| Authority::from_static("invalid.invalid"));
+                                let mut key_headers: Vec<HeaderName> = match &b.cache_key.headers {
+                                    NameSelection::Only(names) => names
+                                        .iter()
+                                        .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+                                        .collect(),
+                                    _ => Vec::new(),
+                                };
+                                key_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                                Arc::new(Target {
+                                    scope: d.id.as_str().into(),
+                                    ttl: b.ttl,
+                                    client: clients[origin_index].clone(),
+                                    host_header: HeaderValue::from_str(&authority_text)
+                                        .unwrap_or(HeaderValue::from_static("invalid.invalid")),
+                                    origin: Origin {
+                                        scheme: match scheme {
+                                            OriginScheme::Http => Scheme::HTTP,
+                                            OriginScheme::Https => Scheme::HTTPS,
+                                        },
+                                        authority,
+                                        path: o.origin_path.clone(),
+                                    },
+                                    custom_headers: o
+                                        .custom_headers
+                                        .iter()
+                                        .filter_map(|(n, v)| {
+                                            Some((
+                                                HeaderName::from_bytes(n.as_bytes()).ok()?,
+                                                HeaderValue::from_str(v).ok()?,
+                                            ))
+                                        })
+                                        .collect(),
+                                    rules: Some(Rules {
+                                        behavior: b.clone(),
+                                        key_headers,
+                                        default_root_object: d.default_root_object.clone(),
+                                    }),
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect();
+                Router::Model {
+                    model: model.clone(),
+                    targets,
+                }
+            }
+        }
+    }
+
+    /// Routes a request (phase 2). `https` says whether the viewer connection is TLS.
+    pub(crate) fn route(
+        &self,
+        method: &Method,
+        host: Option<&str>,
+        pq: Option<&PathAndQuery>,
+        https: bool,
+    ) -> Routed {
+        let (model, targets) = match self {
+            Router::Single(t) => {
+                return Routed::Target {
+                    target: t.clone(),
+                    path: None,
+                    cacheable: matches!(*method, Method::GET | Method::HEAD),
+                }
+            }
+            Router::Model { model, targets } => (model, targets),
+        };
+        let Some(index) = host.and_then(|h| model.router().route(h)) else {
+            return Routed::Reject(EdgeError::UnknownHost);
+        };
+        let dist = model.distribution(index);
+        if !dist.enabled {
+            return Routed::Reject(EdgeError::DistributionDisabled);
+        }
+        let path = pq.map_or("/", PathAndQuery::path);
+        let b_index = dist.select_behavior_index(path);
+        let Some(target) = targets.get(index.get()).and_then(|t| t.get(b_index)) else {
+            return Routed::Reject(EdgeError::UnknownHost);
+        };
+        let Some(rules) = &target.rules else {
+            return Routed::Reject(EdgeError::UnknownHost);
+        };
+        let behavior = &rules.behavior;
+        if !https {
+            match behavior.viewer_protocol_policy {
+                ViewerProtocolPolicy::AllowAll => {}
+                ViewerProtocolPolicy::HttpsOnly => return Routed::Reject(EdgeError::HttpsRequired),
+                ViewerProtocolPolicy::RedirectToHttps => {
+                    let host = host.unwrap_or_default();
+                    let location =
+                        format!("https://{host}{}", pq.map_or("/", PathAndQuery::as_str));
+                    return match HeaderValue::from_str(&location) {
+                        Ok(v) => Routed::Redirect(v),
+                        Err(_) => Routed::Reject(EdgeError::HttpsRequired),
+                    };
+                }
+            }
+        }
+        if !behavior.allows_method(method.as_str()) {
+            return Routed::Reject(EdgeError::MethodNotAllowed);
+        }
+        // §8.1: the default root object applies to `/` only.
+        let path_override = match (&rules.default_root_object, path) {
+            (Some(root), "/") => {
+                let q = pq
+                    .and_then(PathAndQuery::query)
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
+                PathAndQuery::try_from(format!("/{root}{q}")).ok()
+            }
+            _ => None,
+        };
+        let cacheable = matches!(*method, Method::GET | Method::HEAD)
+            && behavior.caches_method(method.as_str());
+        Routed::Target {
+            target: target.clone(),
+            path: path_override,
+            cacheable,
+        }
+    }
+}
