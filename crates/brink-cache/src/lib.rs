@@ -589,8 +589,12 @@ impl ObjectWriter {
     /// Appends a chunk. The bytes are copied into a buffer of their own: chunks handed out
     /// by an HTTP client are usually slices of a larger read buffer, which storing would pin.
     pub fn push(&mut self, chunk: Bytes) {
-        let n = chunk.len() as u64;
-        let owned = Bytes::copy_from_slice(&chunk);
+        self.push_owned(Bytes::copy_from_slice(&chunk));
+    }
+
+    /// Appends a chunk that owns its buffer exactly (nothing else pins it), without copying.
+    pub fn push_owned(&mut self, owned: Bytes) {
+        let n = owned.len() as u64;
         if let Some(d) = &mut self.disk {
             d.append(&owned);
         }

@@ -725,19 +725,40 @@ fn pass_response(
 /// longer than the read timeout or a broken body fails the object (never served partially).
 async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Duration) {
     let mut writer = writer;
+    // Frames that arrive back to back are gathered into chunks of up to FILL_CHUNK bytes
+    // (fewer, larger writes when the object is served), but whatever has arrived is handed to
+    // the readers as soon as the origin pauses: a slow origin still streams byte by byte.
+    let mut pending = bytes::BytesMut::new();
     loop {
-        match tokio::time::timeout(read_timeout, body.frame()).await {
+        let next = if pending.is_empty() {
+            tokio::time::timeout(read_timeout, body.frame()).await
+        } else {
+            match tokio::time::timeout(Duration::ZERO, body.frame()).await {
+                Err(_) => {
+                    flush_pending(&mut writer, &mut pending);
+                    continue;
+                }
+                ready => ready,
+            }
+        };
+        match next {
             Err(_) => {
                 tracing::warn!("origin body stalled past the read timeout; object dropped");
                 return;
             }
             Ok(None) => {
+                if !pending.is_empty() {
+                    flush_pending(&mut writer, &mut pending);
+                }
                 writer.finish();
                 return;
             }
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
-                    writer.push(data);
+                    pending.extend_from_slice(&data);
+                    if pending.len() >= FILL_CHUNK {
+                        flush_pending(&mut writer, &mut pending);
+                    }
                 }
             }
             Ok(Some(Err(e))) => {
@@ -747,6 +768,16 @@ async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Durat
         }
     }
 }
+
+/// Hands the gathered bytes to the object as one exactly sized chunk and keeps the gathering
+/// buffer for reuse (a chunk sharing the buffer would pin all of it).
+fn flush_pending(writer: &mut ObjectWriter, pending: &mut bytes::BytesMut) {
+    writer.push_owned(bytes::Bytes::copy_from_slice(pending));
+    pending.clear();
+}
+
+/// Largest chunk a fill gathers before handing it to readers.
+const FILL_CHUNK: usize = 256 * 1024;
 
 /// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
 fn redirect(location: HeaderValue) -> Response<EdgeBody> {
