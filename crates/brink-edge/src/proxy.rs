@@ -107,7 +107,7 @@ impl Shared {
                 metrics,
                 log,
                 pop: cfg.pop.as_str().into(),
-                scraped: parking_lot::Mutex::new(Default::default()),
+                scraped: Arc::new(parking_lot::Mutex::new(Default::default())),
             }),
         }
     }
@@ -155,7 +155,7 @@ impl Edge {
             router: Router::new(&cfg),
             clock: shared.clock.clone(),
             manual_clock: shared.manual_clock.clone(),
-            telemetry: shared.telemetry.clone(),
+            telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
             via,
             pop,
             cfg,
