@@ -209,3 +209,105 @@ async fn a_full_disk_never_stops_the_edge() {
         "the disk failure was not logged"
     );
 }
+
+/// Reads a streaming response to its end, checking every byte against the repeating
+/// 1 MiB pattern, and reports the edge's peak resident memory meanwhile.
+async fn read_pattern(
+    edge: &Edge,
+    resp: http::Response<hyper::body::Incoming>,
+    pattern: &[u8],
+) -> (u64, u64) {
+    use http_body_util::BodyExt;
+    let mut body = resp.into_body();
+    let (mut offset, mut peak) = (0u64, 0u64);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.expect("body frame");
+        if let Some(data) = frame.data_ref() {
+            for (i, b) in data.iter().enumerate() {
+                let at = ((offset + i as u64) % pattern.len() as u64) as usize;
+                assert_eq!(*b, pattern[at], "byte {} differs", offset + i as u64);
+            }
+            offset += data.len() as u64;
+            if offset % (64 << 20) < data.len() as u64 {
+                peak = peak.max(edge.rss_bytes());
+            }
+        }
+    }
+    (offset, peak)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1_gib_object_streams_through_and_from_disk_without_being_held_in_memory() {
+    const MIB: usize = 1 << 20;
+    let dir = CacheDir::new("huge");
+    let origin = TestOrigin::start().await;
+    let pattern = bytes::Bytes::from(pseudo_random_bytes(MIB, 99));
+    let mut reply = Reply::cacheable(pattern.clone(), "max-age=3600");
+    for _ in 1..1024 {
+        reply = reply.then_chunk(pattern.clone());
+    }
+    origin.route("/huge.bin", reply);
+    let edge = Edge::start(
+        &origin.url(),
+        &[
+            "--cache-dir",
+            dir.arg(),
+            "--disk-cache",
+            "4GiB",
+            "--memory-max-object",
+            "64MiB",
+        ],
+    )
+    .await;
+    let baseline = edge.rss_bytes();
+
+    // First viewer: a miss, read while the edge is still downloading.
+    let resp = Req::get(&edge.url("/huge.bin"))
+        .send_streaming()
+        .await
+        .expect("GET");
+    assert_eq!(resp.status(), 200);
+    let (len, peak) = read_pattern(&edge, resp, &pattern).await;
+    assert_eq!(len, 1 << 30, "whole object");
+    assert!(
+        peak < baseline + 256 * MIB as u64,
+        "the miss held {} MiB more than at start",
+        (peak.saturating_sub(baseline)) >> 20
+    );
+    assert_origin_hits(&origin, "/huge.bin", 1, "one fill");
+
+    // Second viewer: a hit served from the file (bounded memory again), and a range of it.
+    assert!(
+        eventually(Duration::from_secs(30), || cache_files(&dir.0)
+            .iter()
+            .any(|f| f.metadata().map_or(0, |m| m.len()) > 1 << 30))
+        .await,
+        "the object reached the disk"
+    );
+    let resp = Req::get(&edge.url("/huge.bin"))
+        .send_streaming()
+        .await
+        .expect("GET");
+    assert_eq!(
+        resp.headers().get("x-cache").map(|v| v.as_bytes()),
+        Some(&b"Hit from cloudfront"[..])
+    );
+    let (len, peak) = read_pattern(&edge, resp, &pattern).await;
+    assert_eq!(len, 1 << 30);
+    assert!(
+        peak < baseline + 256 * MIB as u64,
+        "the hit held {} MiB more",
+        (peak.saturating_sub(baseline)) >> 20
+    );
+    let start = 700 * MIB as u64 + 12_345;
+    let r = edge
+        .get_with(
+            "/huge.bin",
+            &[("range", &format!("bytes={start}-{}", start + 99))],
+        )
+        .await;
+    assert_eq!(r.status, 206);
+    let at = (start % MIB as u64) as usize;
+    assert_eq!(&r.body[..], &pattern[at..at + 100]);
+    assert_origin_hits(&origin, "/huge.bin", 1, "still one fill");
+}

@@ -212,6 +212,19 @@ impl Edge {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The child's resident memory (`VmRSS`), in bytes.
+    pub(crate) fn rss_bytes(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+            .map_or(0, |kb| kb * 1024)
+    }
+
     /// Sends signal `name` (`TERM`, `INT`, `HUP`) to the child with the `kill` command.
     pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
