@@ -78,6 +78,11 @@ impl Telemetry {
     }
 }
 
+/// The distribution a response belongs to (`brink edge`), carried in the response's
+/// extensions to the log phase.
+#[derive(Debug, Clone)]
+pub(crate) struct DistributionId(pub(crate) Arc<str>);
+
 /// What the log needs from the request, captured before the request is consumed.
 #[derive(Debug)]
 pub(crate) struct RequestFacts {
@@ -151,6 +156,7 @@ struct Pending {
     content_len: Option<u64>,
     range: Option<(u64, u64)>,
     cs_bytes_no_facts: u64,
+    distribution: Option<Arc<str>>,
 }
 
 /// A response body that reports to telemetry when it ends or is dropped.
@@ -229,6 +235,13 @@ pub(crate) fn wrap(
         range: if log_on { content_range(h) } else { None },
         facts,
         cs_bytes_no_facts: cs_bytes,
+        distribution: if log_on {
+            resp.extensions()
+                .get::<DistributionId>()
+                .map(|d| d.0.clone())
+        } else {
+            None
+        },
     };
     let telemetry = telemetry.clone();
     resp.map(|inner| {
@@ -294,7 +307,7 @@ impl Logged {
             content_len: p.content_len,
             range_start: p.range.map(|r| r.0),
             range_end: p.range.map(|r| r.1),
-            distribution_id: None,
+            distribution_id: p.distribution.map(|d| d.to_string()),
         });
     }
 }

@@ -253,11 +253,18 @@ impl Edge {
             request_id: id.clone(),
             version: req.version(),
         };
-        if cacheable {
+        let scope = fetching.route.scope.clone();
+        let mut resp = if cacheable {
             self.serve_cacheable(req, fetching).await
         } else {
             self.serve_pass(req, fetching).await
+        }?;
+        // The log phase files the record under its distribution.
+        if !scope.is_empty() {
+            resp.extensions_mut()
+                .insert(crate::logging::DistributionId(scope));
         }
+        Ok(resp)
     }
 
     /// Phase 1: refuse what must not go further.

@@ -203,3 +203,34 @@ async fn a_broken_file_is_refused_with_codes_and_paths() {
 fn managed_policy_ids_are_the_real_ones() {
     assert!(config(1, 2).contains(CACHING_OPTIMIZED) && config(1, 2).contains(CACHING_DISABLED));
 }
+
+#[tokio::test]
+async fn access_logs_are_filed_per_distribution() {
+    let web = TestOrigin::start().await;
+    let api = TestOrigin::start().await;
+    web.route("/site/index.html", Reply::ok("home"));
+    let path = write_config(&config(port(&web), port(&api)));
+    let logs = std::env::temp_dir().join(format!("brink-it-dist-logs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&logs);
+    let mut edge =
+        Edge::start_distributions(&path, &["--log-dir", logs.to_str().expect("utf-8")]).await;
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(get(&edge, "a.test", "/").await.status, 200);
+    edge.signal("TERM");
+    assert!(edge
+        .wait_exit(std::time::Duration::from_secs(15))
+        .await
+        .is_some_and(|s| s.success()));
+    let names: Vec<String> = std::fs::read_dir(&logs)
+        .expect("log dir")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect();
+    let _ = std::fs::remove_dir_all(&logs);
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("EDFDVBD6EXAMPLE.") && !n.ends_with(".gz")),
+        "a file named after the distribution id: {names:?}"
+    );
+}
