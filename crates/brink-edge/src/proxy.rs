@@ -384,13 +384,37 @@ impl Edge {
         f: &Fetching,
         stale: Option<&Arc<Object>>,
     ) -> Result<Response<Incoming>, FetchFailure> {
+        let first = self.send_fill_to(&f.route, f, stale).await;
+        // Origin group (cloudfront.md §7.3): every request starts at the primary; a connect
+        // failure, a timeout or a listed status sends it to the secondary.
+        let Some(failover) = &f.route.failover else {
+            return first;
+        };
+        let fail_over = match &first {
+            Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
+            Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
+            Err(_) => false,
+        };
+        if !fail_over {
+            return first;
+        }
+        drop(first);
+        self.send_fill_to(&failover.secondary, f, stale).await
+    }
+
+    async fn send_fill_to(
+        &self,
+        target: &Target,
+        f: &Fetching,
+        stale: Option<&Arc<Object>>,
+    ) -> Result<Response<Incoming>, FetchFailure> {
         let edge = ToOrigin {
-            host: &f.route.host_header,
+            host: &target.host_header,
             peer: f.peer.ip(),
             via: self.via.for_version(f.version),
             request_id: &f.request_id,
         };
-        let mut headers = match &f.route.rules {
+        let mut headers = match &target.rules {
             None => headers::cacheable_origin_headers(&f.headers, &edge),
             Some(rules) => {
                 headers::policy_origin_headers(&f.headers, &rules.behavior.forwarding, &edge)
@@ -404,8 +428,8 @@ impl Edge {
                 headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
             }
         }
-        let req = self.origin_request(f, Method::GET, headers, OriginBody::Empty);
-        self.send_origin(&f.route, req).await
+        let req = self.origin_request(target, f, Method::GET, headers, OriginBody::Empty);
+        self.send_origin(target, req).await
     }
 
     /// Sends an origin request, timing it for the metrics.
@@ -431,13 +455,14 @@ impl Edge {
     /// forwards, and the origin's custom headers (which override viewer headers).
     fn origin_request(
         &self,
+        route: &Target,
         f: &Fetching,
         method: Method,
         mut headers: HeaderMap,
         body: OriginBody,
     ) -> Request<OriginBody> {
-        let o = &f.route.origin;
-        let target = match &f.route.rules {
+        let o = &route.origin;
+        let target = match &route.rules {
             None => f.target.clone(),
             Some(rules) => {
                 let q =
@@ -462,7 +487,7 @@ impl Edge {
             builder.path_and_query(format!("{}{}", o.path, target))
         };
         let uri = builder.build().unwrap_or_else(|_| Uri::from_static("/"));
-        for (name, value) in &f.route.custom_headers {
+        for (name, value) in &route.custom_headers {
             headers.insert(name.clone(), value.clone());
         }
         let mut req = Request::new(body);
@@ -648,7 +673,7 @@ impl Edge {
             first,
             rest: req.into_body(),
         };
-        let origin_req = self.origin_request(&f, method.clone(), headers, body);
+        let origin_req = self.origin_request(&f.route, &f, method.clone(), headers, body);
         let resp = self
             .send_origin(&f.route, origin_req)
             .await

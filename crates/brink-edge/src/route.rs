@@ -33,6 +33,80 @@ pub(crate) struct Target {
     pub(crate) custom_headers: Vec<(HeaderName, HeaderValue)>,
     /// Cache-key and forwarding rules of a behavior (`None`: `brink serve`'s defaults).
     pub(crate) rules: Option<Rules>,
+    /// The origin group's secondary, when the behavior targets a group.
+    pub(crate) failover: Option<Failover>,
+}
+
+/// An origin group's second member (cloudfront.md §7.3): tried for GET/HEAD/OPTIONS when the
+/// primary fails to connect, times out, or answers one of `status_codes`.
+#[derive(Debug)]
+pub(crate) struct Failover {
+    pub(crate) status_codes: Vec<u16>,
+    pub(crate) secondary: Arc<Target>,
+}
+
+/// The target of behavior `b` of distribution `d` on origin `origin_index`.
+fn target_for(
+    d: &brink_model::compiled::Distribution,
+    origin_index: usize,
+    b: &Behavior,
+    clients: &[OriginClient],
+    failover: Option<Failover>,
+) -> Target {
+    let o = &d.origins[origin_index];
+    // The model has no viewer scheme here: plain-text viewers today.
+    let (scheme, port) = o.scheme_and_port(false);
+    let default_port = match scheme {
+        OriginScheme::Http => 80,
+        OriginScheme::Https => 443,
+    };
+    let authority_text = if port == default_port {
+        o.domain_name.clone()
+    } else {
+        format!("{}:{port}", o.domain_name)
+    };
+    let authority: Authority = authority_text
+        .parse()
+        .unwrap_or_else(|_| Authority::from_static("invalid.invalid"));
+    let mut key_headers: Vec<HeaderName> = match &b.cache_key.headers {
+        NameSelection::Only(names) => names
+            .iter()
+            .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    key_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    Target {
+        scope: d.id.as_str().into(),
+        ttl: b.ttl,
+        client: clients[origin_index].clone(),
+        host_header: HeaderValue::from_str(&authority_text)
+            .unwrap_or(HeaderValue::from_static("invalid.invalid")),
+        origin: Origin {
+            scheme: match scheme {
+                OriginScheme::Http => Scheme::HTTP,
+                OriginScheme::Https => Scheme::HTTPS,
+            },
+            authority,
+            path: o.origin_path.clone(),
+        },
+        custom_headers: o
+            .custom_headers
+            .iter()
+            .filter_map(|(n, v)| {
+                Some((
+                    HeaderName::from_bytes(n.as_bytes()).ok()?,
+                    HeaderValue::from_str(v).ok()?,
+                ))
+            })
+            .collect(),
+        rules: Some(Rules {
+            behavior: b.clone(),
+            key_headers,
+            default_root_object: d.default_root_object.clone(),
+        }),
+        failover,
+    }
 }
 
 /// A behavior's rules, as the request path uses them.
@@ -133,6 +207,7 @@ impl Router {
                 origin: cfg.origin.clone(),
                 custom_headers: Vec::new(),
                 rules: None,
+                failover: None,
             })),
             Some(model) => {
                 let targets = model
@@ -154,68 +229,27 @@ impl Router {
                         d.behaviors()
                             .iter()
                             .map(|b| {
-                                let origin_index = match b.target {
-                                    OriginTarget::Origin(i) => i.get(),
-                                    // Failover is not routed yet: a group starts at its primary.
-                                    OriginTarget::Group(_) => d
-                                        .origins
-                                        .iter()
-                                        .position(|o| o.id == d.first_origin(b.target).id)
-                                        .unwrap_or(0),
+                                let (primary, failover) = match b.target {
+                                    OriginTarget::Origin(i) => (i.get(), None),
+                                    OriginTarget::Group(g) => {
+                                        let group = d.origin_group(g);
+                                        let secondary = Arc::new(target_for(
+                                            d,
+                                            group.secondary.get(),
+                                            b,
+                                            &clients,
+                                            None,
+                                        ));
+                                        (
+                                            group.primary.get(),
+                                            Some(Failover {
+                                                status_codes: group.failover_status_codes.clone(),
+                                                secondary,
+                                            }),
+                                        )
+                                    }
                                 };
-                                let o = &d.origins[origin_index];
-                                // The model has no viewer scheme here: plain-text viewers today.
-                                let (scheme, port) = o.scheme_and_port(false);
-                                let default_port = match scheme {
-                                    OriginScheme::Http => 80,
-                                    OriginScheme::Https => 443,
-                                };
-                                let authority_text = if port == default_port {
-                                    o.domain_name.clone()
-                                } else {
-                                    format!("{}:{port}", o.domain_name)
-                                };
-                                let authority: Authority = authority_text
-                                    .parse()
-                                    .unwrap_or_else(|_| Authority::from_static("invalid.invalid"));
-                                let mut key_headers: Vec<HeaderName> = match &b.cache_key.headers {
-                                    NameSelection::Only(names) => names
-                                        .iter()
-                                        .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
-                                        .collect(),
-                                    _ => Vec::new(),
-                                };
-                                key_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-                                Arc::new(Target {
-                                    scope: d.id.as_str().into(),
-                                    ttl: b.ttl,
-                                    client: clients[origin_index].clone(),
-                                    host_header: HeaderValue::from_str(&authority_text)
-                                        .unwrap_or(HeaderValue::from_static("invalid.invalid")),
-                                    origin: Origin {
-                                        scheme: match scheme {
-                                            OriginScheme::Http => Scheme::HTTP,
-                                            OriginScheme::Https => Scheme::HTTPS,
-                                        },
-                                        authority,
-                                        path: o.origin_path.clone(),
-                                    },
-                                    custom_headers: o
-                                        .custom_headers
-                                        .iter()
-                                        .filter_map(|(n, v)| {
-                                            Some((
-                                                HeaderName::from_bytes(n.as_bytes()).ok()?,
-                                                HeaderValue::from_str(v).ok()?,
-                                            ))
-                                        })
-                                        .collect(),
-                                    rules: Some(Rules {
-                                        behavior: b.clone(),
-                                        key_headers,
-                                        default_root_object: d.default_root_object.clone(),
-                                    }),
-                                })
+                                Arc::new(target_for(d, primary, b, &clients, failover))
                             })
                             .collect()
                     })

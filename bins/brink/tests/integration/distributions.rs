@@ -234,3 +234,62 @@ async fn access_logs_are_filed_per_distribution() {
         "a file named after the distribution id: {names:?}"
     );
 }
+
+/// One distribution whose default behavior targets a group of `primary` then `secondary`.
+fn group_config(primary_port: u16, secondary_port: u16) -> String {
+    let origin = |id: &str, port: u16| {
+        format!(
+            r#"{{"Id": "{id}", "DomainName": "127.0.0.1", "CustomOriginConfig": {{"HTTPPort": {port}, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}, "ConnectionAttempts": 1, "ConnectionTimeout": 1}}"#
+        )
+    };
+    format!(
+        r#"{{"Distributions": [{{"Id": "EGROUPEXAMPLE", "DomainName": "g.test", "DistributionConfig": {{
+            "CallerReference": "group", "Comment": "", "Enabled": true,
+            "Origins": {{"Quantity": 2, "Items": [{}, {}]}},
+            "OriginGroups": {{"Quantity": 1, "Items": [{{"Id": "pair",
+                "FailoverCriteria": {{"StatusCodes": {{"Quantity": 2, "Items": [500, 503]}}}},
+                "Members": {{"Quantity": 2, "Items": [{{"OriginId": "one"}}, {{"OriginId": "two"}}]}}}}]}},
+            "DefaultCacheBehavior": {{"TargetOriginId": "pair", "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": "{CACHING_OPTIMIZED}"}}}}}}]}}"#,
+        origin("one", primary_port),
+        origin("two", secondary_port)
+    )
+}
+
+#[tokio::test]
+async fn origin_groups_fail_over_on_listed_statuses_and_refused_connections() {
+    let primary = TestOrigin::start().await;
+    let secondary = TestOrigin::start().await;
+    primary.route("/ok", Reply::cacheable("from primary", "max-age=60"));
+    primary.route("/broken", Reply::status(503, "down"));
+    primary.route("/missing", Reply::status(404, "no"));
+    secondary.route("/broken", Reply::cacheable("from secondary", "max-age=60"));
+    secondary.route(
+        "/missing",
+        Reply::cacheable("secondary 404 path", "max-age=60"),
+    );
+    secondary.route(
+        "/gone",
+        Reply::cacheable("secondary after refusal", "max-age=60"),
+    );
+    let path = write_config(&group_config(port(&primary), port(&secondary)));
+    let edge = Edge::start_distributions(&path, &[]).await;
+    let _ = std::fs::remove_file(&path);
+
+    let r = get(&edge, "g.test", "/ok").await;
+    assert_body(&r, b"from primary", "the primary answers first");
+    assert_eq!(secondary.total(), 0);
+    let r = get(&edge, "g.test", "/broken").await;
+    assert_body(&r, b"from secondary", "503 is a failover status");
+    assert_origin_hits(&primary, "/broken", 1, "tried the primary first");
+    let r = get(&edge, "g.test", "/missing").await;
+    assert_eq!(
+        r.status, 404,
+        "404 is not listed: the primary's answer stands"
+    );
+    assert_eq!(secondary.hits("/missing"), 0);
+    // The primary goes away: connections are refused, the secondary answers.
+    primary.shutdown();
+    let r = get(&edge, "g.test", "/gone").await;
+    assert_body(&r, b"secondary after refusal", "connect failure fails over");
+}
