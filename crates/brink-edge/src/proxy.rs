@@ -254,17 +254,101 @@ impl Edge {
             version: req.version(),
         };
         let scope = fetching.route.scope.clone();
-        let mut resp = if cacheable {
-            self.serve_cacheable(req, fetching).await
+        // Custom error responses (cloudfront.md §8.2) need the viewer's headers to fetch the
+        // error page: kept only when the distribution configures some.
+        let error_pages = fetching
+            .route
+            .rules
+            .as_ref()
+            .filter(|r| !r.custom_errors.is_empty())
+            .map(|_| {
+                (
+                    fetching.route.clone(),
+                    req.headers().clone(),
+                    host.map(str::to_owned),
+                )
+            });
+        let https = conn.tls.is_some();
+        let result = if cacheable {
+            let (parts, _) = req.into_parts();
+            self.serve_cacheable(Request::from_parts(parts, ()), fetching)
+                .await
         } else {
             self.serve_pass(req, fetching).await
-        }?;
+        };
+        let result = match error_pages {
+            Some((route, headers, host)) => {
+                let status = match &result {
+                    Ok(r) => r.status().as_u16(),
+                    Err(e) => e.status().as_u16(),
+                };
+                match self
+                    .custom_error(&route, status, headers, host.as_deref(), https, conn, id)
+                    .await
+                {
+                    Some(page) => Ok(page),
+                    None => result,
+                }
+            }
+            None => result,
+        };
+        let mut resp = result?;
         // The log phase files the record under its distribution.
         if !scope.is_empty() {
             resp.extensions_mut()
                 .insert(crate::logging::DistributionId(scope));
         }
         Ok(resp)
+    }
+
+    /// Custom error responses (cloudfront.md §8.2): for a configured error status, the page
+    /// at `ResponsePagePath` is fetched through normal behavior matching and sent with
+    /// `ResponseCode` (or the original status). A page that cannot be fetched is answered
+    /// with the page origin's own status. `None`: nothing configured for `status`.
+    #[allow(clippy::too_many_arguments)]
+    async fn custom_error(
+        self: &Arc<Self>,
+        route: &Target,
+        status: u16,
+        headers: HeaderMap,
+        host: Option<&str>,
+        https: bool,
+        conn: &Conn,
+        id: &HeaderValue,
+    ) -> Option<Response<EdgeBody>> {
+        let rules = route.rules.as_ref()?;
+        let custom = rules
+            .custom_errors
+            .iter()
+            .find(|c| c.error_code == status)?;
+        let page = custom.response_page_path.as_deref()?;
+        let page_pq = http::uri::PathAndQuery::try_from(page).ok()?;
+        let Routed::Target { target, path, .. } =
+            self.router.route(&Method::GET, host, Some(&page_pq), https)
+        else {
+            return None;
+        };
+        let mut req = Request::new(());
+        *req.headers_mut() = headers;
+        let f = Fetching {
+            route: target,
+            target: path.unwrap_or(page_pq),
+            headers: HeaderMap::new(),
+            peer: conn.peer,
+            request_id: id.clone(),
+            version: Version::HTTP_11,
+        };
+        let mut resp = match self.serve_cacheable(req, f).await {
+            Ok(r) => r,
+            Err(e) => return Some(error_page(&e, id)),
+        };
+        if resp.status().is_success() {
+            let code = custom.response_code.unwrap_or(status);
+            *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+            // The page stands for an error: viewers must not treat it as a range or a 304.
+            resp.headers_mut().remove(header::CONTENT_RANGE);
+        }
+        Some(resp)
     }
 
     /// Phase 1: refuse what must not go further.
@@ -307,7 +391,7 @@ impl Edge {
     /// Phase 3: look the request up and act on the answer.
     async fn serve_cacheable(
         self: &Arc<Self>,
-        req: Request<Incoming>,
+        req: Request<()>,
         mut f: Fetching,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let key = match &f.route.rules {
@@ -539,6 +623,11 @@ impl Edge {
             }
         }
 
+        let ttl = f
+            .route
+            .rules
+            .as_ref()
+            .map_or(f.route.ttl, |r| r.ttl_for(parts.status.as_u16()));
         let verdict = storability(
             &Exchange {
                 method: &Method::GET,
@@ -547,7 +636,7 @@ impl Edge {
                 headers: &parts.headers,
                 response_time,
             },
-            &f.route.ttl,
+            &ttl,
         );
         let lifetimes = match verdict {
             Storability::Store(l) => l,
@@ -732,7 +821,7 @@ fn is_unsafe(m: &Method) -> bool {
 /// A response that was not stored, streamed to the viewer (headers cleaned as for a
 /// cacheable request, since the viewer's cookies were not forwarded either).
 fn pass_response(
-    req: &Request<Incoming>,
+    req: &Request<()>,
     mut parts: http::response::Parts,
     body: Incoming,
     why: NoStoreReason,

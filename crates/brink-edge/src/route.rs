@@ -104,6 +104,7 @@ fn target_for(
             behavior: b.clone(),
             key_headers,
             default_root_object: d.default_root_object.clone(),
+            custom_errors: d.custom_error_responses.clone(),
         }),
         failover,
     }
@@ -116,6 +117,22 @@ pub(crate) struct Rules {
     /// Header names in the cache key (lower case, sorted).
     pub(crate) key_headers: Vec<HeaderName>,
     pub(crate) default_root_object: Option<String>,
+    /// The distribution's custom error responses.
+    pub(crate) custom_errors: Vec<brink_model::compiled::CustomErrorResponse>,
+}
+
+impl Rules {
+    /// The TTL policy for a response of `status`: a custom error response's
+    /// `ErrorCachingMinTTL` replaces the default 10 s for its code (cloudfront.md §2.3, §8.2).
+    pub(crate) fn ttl_for(&self, status: u16) -> TtlPolicy {
+        match self.custom_errors.iter().find(|c| c.error_code == status) {
+            Some(c) => self
+                .behavior
+                .ttl
+                .with_error_caching_min(c.error_caching_min_ttl),
+            None => self.behavior.ttl,
+        }
+    }
 }
 
 impl Rules {

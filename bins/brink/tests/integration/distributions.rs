@@ -293,3 +293,27 @@ async fn origin_groups_fail_over_on_listed_statuses_and_refused_connections() {
     let r = get(&edge, "g.test", "/gone").await;
     assert_body(&r, b"secondary after refusal", "connect failure fails over");
 }
+
+#[tokio::test]
+async fn custom_error_responses_serve_the_spa_shell_and_cache_the_error_for_its_ttl() {
+    let (web, _api, edge) = start().await;
+    web.route(
+        "/site/index.html",
+        Reply::cacheable("spa shell", "max-age=60"),
+    );
+    web.route("/site/app/deep/link", Reply::status(404, "not a file"));
+    let r = get(&edge, "a.test", "/app/deep/link").await;
+    assert_eq!(r.status, 200, "404 → /index.html with 200");
+    assert_body(&r, b"spa shell", "the SPA shell");
+    assert_origin_hits(&web, "/site/app/deep/link", 1, "the path was tried first");
+    // ErrorCachingMinTTL 300 for 404: still cached 100 s later (the default is 10 s).
+    edge.advance_clock(100).await;
+    let r = get(&edge, "a.test", "/app/deep/link").await;
+    assert_body(&r, b"spa shell", "again");
+    assert_origin_hits(
+        &web,
+        "/site/app/deep/link",
+        1,
+        "the 404 was cached for its own TTL",
+    );
+}
