@@ -24,7 +24,7 @@ pub(crate) struct EdgeArgs {
 
 /// Reads and validates the file: every problem is reported at once, each with CloudFront's
 /// error code and the field's path.
-fn load(path: &PathBuf) -> Result<brink_model::Model, ConfigError> {
+fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
@@ -51,5 +51,12 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
         distributions = model.distributions().len(),
         "configuration loaded"
     );
-    crate::serve::run(args.options, Some(Arc::new(model)))
+    // SIGHUP and changes to the file reload it; a file that fails validation is refused
+    // with its problems logged, and the running configuration stays.
+    let path = args.config.clone();
+    let source = brink_edge::ModelSource {
+        load: Arc::new(move || load(&path).map(Arc::new).map_err(|e| e.0)),
+        path: args.config.clone(),
+    };
+    crate::serve::run(args.options, Some(Arc::new(model)), Some(source))
 }

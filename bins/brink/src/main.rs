@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args, None),
+        Command::Serve(args) => serve::run(args, None, None),
         Command::Edge(args) => edge::run(args),
     };
     match result {

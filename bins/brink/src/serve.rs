@@ -106,7 +106,11 @@ pub(crate) struct ServeArgs {
 #[error("{0}")]
 pub(crate) struct ConfigError(pub(crate) String);
 
-fn config(args: ServeArgs, model: Option<Arc<Model>>) -> Result<EdgeConfig, ConfigError> {
+fn config(
+    args: ServeArgs,
+    model: Option<Arc<Model>>,
+    model_source: Option<brink_edge::ModelSource>,
+) -> Result<EdgeConfig, ConfigError> {
     let mut problems = Vec::new();
     let origin_url = match (&args.origin, &model) {
         (Some(url), None) => url.as_str(),
@@ -199,6 +203,7 @@ fn config(args: ServeArgs, model: Option<Arc<Model>>) -> Result<EdgeConfig, Conf
             admin: args.admin,
             origin,
             model,
+            model_source,
             pop: args.pop,
             ttl,
             cache: brink_cache::CacheConfig {
@@ -226,12 +231,16 @@ fn config(args: ServeArgs, model: Option<Arc<Model>>) -> Result<EdgeConfig, Conf
     }
 }
 
-pub(crate) fn run(args: ServeArgs, model: Option<Arc<Model>>) -> anyhow::Result<()> {
+pub(crate) fn run(
+    args: ServeArgs,
+    model: Option<Arc<Model>>,
+    model_source: Option<brink_edge::ModelSource>,
+) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
     };
-    let cfg = config(args, model)?;
+    let cfg = config(args, model, model_source)?;
     brink_edge::run(cfg, threads, |bound| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {

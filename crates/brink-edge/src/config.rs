@@ -79,6 +79,26 @@ impl Origin {
     }
 }
 
+/// Re-reads the distributions (on SIGHUP and when the file changes): the validated model, or
+/// every problem found. A refused reload keeps the running model.
+#[derive(Clone)]
+pub struct ModelSource {
+    /// Reads and validates the configuration.
+    pub load: std::sync::Arc<
+        dyn Fn() -> Result<std::sync::Arc<brink_model::Model>, String> + Send + Sync,
+    >,
+    /// The file to watch for changes.
+    pub path: std::path::PathBuf,
+}
+
+impl std::fmt::Debug for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSource")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Access log settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogSettings {
@@ -105,6 +125,8 @@ pub struct EdgeConfig {
     pub cache: CacheConfig,
     /// Distributions to serve (`brink edge`); when set, `origin` is unused.
     pub model: Option<std::sync::Arc<brink_model::Model>>,
+    /// Where the distributions are reloaded from.
+    pub model_source: Option<ModelSource>,
     /// The disk tier under it, if any.
     pub disk: Option<brink_cache::DiskConfig>,
     /// Where access logs go (CloudFront's standard format), if anywhere.

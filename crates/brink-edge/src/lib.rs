@@ -21,7 +21,7 @@ mod tls;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
-    AccessLogSettings, EdgeConfig, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT,
+    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };
 pub use errors::EdgeError;
@@ -143,12 +143,18 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     drop(alive_tx);
     drop(shutdown_rx);
     on_ready(bound);
+    let reloader = Reloader {
+        source: cfg.model_source.clone(),
+        models: shared.models.clone(),
+        modified: cfg.model_source.as_ref().and_then(|s| modified(&s.path)),
+    };
     let drained = control.block_on(supervise(
         signals,
         shutdown_tx,
         alive_rx,
         viewer_tls,
         cfg.shutdown_grace,
+        reloader,
     ));
     if drained {
         for h in handles {
@@ -203,15 +209,21 @@ async fn supervise(
     mut workers: tokio::sync::mpsc::Receiver<()>,
     tls: Option<std::sync::Arc<tls::ViewerTls>>,
     grace: std::time::Duration,
+    mut reloader: Reloader,
 ) -> bool {
+    let mut poll = tokio::time::interval(CONFIG_POLL);
     loop {
         tokio::select! {
             _ = workers.recv() => {
                 tracing::error!("every worker thread has stopped; exiting");
                 return true;
             }
+            _ = poll.tick() => reloader.if_changed(),
             event = signals.next() => match event {
-                SignalEvent::Reload => reload(tls.as_deref()),
+                SignalEvent::Reload => {
+                    reload(tls.as_deref());
+                    reloader.reload("SIGHUP");
+                }
                 SignalEvent::Stop(name) => {
                     tracing::info!(
                         signal = name,
@@ -246,6 +258,47 @@ async fn supervise(
                     return false;
                 }
             },
+        }
+    }
+}
+
+/// How often the configuration file's modification time is checked.
+const CONFIG_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Reloads the distributions on SIGHUP and when their file changes.
+struct Reloader {
+    source: Option<ModelSource>,
+    models: std::sync::Arc<proxy::Models>,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Reloader {
+    fn if_changed(&mut self) {
+        let Some(src) = &self.source else { return };
+        let now = modified(&src.path);
+        if now.is_some() && now != self.modified {
+            self.reload("file changed");
+        }
+    }
+
+    /// Validates the file again; a valid model replaces the running one atomically, an
+    /// invalid one is refused with every problem logged and the running one stays.
+    fn reload(&mut self, why: &str) {
+        let Some(src) = &self.source else { return };
+        self.modified = modified(&src.path);
+        match (src.load)() {
+            Ok(model) => {
+                let n = model.distributions().len();
+                self.models.replace(model);
+                tracing::info!(why, distributions = n, "configuration reloaded");
+            }
+            Err(problems) => {
+                tracing::error!(why, %problems, "configuration reload refused; keeping the running one")
+            }
         }
     }
 }

@@ -39,9 +39,11 @@ use crate::route::{Routed, Router, Rules, Target};
 /// The edge: configuration, cache, origin client, clock. Shared by every connection.
 pub struct Edge {
     pub(crate) cfg: EdgeConfig,
+    models: Arc<Models>,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) cache: Arc<Cache>,
-    router: Router,
+    /// This worker's router, rebuilt when the shared model changes.
+    router: parking_lot::RwLock<(u64, Arc<Router>)>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     via: ViaValues,
@@ -59,6 +61,7 @@ impl std::fmt::Debug for Edge {
 /// State shared by the per-thread edge workers: the cache and the clock.
 #[derive(Clone)]
 pub(crate) struct Shared {
+    pub(crate) models: Arc<Models>,
     pub(crate) cache: Arc<Cache>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
@@ -100,6 +103,10 @@ impl Shared {
             }
         });
         Shared {
+            models: Arc::new(Models {
+                version: std::sync::atomic::AtomicU64::new(0),
+                current: parking_lot::RwLock::new(cfg.model.clone()),
+            }),
             cache,
             clock,
             manual_clock,
@@ -110,6 +117,27 @@ impl Shared {
                 scraped: Arc::new(parking_lot::Mutex::new(Default::default())),
             }),
         }
+    }
+}
+
+/// The distributions in force, replaced as a whole by a reload; workers notice the version
+/// change at their next request and rebuild their routers (and origin pools) from it.
+#[derive(Debug)]
+pub(crate) struct Models {
+    version: std::sync::atomic::AtomicU64,
+    current: parking_lot::RwLock<Option<Arc<brink_model::Model>>>,
+}
+
+impl Models {
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Puts a new model in force.
+    pub(crate) fn replace(&self, model: Arc<brink_model::Model>) {
+        *self.current.write() = Some(model);
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -152,7 +180,11 @@ impl Edge {
         let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
         Arc::new(Edge {
             cache: shared.cache.clone(),
-            router: Router::new(&cfg),
+            router: parking_lot::RwLock::new((
+                shared.models.version(),
+                Arc::new(Router::new(&cfg)),
+            )),
+            models: shared.models.clone(),
             clock: shared.clock.clone(),
             manual_clock: shared.manual_clock.clone(),
             telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
@@ -160,6 +192,22 @@ impl Edge {
             pop,
             cfg,
         })
+    }
+
+    /// This worker's router, rebuilt first if a reload put new distributions in force.
+    fn router(&self) -> Arc<Router> {
+        let version = self.models.version();
+        {
+            let r = self.router.read();
+            if r.0 == version {
+                return r.1.clone();
+            }
+        }
+        let mut cfg = self.cfg.clone();
+        cfg.model = self.models.current.read().clone();
+        let router = Arc::new(Router::new(&cfg));
+        *self.router.write() = (version, router.clone());
+        router
     }
 
     /// Serves one viewer request. Never fails: errors become error pages.
@@ -234,7 +282,7 @@ impl Edge {
         });
         let (route, path, cacheable) =
             match self
-                .router
+                .router()
                 .route(req.method(), host, Some(&target), conn.tls.is_some())
             {
                 Routed::Target {
@@ -324,7 +372,8 @@ impl Edge {
         let page = custom.response_page_path.as_deref()?;
         let page_pq = http::uri::PathAndQuery::try_from(page).ok()?;
         let Routed::Target { target, path, .. } =
-            self.router.route(&Method::GET, host, Some(&page_pq), https)
+            self.router()
+                .route(&Method::GET, host, Some(&page_pq), https)
         else {
             return None;
         };

@@ -317,3 +317,69 @@ async fn custom_error_responses_serve_the_spa_shell_and_cache_the_error_for_its_
         "the 404 was cached for its own TTL",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_one() {
+    let web1 = TestOrigin::start().await;
+    let web2 = TestOrigin::start().await;
+    let api = TestOrigin::start().await;
+    for (o, body) in [(&web1, "one"), (&web2, "two")] {
+        o.route_prefix("/site/", Reply::cacheable(body, "max-age=60"));
+    }
+    let path = write_config(&config(port(&web1), port(&api)));
+    let edge = Edge::start_distributions(&path, &[]).await;
+    assert_body(
+        &get(&edge, "a.test", "/r1").await,
+        b"one",
+        "before any reload",
+    );
+
+    // SIGHUP after pointing the web origin elsewhere: new requests go there.
+    std::fs::write(&path, config(port(&web2), port(&api))).expect("rewrite config");
+    edge.signal("HUP");
+    let mut i = 0;
+    let mut switched = false;
+    for _ in 0..200 {
+        i += 1;
+        if get(&edge, "a.test", &format!("/r2-{i}")).await.body == b"two"[..] {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(switched, "SIGHUP reload took effect");
+    // The cache survived: /r1 is still a hit with the old origin's bytes.
+    let r = get(&edge, "a.test", "/r1").await;
+    assert_hit(&r, "cached before the reload");
+    assert_body(&r, b"one", "same object");
+
+    // A broken file is refused, the running configuration stays.
+    std::fs::write(&path, "{\"Distributions\": [{\"Id\": \"X\"}]}").expect("break config");
+    edge.signal("HUP");
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || edge
+            .stderr()
+            .contains("configuration reload refused"))
+        .await,
+        "the refusal is logged"
+    );
+    assert_body(
+        &get(&edge, "a.test", "/r3").await,
+        b"two",
+        "still served by the running configuration",
+    );
+
+    // A change to the file alone (no signal) is picked up too.
+    std::fs::write(&path, config(port(&web1), port(&api))).expect("rewrite config");
+    let mut switched = false;
+    for _ in 0..200 {
+        i += 1;
+        if get(&edge, "a.test", &format!("/r4-{i}")).await.body == b"one"[..] {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(switched, "the file change was picked up");
+}
