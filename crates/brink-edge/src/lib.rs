@@ -15,6 +15,7 @@ mod headers;
 mod logging;
 mod origin;
 mod proxy;
+mod response_headers;
 mod route;
 mod server;
 mod tls;

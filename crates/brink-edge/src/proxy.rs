@@ -302,6 +302,24 @@ impl Edge {
             version: req.version(),
         };
         let scope = fetching.route.scope.clone();
+        let response_policy = fetching
+            .route
+            .rules
+            .as_ref()
+            .and_then(|r| r.behavior.response_headers_policy.clone())
+            .map(|p| {
+                (
+                    p,
+                    crate::response_headers::CorsRequest::of(req.method(), req.headers()),
+                )
+            });
+        if let Some((policy, cors)) = &response_policy {
+            if crate::response_headers::answers_preflight(policy, cors) {
+                let mut resp = Response::new(EdgeBody::Empty);
+                crate::response_headers::apply(policy, cors, resp.headers_mut(), "miss");
+                return Ok(resp);
+            }
+        }
         // Custom error responses (cloudfront.md §8.2) need the viewer's headers to fetch the
         // error page: kept only when the distribution configures some.
         let error_pages = fetching
@@ -341,6 +359,18 @@ impl Edge {
             None => result,
         };
         let mut resp = result?;
+        if let Some((policy, cors)) = &response_policy {
+            let hit = resp
+                .headers()
+                .get(&X_CACHE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"Hit"));
+            crate::response_headers::apply(
+                policy,
+                cors,
+                resp.headers_mut(),
+                if hit { "hit" } else { "miss" },
+            );
+        }
         // The log phase files the record under its distribution.
         if !scope.is_empty() {
             resp.extensions_mut()

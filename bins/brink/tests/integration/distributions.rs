@@ -383,3 +383,75 @@ async fn the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_
     let _ = std::fs::remove_file(&path);
     assert!(switched, "the file change was picked up");
 }
+
+#[tokio::test]
+async fn a_response_headers_policy_adds_cors_and_security_headers_and_answers_preflights() {
+    let (web, _api, edge) = start().await;
+    web.route(
+        "/site/cors/data.json",
+        Reply::cacheable("{}", "max-age=60")
+            .header("x-frame-options", "DENY")
+            .header("x-content-type-options", "sniff-please"),
+    );
+    let r = edge
+        .get_with(
+            "/cors/data.json",
+            &[("host", "a.test"), ("origin", "https://app.example")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    // The managed SecurityHeadersPolicy overrides only X-Content-Type-Options; the others are
+    // added when the origin sent none and left alone otherwise.
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "override"
+    );
+    assert_eq!(
+        r.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "the origin's kept"
+    );
+    assert!(
+        r.header("strict-transport-security")
+            .is_some_and(|v| v.contains("max-age=31536000")),
+        "added"
+    );
+    // Applied after the cache: a hit for another origin gets its own CORS answer.
+    let r = edge
+        .get_with(
+            "/cors/data.json",
+            &[("host", "a.test"), ("origin", "https://other.example")],
+        )
+        .await;
+    assert_hit(&r, "second origin");
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    // A request without Origin gets no CORS headers.
+    let r = get(&edge, "a.test", "/cors/data.json").await;
+    assert!(r.header("access-control-allow-origin").is_none());
+    // A preflight is answered at the edge.
+    let before = web.total();
+    let r = edge
+        .req("OPTIONS", "/cors/data.json")
+        .header("host", "a.test")
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("access-control-allow-methods")
+        .is_some_and(|m| m.contains("GET")));
+    assert_eq!(
+        web.total(),
+        before,
+        "the preflight did not reach the origin"
+    );
+}
