@@ -322,6 +322,29 @@ mod disk_tier {
         Ok(out)
     }
 
+    /// The first piece a reader of `[start, end)` yields.
+    async fn read_window(obj: &Arc<Object>, start: u64, end: u64) -> Bytes {
+        let mut r = BodyReader::new(obj.body.clone(), start, Some(end));
+        std::future::poll_fn(|cx| r.poll_next(cx))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Waits until `target` is served from its file only (memory let it go).
+    async fn wait_disk_only(c: &Arc<Cache>, target: &str) -> Arc<Object> {
+        let mut obj = fresh(c, target);
+        for _ in 0..100 {
+            if obj.body.disk_file().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            obj = fresh(c, target);
+        }
+        assert!(obj.body.disk_file().is_some(), "{target} still in memory");
+        obj
+    }
+
     fn fresh(c: &Arc<Cache>, target: &str) -> Arc<Object> {
         match c.lookup(&CacheKey::new("", target), &HeaderMap::new(), now(), true) {
             Lookup::Fresh(o) => o,
@@ -353,11 +376,7 @@ mod disk_tier {
         let big_obj = c.open(fresh(&c, "/big")).await.unwrap();
         assert_eq!(read_all(&big_obj).await.unwrap(), big);
         // A range of a disk object reads only its blocks.
-        let mut r = BodyReader::new(big_obj.body.clone(), 70_000, Some(70_010));
-        let part = std::future::poll_fn(|cx| r.poll_next(cx))
-            .await
-            .unwrap()
-            .unwrap();
+        let part = read_window(&big_obj, 70_000, 70_010).await;
         assert_eq!(&part[..], &big[70_000..70_010]);
     }
 
@@ -424,15 +443,7 @@ mod disk_tier {
         fill(&c, "/huge", &[&big[..150_000], &big[150_000..]]);
         wait_persisted(&c, 1).await;
         // The memory copy was replaced by the disk-only one.
-        let mut obj = fresh(&c, "/huge");
-        for _ in 0..100 {
-            if obj.body.disk_file().is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            obj = fresh(&c, "/huge");
-        }
-        assert!(obj.body.disk_file().is_some());
+        let obj = wait_disk_only(&c, "/huge").await;
         assert_eq!(c.used_bytes(), 0, "memory no longer holds it");
         assert_eq!(read_all(&obj).await.unwrap(), big);
     }
@@ -490,19 +501,8 @@ mod disk_tier {
         );
         wait_persisted(&c, 1).await;
         // Ranges over the finished object read only their blocks from its file.
-        let mut obj = fresh(&c, "/stream");
-        for _ in 0..100 {
-            if obj.body.disk_file().is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            obj = fresh(&c, "/stream");
-        }
-        let mut r = BodyReader::new(obj.body.clone(), 500_000, Some(500_100));
-        let part = std::future::poll_fn(|cx| r.poll_next(cx))
-            .await
-            .unwrap()
-            .unwrap();
+        let obj = wait_disk_only(&c, "/stream").await;
+        let part = read_window(&obj, 500_000, 500_100).await;
         assert_eq!(&part[..], &data[500_000..500_100]);
     }
 
