@@ -78,6 +78,18 @@ pub fn evaluate(
     etag: Option<&HeaderValue>,
     last_modified: Option<&HeaderValue>,
 ) -> Precondition {
+    // Most requests carry no precondition: answer before parsing anything stored.
+    if ![
+        IF_MATCH,
+        IF_UNMODIFIED_SINCE,
+        IF_NONE_MATCH,
+        IF_MODIFIED_SINCE,
+    ]
+    .iter()
+    .any(|h| request.contains_key(h))
+    {
+        return Precondition::Proceed;
+    }
     let stored_tag = etag.and_then(|v| parse_etag(v.as_bytes()));
     let last_modified = last_modified.and_then(|v| parse_date(v.as_bytes()));
 

@@ -171,15 +171,6 @@ async fn guard_hands_hyper_a_synthetic_request_on_reject() {
         seen.starts_with("GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /__brink_reject_"),
         "{seen}"
     );
-    let target = seen
-        .split(' ')
-        .nth(2)
-        .unwrap()
-        .split("\r\n")
-        .nth(2)
-        .map(|_| ())
-        .map_or("", |_| "");
-    let _ = target;
     let synthetic_target = seen.lines().nth(3).unwrap().split(' ').nth(1).unwrap();
     assert_eq!(
         shared.reject_for(synthetic_target),
