@@ -247,6 +247,10 @@ impl Group {
     }
 }
 
+/// A cache-key case: path and query, extra request headers, whether it must be a hit, and the
+/// exact body.
+type KeyCase<'a> = (&'a str, &'a [(&'a str, &'a str)], bool, String);
+
 /// Where a routing case must land.
 enum To<'a> {
     /// One origin, asked for this target.
@@ -494,7 +498,12 @@ impl World {
                         Some(s.origin.authority().as_str()),
                         "{ctx}: Host toward the origin"
                     );
-                    assert_eq!(self.total(), before_all + 1, "{ctx}: only {} asked", s.label);
+                    assert_eq!(
+                        self.total(),
+                        before_all + 1,
+                        "{ctx}: only {} asked",
+                        s.label
+                    );
                     body_of(s.label, t, None)
                 }
                 To::Group(g, pt, st) => {
@@ -506,12 +515,24 @@ impl World {
                     );
                     let tries = match &g.primary {
                         Some(p) => {
-                            assert_eq!(p.hits(pt), round + 1, "{ctx}: the primary is tried first, every time");
-                            assert_eq!(self.total(), before_all + 2, "{ctx}: primary + secondary only");
+                            assert_eq!(
+                                p.hits(pt),
+                                round + 1,
+                                "{ctx}: the primary is tried first, every time"
+                            );
+                            assert_eq!(
+                                self.total(),
+                                before_all + 2,
+                                "{ctx}: primary + secondary only"
+                            );
                             p.hits(pt)
                         }
                         None => {
-                            assert_eq!(self.total(), before_all + 1, "{ctx}: secondary only (the primary refuses)");
+                            assert_eq!(
+                                self.total(),
+                                before_all + 1,
+                                "{ctx}: secondary only (the primary refuses)"
+                            );
                             0
                         }
                     };
@@ -530,8 +551,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     let (a, b, g) = (&w.alpha_plain, &w.alpha_tls, &w.alpha_group);
 
     // ---- alpha: the template in order, plain origin with OriginPath + custom header. ----
-    w.check("alpha.test", "/img/logo.png", To::Site(b, "/img/logo.png"), true)
-        .await;
+    w.check(
+        "alpha.test",
+        "/img/logo.png",
+        To::Site(b, "/img/logo.png"),
+        true,
+    )
+    .await;
     w.check(
         "alpha.test",
         "/img/logo.gif",
@@ -561,8 +587,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         false,
     )
     .await;
-    w.check("alpha.test", "/static/site.css", To::Site(b, "/static/site.css"), true)
-        .await;
+    w.check(
+        "alpha.test",
+        "/static/site.css",
+        To::Site(b, "/static/site.css"),
+        true,
+    )
+    .await;
     w.check(
         "alpha.test",
         "/static/site.js",
@@ -570,12 +601,21 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         true,
     )
     .await;
-    w.check("alpha.test", "/media/hd/clip.mp4", To::Site(b, "/media/hd/clip.mp4"), true)
-        .await;
+    w.check(
+        "alpha.test",
+        "/media/hd/clip.mp4",
+        To::Site(b, "/media/hd/clip.mp4"),
+        true,
+    )
+    .await;
     w.check(
         "alpha.test",
         "/media/hdr/clip.mp4",
-        To::Group(g, "/primary/media/hdr/clip.mp4", "/standby/media/hdr/clip.mp4"),
+        To::Group(
+            g,
+            "/primary/media/hdr/clip.mp4",
+            "/standby/media/hdr/clip.mp4",
+        ),
         true,
     )
     .await;
@@ -587,8 +627,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         true,
     )
     .await;
-    w.check("alpha.test", "/docs/v1/intro", To::Site(b, "/docs/v1/intro"), false)
-        .await;
+    w.check(
+        "alpha.test",
+        "/docs/v1/intro",
+        To::Site(b, "/docs/v1/intro"),
+        false,
+    )
+    .await;
     w.check(
         "alpha.test",
         "/docs/v2/intro",
@@ -596,9 +641,15 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         true,
     )
     .await;
-    w.check("alpha.test", "/abc/x", To::Site(b, "/abc/x"), true).await;
-    w.check("alpha.test", "/abbc/x", To::Site(a, "/alpha-www/abbc/x"), true)
+    w.check("alpha.test", "/abc/x", To::Site(b, "/abc/x"), true)
         .await;
+    w.check(
+        "alpha.test",
+        "/abbc/x",
+        To::Site(a, "/alpha-www/abbc/x"),
+        true,
+    )
+    .await;
     w.check("alpha.test", "/s15/a.gif", To::Site(b, "/s15/a.gif"), true)
         .await;
     w.check(
@@ -623,8 +674,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
 
     // ---- beta: roles swapped, wildcard alias, the primary refuses connections. ----
     let (bp, bt, bg) = (&w.beta_plain, &w.beta_tls, &w.beta_group);
-    w.check("x.beta-cdn.test", "/img/logo.png", To::Site(bp, "/img/logo.png"), true)
-        .await;
+    w.check(
+        "x.beta-cdn.test",
+        "/img/logo.png",
+        To::Site(bp, "/img/logo.png"),
+        true,
+    )
+    .await;
     w.check(
         "beta.test",
         "/img/logo.gif",
@@ -679,8 +735,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
 
     // ---- gamma: `/img/*` shadows `/img/*.png`; the default behavior is the group. ----
     let (gp, gt, gg) = (&w.gamma_plain, &w.gamma_tls, &w.gamma_group);
-    w.check("gamma.test", "/img/logo.png", To::Site(gp, "/img/logo.png"), true)
-        .await;
+    w.check(
+        "gamma.test",
+        "/img/logo.png",
+        To::Site(gp, "/img/logo.png"),
+        true,
+    )
+    .await;
     assert_eq!(
         gp.origin
             .expect_last("/img/logo.png")
@@ -704,20 +765,45 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         true,
     )
     .await;
-    w.check("gamma.test", "/media/hd/x", To::Site(gt, "/g/media/hd/x"), true)
-        .await;
-    w.check("gamma.test", "/s17/nocache", To::Site(gp, "/s17/nocache"), false)
-        .await;
+    w.check(
+        "gamma.test",
+        "/media/hd/x",
+        To::Site(gt, "/g/media/hd/x"),
+        true,
+    )
+    .await;
+    w.check(
+        "gamma.test",
+        "/s17/nocache",
+        To::Site(gp, "/s17/nocache"),
+        false,
+    )
+    .await;
 
     // ---- cache keys: the custom policy keys `v` and `X-Variant`, nothing else. ----
     a.serve("/alpha-www/search?v=1");
     a.serve("/alpha-www/search?v=2");
     let key = |q: &str, variant: Option<&str>| body_of("alpha-plain", q, variant);
-    let cases: [(&str, &[(&str, &str)], bool, String); 7] = [
-        ("/search?utm=a&v=1", &[], false, key("/alpha-www/search?v=1", None)),
+    let cases: [KeyCase<'_>; 7] = [
+        (
+            "/search?utm=a&v=1",
+            &[],
+            false,
+            key("/alpha-www/search?v=1", None),
+        ),
         // Another `utm` (not keyed) merges; the origin never saw it.
-        ("/search?v=1&utm=b", &[], true, key("/alpha-www/search?v=1", None)),
-        ("/search?v=2", &[], false, key("/alpha-www/search?v=2", None)),
+        (
+            "/search?v=1&utm=b",
+            &[],
+            true,
+            key("/alpha-www/search?v=1", None),
+        ),
+        (
+            "/search?v=2",
+            &[],
+            false,
+            key("/alpha-www/search?v=2", None),
+        ),
         (
             "/search?v=1",
             &[("x-variant", "blue")],
@@ -731,7 +817,12 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
             true,
             key("/alpha-www/search?v=1", Some("blue")),
         ),
-        ("/search?v=1", &[("x-variant", "red")], false, key("/alpha-www/search?v=1", Some("red"))),
+        (
+            "/search?v=1",
+            &[("x-variant", "red")],
+            false,
+            key("/alpha-www/search?v=1", Some("red")),
+        ),
         ("/search?v=1", &[], true, key("/alpha-www/search?v=1", None)),
     ];
     for (path, headers, hit, body) in cases {
@@ -750,24 +841,40 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     assert_eq!(a.origin.hits("/alpha-www/search?v=1"), 3, "none, blue, red");
     assert_eq!(a.origin.hits("/alpha-www/search?v=2"), 1);
     let seen = a.origin.expect_last("/alpha-www/search?v=1");
-    assert!(!seen.has("x-other"), "headers outside the policy are not forwarded");
+    assert!(
+        !seen.has("x-other"),
+        "headers outside the policy are not forwarded"
+    );
     // CachingOptimized keys no query string and forwards none, nor the X-Variant header.
     let before = w.total();
     let r = w
         .get("alpha.test", "/img/logo.png?x=2", &[("x-variant", "green")])
         .await;
     assert_hit(&r, "CachingOptimized ignores the query and X-Variant");
-    assert_body(&r, body_of("alpha-tls", "/img/logo.png", None).as_bytes(), "same object");
+    assert_body(
+        &r,
+        body_of("alpha-tls", "/img/logo.png", None).as_bytes(),
+        "same object",
+    );
     assert_eq!(w.total(), before);
     assert_eq!(
-        b.origin.requests().iter().filter(|r| r.has("x-variant") || r.target.contains('?')).count(),
+        b.origin
+            .requests()
+            .iter()
+            .filter(|r| r.has("x-variant") || r.target.contains('?'))
+            .count(),
         0,
         "nothing outside the key reached the TLS origin"
     );
 
     // ---- unknown hosts: 403 from the edge, no origin asked. ----
     let before = w.total();
-    for host in ["nobody.test", "beta-cdn.test", "alpha.test.evil", "xalpha.test"] {
+    for host in [
+        "nobody.test",
+        "beta-cdn.test",
+        "alpha.test.evil",
+        "xalpha.test",
+    ] {
         let r = w.get(host, "/img/logo.png", &[]).await;
         assert_eq!(r.status, 403, "{host}: {:?}", r.headers);
         assert_x_cache(&r, ERROR, host);
