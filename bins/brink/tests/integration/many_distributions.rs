@@ -513,6 +513,11 @@ impl World {
                         "{ctx}: secondary {} asked for {st}",
                         g.secondary.label
                     );
+                    assert_eq!(
+                        g.secondary.origin.expect_last(st).header("host").as_deref(),
+                        Some(g.secondary.origin.authority().as_str()),
+                        "{ctx}: Host toward the secondary"
+                    );
                     let tries = match &g.primary {
                         Some(p) => {
                             assert_eq!(
@@ -548,24 +553,24 @@ impl World {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     let w = World::start().await;
-    let (a, b, g) = (&w.alpha_plain, &w.alpha_tls, &w.alpha_group);
+    let (ap, at, ag) = (&w.alpha_plain, &w.alpha_tls, &w.alpha_group);
 
     // ---- alpha: the template in order, plain origin with OriginPath + custom header. ----
     w.check(
         "alpha.test",
         "/img/logo.png",
-        To::Site(b, "/img/logo.png"),
+        To::Site(at, "/img/logo.png"),
         true,
     )
     .await;
     w.check(
         "alpha.test",
         "/img/logo.gif",
-        To::Site(a, "/alpha-www/img/logo.gif"),
+        To::Site(ap, "/alpha-www/img/logo.gif"),
         true,
     )
     .await;
-    let seen = a.origin.expect_last("/alpha-www/img/logo.gif");
+    let seen = ap.origin.expect_last("/alpha-www/img/logo.gif");
     assert_eq!(
         seen.header("x-origin-secret").as_deref(),
         Some("alpha-s3cr3t"),
@@ -576,35 +581,35 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     w.check(
         "alpha.test",
         "/api/v1/users",
-        To::Site(a, "/alpha-www/api/v1/users"),
+        To::Site(ap, "/alpha-www/api/v1/users"),
         false,
     )
     .await;
     w.check(
         "alpha.test",
         "/api/v10/users",
-        To::Group(g, "/primary/api/v10/users", "/standby/api/v10/users"),
+        To::Group(ag, "/primary/api/v10/users", "/standby/api/v10/users"),
         false,
     )
     .await;
     w.check(
         "alpha.test",
         "/static/site.css",
-        To::Site(b, "/static/site.css"),
+        To::Site(at, "/static/site.css"),
         true,
     )
     .await;
     w.check(
         "alpha.test",
         "/static/site.js",
-        To::Site(a, "/alpha-www/static/site.js"),
+        To::Site(ap, "/alpha-www/static/site.js"),
         true,
     )
     .await;
     w.check(
         "alpha.test",
         "/media/hd/clip.mp4",
-        To::Site(b, "/media/hd/clip.mp4"),
+        To::Site(at, "/media/hd/clip.mp4"),
         true,
     )
     .await;
@@ -612,7 +617,7 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         "alpha.test",
         "/media/hdr/clip.mp4",
         To::Group(
-            g,
+            ag,
             "/primary/media/hdr/clip.mp4",
             "/standby/media/hdr/clip.mp4",
         ),
@@ -623,43 +628,43 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     w.check(
         "alpha.test",
         "/docs/a.json",
-        To::Site(a, "/alpha-www/docs/a.json"),
+        To::Site(ap, "/alpha-www/docs/a.json"),
         true,
     )
     .await;
     w.check(
         "alpha.test",
         "/docs/v1/intro",
-        To::Site(b, "/docs/v1/intro"),
+        To::Site(at, "/docs/v1/intro"),
         false,
     )
     .await;
     w.check(
         "alpha.test",
         "/docs/v2/intro",
-        To::Site(a, "/alpha-www/docs/v2/intro"),
+        To::Site(ap, "/alpha-www/docs/v2/intro"),
         true,
     )
     .await;
-    w.check("alpha.test", "/abc/x", To::Site(b, "/abc/x"), true)
+    w.check("alpha.test", "/abc/x", To::Site(at, "/abc/x"), true)
         .await;
     w.check(
         "alpha.test",
         "/abbc/x",
-        To::Site(a, "/alpha-www/abbc/x"),
+        To::Site(ap, "/alpha-www/abbc/x"),
         true,
     )
     .await;
-    w.check("alpha.test", "/s15/a.gif", To::Site(b, "/s15/a.gif"), true)
+    w.check("alpha.test", "/s15/a.gif", To::Site(at, "/s15/a.gif"), true)
         .await;
     w.check(
         "alpha.test",
         "/s15/a.png",
-        To::Site(a, "/alpha-www/s15/a.png"),
+        To::Site(ap, "/alpha-www/s15/a.png"),
         true,
     )
     .await;
-    w.check("alpha.test", "/", To::Site(a, "/alpha-www/"), true)
+    w.check("alpha.test", "/", To::Site(ap, "/alpha-www/"), true)
         .await;
     // The alias shares alpha's cache.
     let before = w.total();
@@ -781,8 +786,8 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     .await;
 
     // ---- cache keys: the custom policy keys `v` and `X-Variant`, nothing else. ----
-    a.serve("/alpha-www/search?v=1");
-    a.serve("/alpha-www/search?v=2");
+    ap.serve("/alpha-www/search?v=1");
+    ap.serve("/alpha-www/search?v=2");
     let key = |q: &str, variant: Option<&str>| body_of("alpha-plain", q, variant);
     let cases: [KeyCase<'_>; 7] = [
         (
@@ -838,9 +843,13 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
         }
         assert_body(&r, body.as_bytes(), &ctx);
     }
-    assert_eq!(a.origin.hits("/alpha-www/search?v=1"), 3, "none, blue, red");
-    assert_eq!(a.origin.hits("/alpha-www/search?v=2"), 1);
-    let seen = a.origin.expect_last("/alpha-www/search?v=1");
+    assert_eq!(
+        ap.origin.hits("/alpha-www/search?v=1"),
+        3,
+        "none, blue, red"
+    );
+    assert_eq!(ap.origin.hits("/alpha-www/search?v=2"), 1);
+    let seen = ap.origin.expect_last("/alpha-www/search?v=1");
     assert!(
         !seen.has("x-other"),
         "headers outside the policy are not forwarded"
@@ -858,7 +867,7 @@ async fn three_distributions_of_twenty_behaviors_route_key_and_fail_over() {
     );
     assert_eq!(w.total(), before);
     assert_eq!(
-        b.origin
+        at.origin
             .requests()
             .iter()
             .filter(|r| r.has("x-variant") || r.target.contains('?'))
