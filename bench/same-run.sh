@@ -35,6 +35,6 @@ n=${BEHAVIORS:-50}
 export BENCH_HARNESS="$bench/harness"
 export CANDIDATE_CMD="$bin serve --listen {listen} --origin {origin}"
 export CANDIDATE2_NAME=candidate-50b
-export CANDIDATE2_CMD="BRINK_BIN=$bin $repo/bench/edge-behaviors.sh $n {listen} {origin_addr} {workdir}"
+export CANDIDATE2_CMD="env BRINK_BIN=$bin $repo/bench/edge-behaviors.sh $n {listen} {origin_addr} {workdir}"
 exec python3 "$repo/bench/same_run.py" \
   --scenarios small-hit,h2-hit --targets nginx,candidate,candidate-50b "$@"

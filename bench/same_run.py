@@ -48,7 +48,15 @@ class SecondCandidate(tg.Candidate):
         cmd = self.command()
         self.proc = tg.Proc(self.name, ["bash", "-c", "exec " + cmd],
                             os.path.join(self.logs, self.name + ".out"), cwd=self.dir)
-        self.ready(timeout=120)
+        try:
+            self.ready(timeout=120)
+        except Exception as e:
+            # The comparison is the point of the run: stop (the harness would report a
+            # peer that failed to start and go on without it). SystemExit is not caught by
+            # the harness's `except Exception`, and its `finally` stops everything else.
+            self.stop()
+            raise SystemExit("same_run.py: %s did not start: %s (its output: %s)"
+                             % (self.name, e, self.proc.log_path))
 
 
 _Candidate = tg.Candidate
