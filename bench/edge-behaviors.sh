@@ -2,6 +2,7 @@
 # Runs `brink edge` for the shared benchmark with a distribution of N cache behaviors, the
 # benchmark's objects matching the last one (path matching must not cost throughput).
 #   CANDIDATE_CMD="$PWD/bench/edge-behaviors.sh 50 {listen} {origin_addr} {workdir}" ../shared/bench/run.sh …
+# BRINK_BIN overrides the binary (default: target/release/brink of this repo).
 set -euo pipefail
 n=$1 listen=$2 origin=$3 work=$4
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,4 +23,4 @@ cat >"$work/edge.json" <<JSON
     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
   "CacheBehaviors": {"Quantity": $n, "Items": [$behaviors]}}}]}
 JSON
-exec "$here/target/release/brink" edge --config "$work/edge.json" --listen "$listen"
+exec "${BRINK_BIN:-$here/target/release/brink}" edge --config "$work/edge.json" --listen "$listen"

@@ -841,9 +841,8 @@ impl Edge {
             first,
             rest: req.into_body(),
         };
-        let origin_req = self.origin_request(&f.route, &f, method.clone(), headers, body);
         let resp = self
-            .send_origin(&f.route, origin_req)
+            .send_pass(&f, method.clone(), headers, body)
             .await
             .map_err(EdgeError::from)?;
         let (mut parts, body) = resp.into_parts();
@@ -857,6 +856,44 @@ impl Edge {
             headers::cache_status("fwd=request"),
         );
         Ok(Response::from_parts(parts, EdgeBody::Origin(body)))
+    }
+
+    /// The origin request of a pass. Origin groups (cloudfront.md §7.3) fail over for
+    /// GET/HEAD/OPTIONS whether or not the behavior caches them (CachingDisabled, OPTIONS):
+    /// the primary first, then the secondary on a connect failure, a timeout or a listed
+    /// status. A request with a body is never replayed.
+    async fn send_pass(
+        &self,
+        f: &Fetching,
+        method: Method,
+        headers: HeaderMap,
+        body: OriginBody,
+    ) -> Result<Response<Incoming>, FetchFailure> {
+        let replayable = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+            && match &body {
+                OriginBody::Empty => true,
+                OriginBody::Viewer { first, rest } => first.is_none() && rest.is_end_stream(),
+            };
+        let Some(failover) = f.route.failover.as_ref().filter(|_| replayable) else {
+            let req = self.origin_request(&f.route, f, method, headers, body);
+            return self.send_origin(&f.route, req).await;
+        };
+        let mut secondary_headers = headers.clone();
+        secondary_headers.insert(header::HOST, failover.secondary.host_header.clone());
+        let req = self.origin_request(&f.route, f, method.clone(), headers, OriginBody::Empty);
+        let first = self.send_origin(&f.route, req).await;
+        let fail_over = match &first {
+            Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
+            Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
+            Err(_) => false,
+        };
+        if !fail_over {
+            return first;
+        }
+        drop(first);
+        let secondary = &failover.secondary;
+        let req = self.origin_request(secondary, f, method, secondary_headers, OriginBody::Empty);
+        self.send_origin(secondary, req).await
     }
 
     /// RFC 9111 §4.4: a successful unsafe request invalidates the target URI and the

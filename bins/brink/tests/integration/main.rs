@@ -18,6 +18,7 @@ mod distributions;
 mod freshness;
 mod headers;
 mod lifecycle;
+mod many_distributions;
 mod methods;
 mod purge;
 mod ranges;
