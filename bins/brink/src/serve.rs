@@ -65,6 +65,11 @@ pub(crate) struct ServeArgs {
     /// Gzip the access log files (`.gz`), as CloudFront delivers them.
     #[arg(long)]
     log_gzip: bool,
+    /// Fields of each access-log line, comma-separated, named as CloudFront's standard
+    /// logging v2 names them (e.g. date,time,DistributionId,cs(Host),cs-uri-stem,sc-status,
+    /// cache-behavior-path-pattern). Default: the 33 fields of the standard log.
+    #[arg(long, value_name = "FIELDS")]
+    log_fields: Option<String>,
     /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
     #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
     disk_cache: String,
@@ -192,6 +197,16 @@ fn config(
         }
         (None, None) => None,
     };
+    let log_fields = match (&args.log_fields, &args.log_dir) {
+        (None, _) => None,
+        (Some(_), None) => {
+            problems.push("--log-fields needs --log-dir (where the access log goes)".into());
+            None
+        }
+        (Some(list), Some(_)) => brink_telemetry::LogFields::parse(list)
+            .map_err(|e| problems.push(format!("--log-fields: {e}")))
+            .ok(),
+    };
     let origin_ca = args.origin_ca.and_then(|path| {
         OriginCa::load(&path)
             .map_err(|e| problems.push(e.to_string()))
@@ -214,6 +229,7 @@ fn config(
             access_log: args.log_dir.map(|dir| brink_edge::AccessLogSettings {
                 dir,
                 gzip: args.log_gzip,
+                fields: log_fields.unwrap_or_default(),
             }),
             origin_connect_timeout: secs(args.origin_connect_timeout),
             origin_read_timeout: secs(args.origin_read_timeout),

@@ -14,6 +14,7 @@ mod bad_input;
 mod caching;
 mod coalescing;
 mod disk;
+mod dist_telemetry;
 mod distributions;
 mod freshness;
 mod headers;
