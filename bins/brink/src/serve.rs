@@ -25,8 +25,18 @@ const DEFAULT_DISK_CACHE: &str = "10GiB";
 pub(crate) struct ServeArgs {
     /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port, or
     /// only TLS with --tls-cert/--tls-key.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        required = false,
+        required_unless_present = "check",
+        default_value_if("check", clap::builder::ArgPredicate::IsPresent, "127.0.0.1:0")
+    )]
     listen: SocketAddr,
+    /// Check the configuration and exit, like `nginx -t`: print "config OK" and exit 0, or
+    /// print every problem and exit 64. Nothing is started.
+    #[arg(long)]
+    check: bool,
     /// The origin, `http://host[:port][/path]` or `https://…`.
     /// (Required by `brink serve`; `brink edge` takes its origins from the distributions.)
     #[arg(long, value_name = "URL")]
@@ -256,7 +266,15 @@ pub(crate) fn run(
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
     };
+    let check = args.check;
     let cfg = config(args, model, model_source)?;
+    if check {
+        match &cfg.model {
+            Some(m) => println!("config OK ({} distributions)", m.distributions().len()),
+            None => println!("config OK"),
+        }
+        return Ok(());
+    }
     brink_edge::run(cfg, threads, |bound| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
