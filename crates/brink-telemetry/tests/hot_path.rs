@@ -35,7 +35,10 @@ fn hot_path_cost() {
             4000,
         );
     }
-    println!("observe_request_in (distribution): {:.1} ns/op", per_op(t, N));
+    println!(
+        "observe_request_in (distribution): {:.1} ns/op",
+        per_op(t, N)
+    );
     let t = Instant::now();
     for _ in 0..N {
         m.observe_origin(OriginOutcome::Ok, black_box(Duration::from_micros(1234)));

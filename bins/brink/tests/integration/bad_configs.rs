@@ -644,3 +644,39 @@ fn f_alias_clash(f: &mut Value) {
     f["Distributions"][1]["DistributionConfig"]["Aliases"] =
         json!({"Quantity": 1, "Items": ["www.a.test"]});
 }
+
+/// `--check` checks the command-line options too, for `brink serve` as for `brink edge`.
+#[test]
+fn check_covers_the_options() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args(args)
+            .output()
+            .expect("run brink")
+    };
+    let out = run(&["serve", "--check", "--origin", "http://127.0.0.1:1"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "config OK\n");
+    let out = run(&[
+        "serve",
+        "--check",
+        "--origin",
+        "ftp://127.0.0.1",
+        "--log-fields",
+        "date",
+    ]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--origin") && err.contains("--log-fields needs --log-dir"),
+        "{err}"
+    );
+    let file = TempFile::new("json", &example(8080, 8081).to_string());
+    let out = Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args(["edge", "--check", "--memory-cache", "lots", "--config"])
+        .arg(&file.0)
+        .output()
+        .expect("run brink");
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--memory-cache"));
+}
