@@ -33,7 +33,14 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
     } else {
         EdgeFile::from_json(&text)
     }
-    .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
+    // A parse error is reported like a validation problem: CloudFront's code, then where.
+    .map_err(|e| {
+        ConfigError(format!(
+            "--config {}: {} {e}",
+            path.display(),
+            brink_model::ParseError::CODE
+        ))
+    })?;
     brink_model::validate(&file).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         ConfigError(format!(
@@ -47,6 +54,7 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     let model = load(&args.config)?;
+    // `--check` (a `ServeArgs` flag) stops in `serve::run` once the options are checked too.
     tracing::info!(
         distributions = model.distributions().len(),
         "configuration loaded"

@@ -25,8 +25,18 @@ const DEFAULT_DISK_CACHE: &str = "10GiB";
 pub(crate) struct ServeArgs {
     /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port, or
     /// only TLS with --tls-cert/--tls-key.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        required = false,
+        required_unless_present = "check",
+        default_value_if("check", clap::builder::ArgPredicate::IsPresent, "127.0.0.1:0")
+    )]
     listen: SocketAddr,
+    /// Check the configuration and exit, like `nginx -t`: print "config OK" and exit 0, or
+    /// print every problem and exit 64. Nothing is started.
+    #[arg(long)]
+    check: bool,
     /// The origin, `http://host[:port][/path]` or `https://…`.
     /// (Required by `brink serve`; `brink edge` takes its origins from the distributions.)
     #[arg(long, value_name = "URL")]
@@ -65,6 +75,11 @@ pub(crate) struct ServeArgs {
     /// Gzip the access log files (`.gz`), as CloudFront delivers them.
     #[arg(long)]
     log_gzip: bool,
+    /// Fields of each access-log line, comma-separated, named as CloudFront's standard
+    /// logging v2 names them (e.g. date,time,DistributionId,cs(Host),cs-uri-stem,sc-status,
+    /// cache-behavior-path-pattern). Default: the 33 fields of the standard log.
+    #[arg(long, value_name = "FIELDS")]
+    log_fields: Option<String>,
     /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
     #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
     disk_cache: String,
@@ -192,6 +207,16 @@ fn config(
         }
         (None, None) => None,
     };
+    let log_fields = match (&args.log_fields, &args.log_dir) {
+        (None, _) => None,
+        (Some(_), None) => {
+            problems.push("--log-fields needs --log-dir (where the access log goes)".into());
+            None
+        }
+        (Some(list), Some(_)) => brink_telemetry::LogFields::parse(list)
+            .map_err(|e| problems.push(format!("--log-fields: {e}")))
+            .ok(),
+    };
     let origin_ca = args.origin_ca.and_then(|path| {
         OriginCa::load(&path)
             .map_err(|e| problems.push(e.to_string()))
@@ -214,6 +239,7 @@ fn config(
             access_log: args.log_dir.map(|dir| brink_edge::AccessLogSettings {
                 dir,
                 gzip: args.log_gzip,
+                fields: log_fields.unwrap_or_default(),
             }),
             origin_connect_timeout: secs(args.origin_connect_timeout),
             origin_read_timeout: secs(args.origin_read_timeout),
@@ -240,7 +266,15 @@ pub(crate) fn run(
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
     };
+    let check = args.check;
     let cfg = config(args, model, model_source)?;
+    if check {
+        match &cfg.model {
+            Some(m) => println!("config OK ({} distributions)", m.distributions().len()),
+            None => println!("config OK"),
+        }
+        return Ok(());
+    }
     brink_edge::run(cfg, threads, |bound| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {

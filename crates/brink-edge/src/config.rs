@@ -106,6 +106,8 @@ pub struct AccessLogSettings {
     pub dir: std::path::PathBuf,
     /// Compress files with gzip (`.gz`, as CloudFront delivers them).
     pub gzip: bool,
+    /// Fields of each line: the 33 standard ones, or a CloudFront v2 selection.
+    pub fields: brink_telemetry::LogFields,
 }
 
 /// Everything `brink serve` needs.

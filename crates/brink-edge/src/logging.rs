@@ -7,11 +7,11 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use brink_telemetry::{AccessLog, AccessRecord, EdgeMetrics, ResultType};
+use brink_telemetry::{AccessLog, AccessRecord, EdgeMetrics, RequestCounters, ResultType};
 use bytes::Bytes;
 use http::{header, HeaderMap, Method, Request, Response, Version};
 use http_body::{Frame, SizeHint};
@@ -78,10 +78,40 @@ impl Telemetry {
     }
 }
 
-/// The distribution a response belongs to (`brink edge`), carried in the response's
-/// extensions to the log phase.
-#[derive(Debug, Clone)]
-pub(crate) struct DistributionId(pub(crate) Arc<str>);
+/// What the log phase needs about the distribution and cache behavior that served a request
+/// (`brink edge`). Route builds one per behavior when a configuration is loaded, so tagging a
+/// request costs an `Arc` clone: nothing is formatted or looked up per request.
+#[derive(Debug)]
+pub(crate) struct LogTag {
+    /// The distribution's `Id`: names its log files, the `DistributionId` field and the
+    /// `distribution` metric label.
+    distribution: Arc<str>,
+    /// The distribution's own `DomainName`, which CloudFront logs as `cs(Host)` whatever
+    /// `Host` the viewer sent (that one goes to `x-host-header`, cloudfront.md §9).
+    domain_name: Arc<str>,
+    /// `cache-behavior-path-pattern`: the behavior's `PathPattern`, `*` for the default one.
+    path_pattern: Arc<str>,
+    /// The distribution's request counters, fetched from the registry on this tag's first
+    /// request (one lock per behavior and worker, then a pointer).
+    counters: OnceLock<Arc<RequestCounters>>,
+}
+
+impl LogTag {
+    /// `path_pattern` is `None` for the default behavior.
+    pub(crate) fn new(distribution: &str, domain_name: &str, path_pattern: Option<&str>) -> LogTag {
+        LogTag {
+            distribution: distribution.into(),
+            domain_name: domain_name.into(),
+            path_pattern: path_pattern.unwrap_or("*").into(),
+            counters: OnceLock::new(),
+        }
+    }
+
+    fn counters(&self, metrics: &EdgeMetrics) -> &RequestCounters {
+        self.counters
+            .get_or_init(|| metrics.distribution(&self.distribution))
+    }
+}
 
 /// What the log needs from the request, captured before the request is consumed.
 #[derive(Debug)]
@@ -156,7 +186,7 @@ struct Pending {
     content_len: Option<u64>,
     range: Option<(u64, u64)>,
     cs_bytes_no_facts: u64,
-    distribution: Option<Arc<str>>,
+    tag: Option<Arc<LogTag>>,
 }
 
 /// A response body that reports to telemetry when it ends or is dropped.
@@ -193,7 +223,8 @@ fn content_range(h: &HeaderMap) -> Option<(u64, u64)> {
 }
 
 /// Wraps `resp` for the log phase. `detailed` overrides the detailed result type (an edge
-/// error's cause), `facts` is present when an access log is written.
+/// error's cause), `facts` is present when an access log is written, `tag` names the
+/// distribution and behavior (`brink edge`, once routed).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn wrap(
     resp: Response<EdgeBody>,
@@ -205,6 +236,7 @@ pub(crate) fn wrap(
     request_id: &http::HeaderValue,
     detailed: Option<&'static str>,
     started: Instant,
+    tag: Option<Arc<LogTag>>,
 ) -> Response<Logged> {
     let status = resp.status().as_u16();
     let h = resp.headers();
@@ -235,13 +267,7 @@ pub(crate) fn wrap(
         range: if log_on { content_range(h) } else { None },
         facts,
         cs_bytes_no_facts: cs_bytes,
-        distribution: if log_on {
-            resp.extensions()
-                .get::<DistributionId>()
-                .map(|d| d.0.clone())
-        } else {
-            None
-        },
+        tag,
     };
     let telemetry = telemetry.clone();
     resp.map(|inner| {
@@ -270,9 +296,14 @@ impl Logged {
             (ResultType::Error, "ClientCommError")
         };
         let cs_bytes = p.facts.as_ref().map_or(p.cs_bytes_no_facts, |f| f.cs_bytes);
-        self.telemetry
-            .metrics
-            .observe_request(p.result, p.status, cs_bytes, sc_bytes);
+        let metrics = &self.telemetry.metrics;
+        metrics.observe_request_in(
+            p.tag.as_deref().map(|t| t.counters(metrics)),
+            p.result,
+            p.status,
+            cs_bytes,
+            sc_bytes,
+        );
         let (Some(log), Some(f)) = (&self.telemetry.log, p.facts) else {
             return;
         };
@@ -283,7 +314,11 @@ impl Logged {
             sc_bytes,
             client: p.client,
             method: f.method,
-            host: f.host_header.clone(),
+            // `brink serve` has no distribution name: the viewer's Host stands in.
+            host: match &p.tag {
+                Some(t) => t.domain_name.to_string(),
+                None => f.host_header.clone(),
+            },
             uri_stem: f.uri_stem,
             status: p.status,
             referer: f.referer,
@@ -307,7 +342,8 @@ impl Logged {
             content_len: p.content_len,
             range_start: p.range.map(|r| r.0),
             range_end: p.range.map(|r| r.1),
-            distribution_id: p.distribution.map(|d| d.to_string()),
+            distribution_id: p.tag.as_ref().map(|t| t.distribution.clone()),
+            behavior_path_pattern: p.tag.as_ref().map(|t| t.path_pattern.clone()),
         });
     }
 }

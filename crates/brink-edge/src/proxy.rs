@@ -91,6 +91,7 @@ impl Shared {
         let log = cfg.access_log.as_ref().and_then(|l| {
             let mut c = brink_telemetry::AccessLogConfig::new(l.dir.clone(), cfg.pop.clone());
             c.gzip = l.gzip;
+            c.fields = l.fields.clone();
             match brink_telemetry::AccessLog::start(c) {
                 Ok(log) => {
                     metrics.attach_access_log(log.stats());
@@ -233,7 +234,8 @@ impl Edge {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         let mut detailed = None;
-        let mut resp = match self.route(req, &conn, &id).await {
+        let mut tag = None;
+        let mut resp = match self.route(req, &conn, &id, &mut tag).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(error = %e, peer = %conn.peer, "edge error");
@@ -259,15 +261,18 @@ impl Edge {
             &id,
             detailed,
             started,
+            tag,
         )
     }
 
-    /// Phase 1 and 2: admit, then route by method.
+    /// Phase 1 and 2: admit, then route by method. `tag` receives the distribution and
+    /// behavior for the log phase as soon as they are known, so errors are filed under them.
     async fn route(
         self: &Arc<Self>,
         req: Request<Incoming>,
         conn: &Conn,
         id: &HeaderValue,
+        tag: &mut Option<Arc<crate::logging::LogTag>>,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         self.admit(&req, conn)?;
         let target = req
@@ -280,19 +285,24 @@ impl Edge {
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
         });
+        let router = self.router();
         let (route, path, cacheable) =
-            match self
-                .router()
-                .route(req.method(), host, Some(&target), conn.tls.is_some())
-            {
+            match router.route(req.method(), host, Some(&target), conn.tls.is_some()) {
                 Routed::Target {
                     target,
                     path,
                     cacheable,
                 } => (target, path, cacheable),
-                Routed::Reject(e) => return Err(e),
-                Routed::Redirect(location) => return Ok(redirect(location)),
+                Routed::Reject(e) => {
+                    *tag = router.log_tag(host, Some(&target));
+                    return Err(e);
+                }
+                Routed::Redirect(location) => {
+                    *tag = router.log_tag(host, Some(&target));
+                    return Ok(redirect(location));
+                }
             };
+        tag.clone_from(&route.log);
         let fetching = Fetching {
             route,
             target: path.unwrap_or(target),
@@ -301,7 +311,6 @@ impl Edge {
             request_id: id.clone(),
             version: req.version(),
         };
-        let scope = fetching.route.scope.clone();
         let response_policy = fetching
             .route
             .rules
@@ -370,11 +379,6 @@ impl Edge {
                 resp.headers_mut(),
                 if hit { "hit" } else { "miss" },
             );
-        }
-        // The log phase files the record under its distribution.
-        if !scope.is_empty() {
-            resp.extensions_mut()
-                .insert(crate::logging::DistributionId(scope));
         }
         Ok(resp)
     }

@@ -35,6 +35,8 @@ pub(crate) struct Target {
     pub(crate) rules: Option<Rules>,
     /// The origin group's secondary, when the behavior targets a group.
     pub(crate) failover: Option<Failover>,
+    /// Distribution and behavior for the log phase (`None`: `brink serve`).
+    pub(crate) log: Option<Arc<crate::logging::LogTag>>,
 }
 
 /// An origin group's second member (cloudfront.md §7.3): tried for GET/HEAD/OPTIONS when the
@@ -107,6 +109,11 @@ fn target_for(
             custom_errors: d.custom_error_responses.clone(),
         }),
         failover,
+        log: Some(Arc::new(crate::logging::LogTag::new(
+            &d.id,
+            &d.domain_name,
+            b.path_pattern.as_ref().map(|p| p.as_str()),
+        ))),
     }
 }
 
@@ -225,6 +232,7 @@ impl Router {
                 custom_headers: Vec::new(),
                 rules: None,
                 failover: None,
+                log: None,
             })),
             Some(model) => {
                 let targets = model
@@ -277,6 +285,27 @@ impl Router {
                 }
             }
         }
+    }
+
+    /// The log tag of the distribution and behavior `host` and `pq` select, for requests
+    /// route answered itself (redirects, refusals) so they are still logged and counted
+    /// under their distribution. `None` for `brink serve`, unknown hosts and disabled
+    /// distributions.
+    pub(crate) fn log_tag(
+        &self,
+        host: Option<&str>,
+        pq: Option<&PathAndQuery>,
+    ) -> Option<Arc<crate::logging::LogTag>> {
+        let Router::Model { model, targets } = self else {
+            return None;
+        };
+        let index = host.and_then(|h| model.router().route(h))?;
+        let dist = model.distribution(index);
+        if !dist.enabled {
+            return None;
+        }
+        let b = dist.select_behavior_index(pq.map_or("/", PathAndQuery::path));
+        targets.get(index.get())?.get(b)?.log.clone()
     }
 
     /// Routes a request (phase 2). `https` says whether the viewer connection is TLS.

@@ -70,6 +70,224 @@ pub fn write_header(out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// One field a log line can carry, named as CloudFront names it.
+///
+/// The first 33 are the standard (legacy) log's, in its order (`cloudfront.md` §9). The
+/// others come from CloudFront's standard logging v2, where a delivery picks its fields from a
+/// list (`aws logs create-delivery --record-fields date time DistributionId …`) that adds some
+/// real-time log fields to the legacy ones:
+///
+/// - `DistributionId`: the distribution that served the request (v2's spelling; the
+///   real-time logs have no such field, they are configured per distribution);
+/// - `cache-behavior-path-pattern`: the `PathPattern` of the behavior that matched, `*` for
+///   the default behavior (as the real-time logs write it);
+/// - `timestamp(ms)`: when the response finished, in milliseconds since the Unix epoch.
+///
+/// Why a field selection rather than three more columns: the 33-field layout is what every
+/// CloudFront tool parses by position (GoAccess's `CLOUDFRONT` format, Athena's table DDL),
+/// so it stays the default, byte for byte; a v2 user who wants the distribution or the
+/// behavior in the line chooses the fields exactly as in CloudFront, and the `#Fields:`
+/// header names them, which is how v2-aware readers find their columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogField {
+    /// `date`
+    Date,
+    /// `time`
+    Time,
+    /// `x-edge-location`
+    EdgeLocation,
+    /// `sc-bytes`
+    ScBytes,
+    /// `c-ip`
+    ClientIp,
+    /// `cs-method`
+    Method,
+    /// `cs(Host)`
+    Host,
+    /// `cs-uri-stem`
+    UriStem,
+    /// `sc-status`
+    Status,
+    /// `cs(Referer)`
+    Referer,
+    /// `cs(User-Agent)`
+    UserAgent,
+    /// `cs-uri-query`
+    UriQuery,
+    /// `cs(Cookie)`
+    Cookie,
+    /// `x-edge-result-type`
+    ResultType,
+    /// `x-edge-request-id`
+    RequestId,
+    /// `x-host-header`
+    HostHeader,
+    /// `cs-protocol`
+    Protocol,
+    /// `cs-bytes`
+    CsBytes,
+    /// `time-taken`
+    TimeTaken,
+    /// `x-forwarded-for`
+    ForwardedFor,
+    /// `ssl-protocol`
+    SslProtocol,
+    /// `ssl-cipher`
+    SslCipher,
+    /// `x-edge-response-result-type`
+    ResponseResultType,
+    /// `cs-protocol-version`
+    ProtocolVersion,
+    /// `fle-status`
+    FleStatus,
+    /// `fle-encrypted-fields`
+    FleEncryptedFields,
+    /// `c-port`
+    ClientPort,
+    /// `time-to-first-byte`
+    TimeToFirstByte,
+    /// `x-edge-detailed-result-type`
+    DetailedResultType,
+    /// `sc-content-type`
+    ContentType,
+    /// `sc-content-len`
+    ContentLen,
+    /// `sc-range-start`
+    RangeStart,
+    /// `sc-range-end`
+    RangeEnd,
+    /// `DistributionId` (standard logging v2)
+    DistributionId,
+    /// `cache-behavior-path-pattern` (standard logging v2, real-time logs)
+    CacheBehaviorPathPattern,
+    /// `timestamp(ms)` (standard logging v2)
+    TimestampMs,
+}
+
+impl LogField {
+    /// Every field, the 33 legacy ones first in their order.
+    pub const ALL: [LogField; 36] = [
+        LogField::Date,
+        LogField::Time,
+        LogField::EdgeLocation,
+        LogField::ScBytes,
+        LogField::ClientIp,
+        LogField::Method,
+        LogField::Host,
+        LogField::UriStem,
+        LogField::Status,
+        LogField::Referer,
+        LogField::UserAgent,
+        LogField::UriQuery,
+        LogField::Cookie,
+        LogField::ResultType,
+        LogField::RequestId,
+        LogField::HostHeader,
+        LogField::Protocol,
+        LogField::CsBytes,
+        LogField::TimeTaken,
+        LogField::ForwardedFor,
+        LogField::SslProtocol,
+        LogField::SslCipher,
+        LogField::ResponseResultType,
+        LogField::ProtocolVersion,
+        LogField::FleStatus,
+        LogField::FleEncryptedFields,
+        LogField::ClientPort,
+        LogField::TimeToFirstByte,
+        LogField::DetailedResultType,
+        LogField::ContentType,
+        LogField::ContentLen,
+        LogField::RangeStart,
+        LogField::RangeEnd,
+        LogField::DistributionId,
+        LogField::CacheBehaviorPathPattern,
+        LogField::TimestampMs,
+    ];
+
+    /// The 33 fields of the standard (legacy) log, in order.
+    pub const LEGACY: &'static [LogField] = {
+        let (legacy, _) = LogField::ALL.split_at(33);
+        legacy
+    };
+
+    /// CloudFront's name of the field, as it appears in `#Fields:`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LogField::DistributionId => "DistributionId",
+            LogField::CacheBehaviorPathPattern => "cache-behavior-path-pattern",
+            LogField::TimestampMs => "timestamp(ms)",
+            legacy => FIELD_NAMES[legacy as usize],
+        }
+    }
+
+    /// The field CloudFront calls `name` (case-sensitive, as CloudFront spells it).
+    pub fn from_name(name: &str) -> Option<LogField> {
+        LogField::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// The fields of a log line, in order: the 33 legacy fields unless chosen otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFields(Arc<[LogField]>);
+
+impl Default for LogFields {
+    fn default() -> Self {
+        LogFields::legacy()
+    }
+}
+
+impl LogFields {
+    /// The standard (legacy) format: [`FIELD_NAMES`], in order.
+    pub fn legacy() -> LogFields {
+        LogFields(LogField::LEGACY.into())
+    }
+
+    /// Parses a comma-separated list of CloudFront field names (`date,time,DistributionId`),
+    /// in the order the lines should carry them.
+    ///
+    /// # Errors
+    /// An empty list, an unknown name (the message lists the known ones) or a name given twice.
+    pub fn parse(list: &str) -> Result<LogFields, String> {
+        let mut fields = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            let Some(f) = LogField::from_name(name) else {
+                let known: Vec<&str> = LogField::ALL.iter().map(|f| f.name()).collect();
+                return Err(format!(
+                    "unknown log field {name:?}; CloudFront's names are: {}",
+                    known.join(" ")
+                ));
+            };
+            if fields.contains(&f) {
+                return Err(format!("log field {name:?} is listed twice"));
+            }
+            fields.push(f);
+        }
+        Ok(LogFields(fields.into()))
+    }
+
+    /// The fields, in line order.
+    pub fn fields(&self) -> &[LogField] {
+        &self.0
+    }
+
+    /// Whether this is the 33-field standard format.
+    pub fn is_legacy(&self) -> bool {
+        *self.0 == *LogField::LEGACY
+    }
+
+    /// Appends `#Version: 1.0` and the `#Fields:` line naming these fields.
+    pub fn write_header(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(VERSION.as_bytes());
+        out.extend_from_slice(b"\n#Fields:");
+        for f in self.fields() {
+            out.push(b' ');
+            out.extend_from_slice(f.name().as_bytes());
+        }
+        out.push(b'\n');
+    }
+}
+
 /// How the edge served a request: the values of `x-edge-result-type` and
 /// `x-edge-response-result-type` (`cloudfront.md` §9), also used as the `result` metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -207,9 +425,12 @@ pub struct AccessRecord {
     pub range_start: Option<u64>,
     /// `sc-range-end`: last byte of a 206 response's range.
     pub range_end: Option<u64>,
-    /// Not printed: chooses the file (`<DistId>.YYYY-MM-DD-HH.<unique>`); `None` uses the log's
-    /// default prefix.
-    pub distribution_id: Option<String>,
+    /// Chooses the file (`<DistId>.YYYY-MM-DD-HH.<unique>`; `None` uses the log's default
+    /// prefix); printed only as the v2 field `DistributionId`.
+    pub distribution_id: Option<Arc<str>>,
+    /// `cache-behavior-path-pattern` (v2 field): the matched behavior's `PathPattern`, `*` for
+    /// the default behavior.
+    pub behavior_path_pattern: Option<Arc<str>>,
 }
 
 impl Default for AccessRecord {
@@ -247,6 +468,7 @@ impl Default for AccessRecord {
             range_start: None,
             range_end: None,
             distribution_id: None,
+            behavior_path_pattern: None,
         }
     }
 }
@@ -259,76 +481,97 @@ impl AccessRecord {
     /// line break. Texts are logged as received: a path that arrived as `/a%20b` is logged
     /// `/a%2520b`, because `%` itself is one of the characters CloudFront encodes.
     pub fn write_line(&self, out: &mut Vec<u8>) {
-        let secs = self
-            .end
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let (year, month, day) = civil_from_days(secs / 86_400);
-        let sod = secs % 86_400;
-        // Writing into a Vec cannot fail, so the io::Result of write! is always Ok.
-        let _ = write!(
-            out,
-            "{year:04}-{month:02}-{day:02}\t{:02}:{:02}:{:02}\t",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        );
-        text(out, &self.edge_location);
-        tab(out);
-        let _ = write!(out, "{}\t", self.sc_bytes);
-        let ip = self.client.ip().to_canonical();
-        let _ = write!(out, "{ip}\t");
-        text(out, self.method.as_str());
-        tab(out);
-        text(out, &self.host);
-        tab(out);
-        text(out, &self.uri_stem);
-        tab(out);
-        // Three digits always: 0 becomes "000", the "viewer left" marker.
-        let _ = write!(out, "{:03}\t", self.status);
-        opt_text(out, self.referer.as_deref());
-        tab(out);
-        opt_text(out, self.user_agent.as_deref());
-        tab(out);
-        opt_text(out, self.uri_query.as_deref());
-        tab(out);
-        opt_text(out, self.cookie.as_deref());
-        tab(out);
-        text(out, self.result_type.as_str());
-        tab(out);
-        text(out, &self.request_id);
-        tab(out);
-        text(out, &self.host_header);
-        tab(out);
-        text(out, self.protocol);
-        tab(out);
-        let _ = write!(out, "{}\t", self.cs_bytes);
-        seconds(out, self.time_taken);
-        tab(out);
-        opt_text(out, self.forwarded_for.as_deref());
-        tab(out);
-        opt_text(out, self.ssl_protocol);
-        tab(out);
-        opt_text(out, self.ssl_cipher);
-        tab(out);
-        text(out, self.response_result_type.as_str());
-        tab(out);
-        text(out, self.protocol_version);
-        // fle-status and fle-encrypted-fields: field-level encryption is not implemented.
-        out.extend_from_slice(b"\t-\t-\t");
-        let _ = write!(out, "{}\t", self.client.port());
-        seconds(out, self.time_to_first_byte);
-        tab(out);
-        text(out, &self.detailed_result_type);
-        tab(out);
-        opt_text(out, self.content_type.as_deref());
-        tab(out);
-        opt_num(out, self.content_len);
-        tab(out);
-        opt_num(out, self.range_start);
-        tab(out);
-        opt_num(out, self.range_end);
+        self.write_fields(LogField::LEGACY, out);
+    }
+
+    /// Appends this record as one line of the given fields, in that order, encoded like
+    /// [`AccessRecord::write_line`].
+    pub fn write_fields(&self, fields: &[LogField], out: &mut Vec<u8>) {
+        for (i, &f) in fields.iter().enumerate() {
+            if i > 0 {
+                tab(out);
+            }
+            self.write_field(f, out);
+        }
         out.push(b'\n');
+    }
+
+    fn write_field(&self, field: LogField, out: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail, so the io::Result of write! is always Ok.
+        match field {
+            LogField::Date | LogField::Time => {
+                let secs = self
+                    .end
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                if field == LogField::Date {
+                    let (year, month, day) = civil_from_days(secs / 86_400);
+                    let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+                } else {
+                    let sod = secs % 86_400;
+                    let _ = write!(
+                        out,
+                        "{:02}:{:02}:{:02}",
+                        sod / 3600,
+                        (sod / 60) % 60,
+                        sod % 60
+                    );
+                }
+            }
+            LogField::EdgeLocation => text(out, &self.edge_location),
+            LogField::ScBytes => {
+                let _ = write!(out, "{}", self.sc_bytes);
+            }
+            LogField::ClientIp => {
+                let _ = write!(out, "{}", self.client.ip().to_canonical());
+            }
+            LogField::Method => text(out, self.method.as_str()),
+            LogField::Host => text(out, &self.host),
+            LogField::UriStem => text(out, &self.uri_stem),
+            // Three digits always: 0 becomes "000", the "viewer left" marker.
+            LogField::Status => {
+                let _ = write!(out, "{:03}", self.status);
+            }
+            LogField::Referer => opt_text(out, self.referer.as_deref()),
+            LogField::UserAgent => opt_text(out, self.user_agent.as_deref()),
+            LogField::UriQuery => opt_text(out, self.uri_query.as_deref()),
+            LogField::Cookie => opt_text(out, self.cookie.as_deref()),
+            LogField::ResultType => text(out, self.result_type.as_str()),
+            LogField::RequestId => text(out, &self.request_id),
+            LogField::HostHeader => text(out, &self.host_header),
+            LogField::Protocol => text(out, self.protocol),
+            LogField::CsBytes => {
+                let _ = write!(out, "{}", self.cs_bytes);
+            }
+            LogField::TimeTaken => seconds(out, self.time_taken),
+            LogField::ForwardedFor => opt_text(out, self.forwarded_for.as_deref()),
+            LogField::SslProtocol => opt_text(out, self.ssl_protocol),
+            LogField::SslCipher => opt_text(out, self.ssl_cipher),
+            LogField::ResponseResultType => text(out, self.response_result_type.as_str()),
+            LogField::ProtocolVersion => text(out, self.protocol_version),
+            // Field-level encryption is not implemented.
+            LogField::FleStatus | LogField::FleEncryptedFields => out.push(b'-'),
+            LogField::ClientPort => {
+                let _ = write!(out, "{}", self.client.port());
+            }
+            LogField::TimeToFirstByte => seconds(out, self.time_to_first_byte),
+            LogField::DetailedResultType => text(out, &self.detailed_result_type),
+            LogField::ContentType => opt_text(out, self.content_type.as_deref()),
+            LogField::ContentLen => opt_num(out, self.content_len),
+            LogField::RangeStart => opt_num(out, self.range_start),
+            LogField::RangeEnd => opt_num(out, self.range_end),
+            LogField::DistributionId => opt_text(out, self.distribution_id.as_deref()),
+            LogField::CacheBehaviorPathPattern => {
+                opt_text(out, self.behavior_path_pattern.as_deref());
+            }
+            LogField::TimestampMs => {
+                let ms = self
+                    .end
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
+                let _ = write!(out, "{ms}");
+            }
+        }
     }
 }
 
@@ -609,6 +852,78 @@ mod tests {
         let s = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines, [VERSION, FIELDS]);
+    }
+
+    #[test]
+    fn field_names_are_cloudfronts() {
+        for (i, f) in LogField::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+            assert_eq!(LogField::from_name(f.name()), Some(*f));
+        }
+        assert_eq!(LogField::LEGACY.len(), 33);
+        let names: Vec<&str> = LogField::LEGACY.iter().map(|f| f.name()).collect();
+        assert_eq!(names, FIELD_NAMES);
+        assert!(LogFields::legacy().is_legacy());
+        let mut out = Vec::new();
+        LogFields::legacy().write_header(&mut out);
+        let mut legacy = Vec::new();
+        write_header(&mut legacy);
+        assert_eq!(out, legacy, "the default header is the standard one");
+        assert_eq!(
+            LogField::from_name("distributionid"),
+            None,
+            "case-sensitive"
+        );
+    }
+
+    #[test]
+    fn a_v2_selection_writes_its_fields_in_order() {
+        let fields = LogFields::parse(
+            "date, time,DistributionId,cs(Host),x-host-header,cache-behavior-path-pattern,timestamp(ms),sc-status",
+        )
+        .unwrap();
+        assert!(!fields.is_legacy());
+        let mut head = Vec::new();
+        fields.write_header(&mut head);
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "#Version: 1.0\n#Fields: date time DistributionId cs(Host) x-host-header \
+             cache-behavior-path-pattern timestamp(ms) sc-status\n"
+        );
+        let rec = AccessRecord {
+            distribution_id: Some("EDFDVBD6EXAMPLE".into()),
+            behavior_path_pattern: Some("/api/*".into()),
+            host_header: "www.example.com".into(),
+            end: UNIX_EPOCH + Duration::from_millis(1_575_493_351_250),
+            ..example()
+        };
+        let mut out = Vec::new();
+        rec.write_fields(fields.fields(), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2019-12-04\t21:02:31\tEDFDVBD6EXAMPLE\td111111abcdef8.cloudfront.net\t\
+             www.example.com\t/api/*\t1575493351250\t200\n"
+        );
+        // Absent values are `-`, like every other field.
+        let mut out = Vec::new();
+        AccessRecord::default().write_fields(
+            &[LogField::DistributionId, LogField::CacheBehaviorPathPattern],
+            &mut out,
+        );
+        assert_eq!(out, b"-\t-\n");
+    }
+
+    #[test]
+    fn bad_selections_are_refused_with_the_name() {
+        let e = LogFields::parse("date,DistributionID").unwrap_err();
+        assert!(
+            e.contains("\"DistributionID\"") && e.contains("DistributionId"),
+            "{e}"
+        );
+        let e = LogFields::parse("date,time,date").unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        assert!(LogFields::parse("").is_err());
+        assert!(LogFields::parse("date,,time").is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! This crate owns two things:
 //! - [`access_log`]: the CloudFront standard access-log record ([`AccessRecord`], 33 fields,
-//!   `cloudfront.md` §9) and [`AccessLog`], which writes records to hourly files from its own
+//!   `cloudfront.md` §9, or a v2 field selection, [`LogFields`]) and [`AccessLog`], which writes records to hourly files from its own
 //!   thread so the request path never waits on disk.
 //! - [`metrics`]: [`EdgeMetrics`], the Prometheus counters, gauges and histogram of an edge,
 //!   updated with lock-free atomics and rendered in the text exposition format.
@@ -13,5 +13,7 @@
 pub mod access_log;
 pub mod metrics;
 
-pub use access_log::{AccessLog, AccessLogConfig, AccessLogStats, AccessRecord, ResultType};
-pub use metrics::{EdgeMetrics, OriginOutcome, Tier};
+pub use access_log::{
+    AccessLog, AccessLogConfig, AccessLogStats, AccessRecord, LogField, LogFields, ResultType,
+};
+pub use metrics::{EdgeMetrics, OriginOutcome, RequestCounters, Tier};

@@ -3,7 +3,10 @@
 //! [`EdgeMetrics`] is one fixed set of counters, gauges and a histogram, each stored in plain
 //! atomics: every label set is known in advance (result type × status code, origin outcome,
 //! cache tier), so the per-request calls are an array index and a relaxed `fetch_add` — no lock,
-//! no hash lookup, no allocation. [`EdgeMetrics::encode`] renders them in the Prometheus text
+//! no hash lookup, no allocation. The request counters also exist once per distribution
+//! ([`RequestCounters`], label `distribution`): the edge fetches a distribution's set when it
+//! loads a configuration and hands it back with each request, so the label costs a pointer,
+//! not a lookup. [`EdgeMetrics::encode`] renders them in the Prometheus text
 //! exposition format 0.0.4 ([`CONTENT_TYPE`]), which every Prometheus server scrapes.
 //!
 //! Why hand-written and not the `prometheus-client` crate: that crate (0.23–0.26) only emits
@@ -16,7 +19,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::access_log::{AccessLogStats, ResultType};
@@ -138,14 +141,129 @@ impl Histogram {
     }
 }
 
+/// Request counters of one scope: the whole edge outside distributions (`brink serve`, or
+/// requests no distribution claimed), or one distribution of `brink edge`
+/// ([`EdgeMetrics::distribution`]).
+///
+/// `brink_requests_total` has 7 result types × 1,001 status slots; a set for each of hundreds
+/// of distributions must not cost 56 KiB each, so the slots come in chunks of 100 statuses
+/// per result type, allocated the first time a status of that chunk is counted (a typical
+/// distribution touches four or five chunks, ~4 KiB). After that, counting is an atomic load
+/// (the chunk is there) and a relaxed `fetch_add`, as before.
+pub struct RequestCounters {
+    /// `chunks[result * CHUNKS + slot / 100][slot % 100]`.
+    chunks: [OnceLock<Box<[AtomicU64; CHUNK]>>; ResultType::ALL.len() * CHUNKS],
+    request_bytes: AtomicU64,
+    response_bytes: AtomicU64,
+}
+
+/// Statuses per chunk of [`RequestCounters`].
+const CHUNK: usize = 100;
+/// Chunks per result type: 0–999 in ten, `other` alone in the eleventh.
+const CHUNKS: usize = STATUS_SLOTS.div_ceil(CHUNK);
+
+impl std::fmt::Debug for RequestCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCounters")
+            .field("request_bytes", &self.request_bytes)
+            .field("response_bytes", &self.response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RequestCounters {
+    fn default() -> Self {
+        RequestCounters {
+            chunks: std::array::from_fn(|_| OnceLock::new()),
+            request_bytes: AtomicU64::new(0),
+            response_bytes: AtomicU64::new(0),
+        }
+    }
+}
+
+impl RequestCounters {
+    fn observe(&self, result: ResultType, status: u16, bytes_in: u64, bytes_out: u64) {
+        let slot = usize::from(status).min(STATUS_SLOTS - 1);
+        let chunk = self.chunks[result as usize * CHUNKS + slot / CHUNK]
+            .get_or_init(|| Box::new(std::array::from_fn(|_| AtomicU64::new(0))));
+        chunk[slot % CHUNK].fetch_add(1, Ordering::Relaxed);
+        self.request_bytes.fetch_add(bytes_in, Ordering::Relaxed);
+        self.response_bytes.fetch_add(bytes_out, Ordering::Relaxed);
+    }
+
+    /// The count of `result` × `status` (0 for a chunk never touched).
+    pub fn requests(&self, result: ResultType, status: u16) -> u64 {
+        let slot = usize::from(status).min(STATUS_SLOTS - 1);
+        self.chunks[result as usize * CHUNKS + slot / CHUNK]
+            .get()
+            .map_or(0, |c| c[slot % CHUNK].load(Ordering::Relaxed))
+    }
+
+    /// Bytes received from viewers (`cs-bytes` summed).
+    pub fn request_bytes(&self) -> u64 {
+        self.request_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Bytes sent to viewers (`sc-bytes` summed).
+    pub fn response_bytes(&self) -> u64 {
+        self.response_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Writes the non-zero `brink_requests_total` samples, `labels` (e.g.
+    /// `distribution="E1",`) first.
+    fn encode_requests(&self, out: &mut String, labels: &str) {
+        for result in ResultType::ALL {
+            for c in 0..CHUNKS {
+                let Some(chunk) = self.chunks[result as usize * CHUNKS + c].get() else {
+                    continue;
+                };
+                for (i, n) in chunk.iter().enumerate() {
+                    let n = n.load(Ordering::Relaxed);
+                    let slot = c * CHUNK + i;
+                    if n == 0 || slot >= STATUS_SLOTS {
+                        continue;
+                    }
+                    let _ = write!(
+                        out,
+                        "brink_requests_total{{{labels}result=\"{result}\",status=\""
+                    );
+                    if slot == STATUS_SLOTS - 1 {
+                        out.push_str("other");
+                    } else {
+                        let _ = write!(out, "{slot:03}");
+                    }
+                    let _ = writeln!(out, "\"}} {n}");
+                }
+            }
+        }
+    }
+}
+
+/// A Prometheus label value with `\`, `"` and line feeds escaped (text format 0.0.4).
+fn label_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// All metrics of one edge process. Create one at start-up, share it (`Arc`), call the
 /// `observe_*`/`set_*`/`add_*` methods from the edge, and serve [`EdgeMetrics::encode`] on the
 /// admin listener's `/metrics`.
 pub struct EdgeMetrics {
-    /// `brink_requests_total`, indexed `result * STATUS_SLOTS + status slot`.
-    requests: Box<[AtomicU64]>,
-    request_bytes: AtomicU64,
-    response_bytes: AtomicU64,
+    /// `brink_requests_total` and the byte counters outside any distribution (no
+    /// `distribution` label).
+    requests: RequestCounters,
+    /// The same per distribution id (label `distribution`), created by
+    /// [`EdgeMetrics::distribution`] when a configuration is loaded and kept for the life of the
+    /// process (counters must not go back to zero when a reload drops and re-adds one).
+    distributions: Mutex<Vec<(Arc<str>, Arc<RequestCounters>)>>,
     origin_duration: Histogram,
     origin_requests: [AtomicU64; OriginOutcome::ALL.len()],
     cache_bytes: [AtomicU64; Tier::ALL.len()],
@@ -173,11 +291,8 @@ impl EdgeMetrics {
     /// All metrics at zero, no access log attached.
     pub fn new() -> EdgeMetrics {
         EdgeMetrics {
-            requests: (0..ResultType::ALL.len() * STATUS_SLOTS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-            request_bytes: AtomicU64::new(0),
-            response_bytes: AtomicU64::new(0),
+            requests: RequestCounters::default(),
+            distributions: Mutex::new(Vec::new()),
             origin_duration: Histogram::default(),
             origin_requests: Default::default(),
             cache_bytes: Default::default(),
@@ -194,10 +309,38 @@ impl EdgeMetrics {
     /// Call it where the access record is built, with the same values (`status` 0 = the viewer
     /// left before the response, labelled `000`).
     pub fn observe_request(&self, result: ResultType, status: u16, bytes_in: u64, bytes_out: u64) {
-        let slot = usize::from(status).min(STATUS_SLOTS - 1);
-        self.requests[result as usize * STATUS_SLOTS + slot].fetch_add(1, Ordering::Relaxed);
-        self.request_bytes.fetch_add(bytes_in, Ordering::Relaxed);
-        self.response_bytes.fetch_add(bytes_out, Ordering::Relaxed);
+        self.requests.observe(result, status, bytes_in, bytes_out);
+    }
+
+    /// Like [`EdgeMetrics::observe_request`], counted in `distribution`'s set (from
+    /// [`EdgeMetrics::distribution`]) when there is one, else outside distributions.
+    pub fn observe_request_in(
+        &self,
+        distribution: Option<&RequestCounters>,
+        result: ResultType,
+        status: u16,
+        bytes_in: u64,
+        bytes_out: u64,
+    ) {
+        distribution
+            .unwrap_or(&self.requests)
+            .observe(result, status, bytes_in, bytes_out);
+    }
+
+    /// The counter set of distribution `id` (label `distribution="id"`), created on first
+    /// call. Takes a lock: call it when a configuration is loaded, keep the `Arc`, and pass
+    /// it to [`EdgeMetrics::observe_request_in`] per request.
+    pub fn distribution(&self, id: &str) -> Arc<RequestCounters> {
+        let mut all = self
+            .distributions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, c)) = all.iter().find(|(d, _)| &**d == id) {
+            return c.clone();
+        }
+        let c = Arc::new(RequestCounters::default());
+        all.push((id.into(), c.clone()));
+        c
     }
 
     /// Counts one origin fetch in `brink_origin_requests_total{outcome}`. For
@@ -243,8 +386,7 @@ impl EdgeMetrics {
 
     /// The current value of `brink_requests_total{result,status}` (for tests and admin pages).
     pub fn requests(&self, result: ResultType, status: u16) -> u64 {
-        let slot = usize::from(status).min(STATUS_SLOTS - 1);
-        self.requests[result as usize * STATUS_SLOTS + slot].load(Ordering::Relaxed)
+        self.requests.requests(result, status)
     }
 
     /// Renders every metric in the Prometheus text format 0.0.4; serve it with
@@ -258,40 +400,50 @@ impl EdgeMetrics {
 
     /// Like [`EdgeMetrics::encode`], appending to `out` so a caller can reuse the buffer.
     pub fn encode_into(&self, out: &mut String) {
+        // Samples of one distribution carry `distribution="<Id>"`; those outside any
+        // distribution (`brink serve`, unknown hosts) carry no such label, which Prometheus
+        // treats like an empty value: `sum by (distribution)` keeps them apart.
+        let dists: Vec<(String, Arc<RequestCounters>)> = {
+            let all = self
+                .distributions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut v: Vec<_> = all
+                .iter()
+                .map(|(id, c)| (format!("distribution=\"{}\",", label_value(id)), c.clone()))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
         header(
             out,
             "brink_requests_total",
             "counter",
-            "Viewer requests, by edge result type (x-edge-result-type) and status (000: viewer left).",
+            "Viewer requests, by distribution, edge result type (x-edge-result-type) and status (000: viewer left).",
         );
-        for result in ResultType::ALL {
-            for slot in 0..STATUS_SLOTS {
-                let n =
-                    self.requests[result as usize * STATUS_SLOTS + slot].load(Ordering::Relaxed);
-                if n == 0 {
-                    continue;
-                }
-                let _ = write!(out, "brink_requests_total{{result=\"{result}\",status=\"");
-                if slot == STATUS_SLOTS - 1 {
-                    out.push_str("other");
-                } else {
-                    let _ = write!(out, "{slot:03}");
-                }
-                let _ = writeln!(out, "\"}} {n}");
+        self.requests.encode_requests(out, "");
+        for (labels, c) in &dists {
+            c.encode_requests(out, labels);
+        }
+        for (name, help, get) in [
+            (
+                "brink_request_bytes_total",
+                "Bytes received from viewers, headers included (cs-bytes), by distribution.",
+                RequestCounters::request_bytes as fn(&RequestCounters) -> u64,
+            ),
+            (
+                "brink_response_bytes_total",
+                "Bytes sent to viewers, headers included (sc-bytes), by distribution.",
+                RequestCounters::response_bytes,
+            ),
+        ] {
+            header(out, name, "counter", help);
+            let _ = writeln!(out, "{name} {}", get(&self.requests));
+            for (labels, c) in &dists {
+                let labels = labels.trim_end_matches(',');
+                let _ = writeln!(out, "{name}{{{labels}}} {}", get(c));
             }
         }
-        counter(
-            out,
-            "brink_request_bytes_total",
-            "Bytes received from viewers, headers included (cs-bytes).",
-            &self.request_bytes,
-        );
-        counter(
-            out,
-            "brink_response_bytes_total",
-            "Bytes sent to viewers, headers included (sc-bytes).",
-            &self.response_bytes,
-        );
         header(
             out,
             "brink_origin_duration_seconds",
@@ -434,6 +586,68 @@ mod tests {
         );
         assert_eq!(sample(&t, "brink_request_bytes_total"), Some(161.0));
         assert_eq!(sample(&t, "brink_response_bytes_total"), Some(1502.0));
+    }
+
+    #[test]
+    fn requests_by_distribution() {
+        let m = EdgeMetrics::new();
+        let a = m.distribution("EDFDVBD6EXAMPLE");
+        let b = m.distribution("E2\"odd\\");
+        assert!(
+            Arc::ptr_eq(&a, &m.distribution("EDFDVBD6EXAMPLE")),
+            "one set per id"
+        );
+        m.observe_request_in(Some(&a), ResultType::Hit, 200, 10, 100);
+        m.observe_request_in(Some(&a), ResultType::Hit, 200, 10, 100);
+        m.observe_request_in(Some(&b), ResultType::Miss, 200, 1, 2);
+        m.observe_request_in(None, ResultType::Error, 403, 5, 50);
+        assert_eq!(a.requests(ResultType::Hit, 200), 2);
+        assert_eq!(a.requests(ResultType::Miss, 200), 0);
+        assert_eq!(m.requests(ResultType::Hit, 200), 0, "not counted outside");
+        let t = m.encode();
+        let at = |k: &str| sample(&t, k);
+        assert_eq!(
+            at("brink_requests_total{distribution=\"EDFDVBD6EXAMPLE\",result=\"Hit\",status=\"200\"}"),
+            Some(2.0)
+        );
+        assert_eq!(
+            at("brink_requests_total{distribution=\"E2\\\"odd\\\\\",result=\"Miss\",status=\"200\"}"),
+            Some(1.0),
+            "{t}"
+        );
+        assert_eq!(
+            at("brink_requests_total{result=\"Error\",status=\"403\"}"),
+            Some(1.0)
+        );
+        assert_eq!(
+            at("brink_request_bytes_total{distribution=\"EDFDVBD6EXAMPLE\"}"),
+            Some(20.0)
+        );
+        assert_eq!(
+            at("brink_response_bytes_total{distribution=\"EDFDVBD6EXAMPLE\"}"),
+            Some(200.0)
+        );
+        assert_eq!(at("brink_request_bytes_total"), Some(5.0));
+        assert_eq!(t.matches("# TYPE brink_requests_total ").count(), 1);
+    }
+
+    #[test]
+    fn every_status_slot_round_trips() {
+        let c = RequestCounters::default();
+        for status in [0, 99, 100, 199, 200, 999, 1000, 4242, u16::MAX] {
+            c.observe(ResultType::Miss, status, 0, 0);
+        }
+        assert_eq!(c.requests(ResultType::Miss, 999), 1);
+        assert_eq!(
+            c.requests(ResultType::Miss, 1000),
+            3,
+            "1000 and up share `other`"
+        );
+        let mut out = String::new();
+        c.encode_requests(&mut out, "");
+        assert_eq!(out.lines().count(), 7, "{out}");
+        assert!(out.contains("status=\"other\"} 3\n"));
+        assert!(out.contains("status=\"000\"} 1\n"));
     }
 
     #[test]

@@ -24,6 +24,21 @@ fn hot_path_cost() {
         m.observe_request(ResultType::Hit, black_box(200 + (i % 2) as u16), 300, 4000);
     }
     println!("observe_request: {:.1} ns/op", per_op(t, N));
+    let dist = m.distribution("EDFDVBD6EXAMPLE");
+    let t = Instant::now();
+    for i in 0..N {
+        m.observe_request_in(
+            Some(&dist),
+            ResultType::Hit,
+            black_box(200 + (i % 2) as u16),
+            300,
+            4000,
+        );
+    }
+    println!(
+        "observe_request_in (distribution): {:.1} ns/op",
+        per_op(t, N)
+    );
     let t = Instant::now();
     for _ in 0..N {
         m.observe_origin(OriginOutcome::Ok, black_box(Duration::from_micros(1234)));

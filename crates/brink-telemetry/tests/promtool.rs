@@ -76,6 +76,12 @@ fn promtool_accepts_the_exposition() {
     ] {
         m.observe_request(result, status, 120, 4096);
     }
+    // Per-distribution sets beside the unlabelled one, in the same families.
+    for id in ["EDFDVBD6EXAMPLE", "E2EXAMPLEOFF"] {
+        let d = m.distribution(id);
+        m.observe_request_in(Some(&d), ResultType::Hit, 200, 100, 1000);
+        m.observe_request_in(Some(&d), ResultType::Error, 0, 100, 0);
+    }
     for (i, o) in OriginOutcome::ALL.into_iter().enumerate() {
         m.observe_origin(o, Duration::from_millis(3 * i as u64 + 1));
     }
@@ -101,6 +107,10 @@ fn promtool_accepts_the_exposition() {
 
     let text = m.encode();
     assert!(text.contains("brink_requests_total{result=\"Error\",status=\"000\"} 1\n"));
+    assert!(text.contains(
+        "brink_requests_total{distribution=\"E2EXAMPLEOFF\",result=\"Hit\",status=\"200\"} 1\n"
+    ));
+    assert!(text.contains("brink_response_bytes_total{distribution=\"EDFDVBD6EXAMPLE\"} 1000\n"));
     assert!(
         text.contains("brink_access_log_write_errors_total 3\n"),
         "{text}"

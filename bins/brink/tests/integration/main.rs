@@ -10,10 +10,12 @@
 mod testkit;
 mod testkit_selftest;
 
+mod bad_configs;
 mod bad_input;
 mod caching;
 mod coalescing;
 mod disk;
+mod dist_telemetry;
 mod distributions;
 mod freshness;
 mod headers;

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::{civil_from_days, write_header, AccessRecord};
+use super::{civil_from_days, AccessRecord, LogFields};
 
 /// Records the queue holds by default before [`AccessLog::log`] starts dropping.
 pub const DEFAULT_CAPACITY: usize = 65_536;
@@ -64,6 +64,9 @@ pub struct AccessLogConfig {
     /// default costs ~36 MiB. The writer drains it every 20 ms, so at 130k req/s ~2,600 slots are
     /// in use; a smaller value (8,192 ≈ 60 ms of traffic) trades memory for burst tolerance.
     pub capacity: usize,
+    /// The fields of each line and of the `#Fields:` header: the 33 standard fields by
+    /// default, or a CloudFront v2 selection (see [`super::LogField`]).
+    pub fields: LogFields,
 }
 
 impl AccessLogConfig {
@@ -74,6 +77,7 @@ impl AccessLogConfig {
             default_prefix: default_prefix.into(),
             gzip: true,
             capacity: DEFAULT_CAPACITY,
+            fields: LogFields::legacy(),
         }
     }
 }
@@ -166,6 +170,7 @@ impl AccessLog {
                 dir: cfg.dir,
                 gzip: cfg.gzip,
                 rng: fastrand::Rng::new(),
+                fields: cfg.fields.clone(),
             },
             errors: Errors {
                 counters: Arc::clone(&counters),
@@ -173,6 +178,7 @@ impl AccessLog {
                 suppressed: 0,
             },
             line: Vec::with_capacity(1024),
+            fields: cfg.fields,
         };
         let thread = thread::Builder::new()
             .name("brink-access-log".into())
@@ -314,6 +320,7 @@ struct Opener {
     default_prefix: String,
     gzip: bool,
     rng: fastrand::Rng,
+    fields: LogFields,
 }
 
 impl Opener {
@@ -348,7 +355,7 @@ impl Opener {
             Sink::Plain(BufWriter::with_capacity(BUF_SIZE, file))
         };
         let mut header = Vec::with_capacity(512);
-        write_header(&mut header);
+        self.fields.write_header(&mut header);
         sink.write_all(&header)?;
         Ok(OpenFile {
             hour,
@@ -402,6 +409,7 @@ struct Writer {
     errors: Errors,
     /// Reused for every line, so steady-state writing allocates nothing.
     line: Vec<u8>,
+    fields: LogFields,
 }
 
 impl Writer {
@@ -442,7 +450,7 @@ impl Writer {
             .map_or(0, |d| d.as_secs() / 3600);
         let key = rec.distribution_id.as_deref().unwrap_or("");
         self.line.clear();
-        rec.write_line(&mut self.line);
+        rec.write_fields(self.fields.fields(), &mut self.line);
 
         if !self.prefixes.contains_key(key) {
             self.prefixes.insert(key.to_owned(), Prefix::default());

@@ -39,7 +39,7 @@ fn rec(secs: u64, dist: Option<&str>, path: &str) -> AccessRecord {
         result_type: ResultType::Hit,
         response_result_type: ResultType::Hit,
         detailed_result_type: "Hit".into(),
-        distribution_id: dist.map(str::to_owned),
+        distribution_id: dist.map(Arc::from),
         ..AccessRecord::default()
     }
 }
@@ -287,4 +287,29 @@ fn empty_default_prefix_is_rejected() {
     let tmp = TempDir::new("prefix");
     let err = AccessLog::start(AccessLogConfig::new(&tmp.0, "")).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_field_selection_shapes_the_header_and_the_lines() {
+    let tmp = TempDir::new("fields");
+    let fields = crate::access_log::LogFields::parse(
+        "date,DistributionId,cs-uri-stem,cache-behavior-path-pattern",
+    )
+    .unwrap();
+    let log = AccessLog::start(AccessLogConfig {
+        fields,
+        ..cfg(&tmp.0, false)
+    })
+    .unwrap();
+    let mut r = rec(T0, Some("E1"), "/api/x");
+    r.behavior_path_pattern = Some(Arc::from("/api/*"));
+    log.log(r);
+    log.shutdown();
+    let files = files(&tmp.0);
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        files[0].1,
+        "#Version: 1.0\n#Fields: date DistributionId cs-uri-stem cache-behavior-path-pattern\n\
+         2024-05-06\tE1\t/api/x\t/api/*\n"
+    );
 }
