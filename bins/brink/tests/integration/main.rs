@@ -13,6 +13,7 @@ mod testkit_selftest;
 mod bad_input;
 mod caching;
 mod coalescing;
+mod compression;
 mod disk;
 mod distributions;
 mod freshness;
