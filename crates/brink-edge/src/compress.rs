@@ -177,8 +177,7 @@ pub(crate) fn encode(coding: Coding, input: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len() / 3 + 64);
     match coding {
         Coding::Gzip => {
-            let mut enc =
-                flate2::write::GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
+            let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
             enc.write_all(input)?;
             out = enc.finish()?;
         }
@@ -319,7 +318,8 @@ pub(crate) fn align_not_modified<'a>(
             .iter()
             .flat_map(|v| v.as_bytes().split(|b| *b == b','))
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"));
-    let touches = not_modified.contains_key(header::ETAG) || not_modified.contains_key(header::VARY);
+    let touches =
+        not_modified.contains_key(header::ETAG) || not_modified.contains_key(header::VARY);
     if !encoded_here || !touches {
         return Cow::Borrowed(not_modified);
     }
@@ -337,12 +337,7 @@ pub(crate) fn align_not_modified<'a>(
 /// object, cloudfront.md §2.4, §2.8).
 pub(crate) fn vary_names(origin: &HeaderMap, accept_encoding_keyed: bool) -> VaryNames {
     let names = VaryNames::from_response(origin);
-    if !accept_encoding_keyed
-        || !names
-            .names()
-            .iter()
-            .any(|n| *n == header::ACCEPT_ENCODING)
-    {
+    if !accept_encoding_keyed || !names.names().contains(&header::ACCEPT_ENCODING) {
         return names;
     }
     let rest: Vec<&str> = names

@@ -277,7 +277,10 @@ mod tests {
             Just("zstd"),
             Just("*"),
         ];
-        (coding.prop_map(str::to_owned), proptest::option::of(0u16..=1000))
+        (
+            coding.prop_map(str::to_owned),
+            proptest::option::of(0u16..=1000),
+        )
     }
 
     fn render(elements: &[(String, Option<u16>)], spaces: bool) -> String {

@@ -189,12 +189,7 @@ fn assert_encoded(r: &Resp, coding: &str, original: &[u8], ctx: &str) {
 /// Asserts `r` carries exactly the origin's bytes, without a `Content-Encoding` of ours.
 #[track_caller]
 fn assert_identity(r: &Resp, original: &[u8], ctx: &str) {
-    assert_eq!(
-        r.header("content-encoding"),
-        None,
-        "{ctx}: {:?}",
-        r.headers
-    );
+    assert_eq!(r.header("content-encoding"), None, "{ctx}: {:?}", r.headers);
     assert!(
         r.body.as_ref() == original,
         "{ctx}: body differs ({} bytes, expected {})",
@@ -244,7 +239,11 @@ async fn brotli_and_gzip_variants_decode_to_the_origin_bytes_one_fill_each() {
     let r = get(&edge, "/app.js", None, &[]).await;
     assert_x_cache(&r, MISS, "identity is a third variant");
     assert_identity(&r, &body, "no Accept-Encoding");
-    assert_eq!(r.header("etag").as_deref(), Some("\"v1\""), "strong ETag kept");
+    assert_eq!(
+        r.header("etag").as_deref(),
+        Some("\"v1\""),
+        "strong ETag kept"
+    );
     assert!(
         !origin.expect_last("/app.js").has("accept-encoding"),
         "nothing to forward"
@@ -338,7 +337,10 @@ async fn ineligible_responses_are_stored_as_the_origin_sent_them() {
     assert_identity(&r, &png, "image/png");
     let r = get(&edge, "/encoded.js", ae, &[]).await;
     assert_eq!(r.header("content-encoding").as_deref(), Some("gzip"));
-    assert!(r.body.as_ref() == pre_encoded.as_slice(), "origin's encoding passed as is");
+    assert!(
+        r.body.as_ref() == pre_encoded.as_slice(),
+        "origin's encoding passed as is"
+    );
     let r = get(&edge, "/broken.html", ae, &[]).await;
     assert_eq!(r.status, 500);
     assert_identity(&r, &html, "status 500");
@@ -374,7 +376,10 @@ async fn http_1_0_viewers_and_compress_false_get_identity() {
     let r = get(&edge, "/plain/app.js", Some("gzip, br"), &[]).await;
     assert_identity(&r, &body, "Compress=false");
     // The key and the origin still see the normalised Accept-Encoding (cache policy).
-    assert_eq!(origin_ae(&origin, "/plain/app.js").as_deref(), Some("br,gzip"));
+    assert_eq!(
+        origin_ae(&origin, "/plain/app.js").as_deref(),
+        Some("br,gzip")
+    );
 
     origin.route(
         "/old.js",
@@ -414,7 +419,10 @@ async fn listed_cookies_split_the_key_and_reach_the_origin_others_do_not() {
 
     let r = get(&edge, path, ae, &[("cookie", "session=b")]).await;
     assert_x_cache(&r, MISS, "session=b is another object");
-    assert_eq!(origin.expect_last(path).header("cookie").as_deref(), Some("session=b"));
+    assert_eq!(
+        origin.expect_last(path).header("cookie").as_deref(),
+        Some("session=b")
+    );
     assert_origin_hits(&origin, path, 2, "two cookie values, two fills");
 
     let r = get(&edge, path, ae, &[("cookie", "tracker=2; session=a")]).await;
@@ -457,11 +465,7 @@ async fn an_unsafe_request_invalidates_every_encoding_variant() {
         let r = get(&edge, path, ae, &[]).await;
         assert_x_cache(&r, MISS, &format!("{ae:?}"));
     }
-    let r = edge
-        .req("DELETE", path)
-        .header("host", HOST)
-        .send()
-        .await;
+    let r = edge.req("DELETE", path).header("host", HOST).send().await;
     assert_eq!(r.status, 200);
     for ae in [Some("br"), Some("gzip"), Some("gzip, br"), None] {
         let r = get(&edge, path, ae, &[]).await;
@@ -489,7 +493,10 @@ async fn curl_compressed_decodes_what_the_edge_sends() {
         coding == "br" || coding == "gzip",
         "curl --compressed got Content-Encoding {coding:?}"
     );
-    assert!(r.body.as_ref() == body.as_slice(), "curl decoded the origin's bytes");
+    assert!(
+        r.body.as_ref() == body.as_slice(),
+        "curl decoded the origin's bytes"
+    );
     let ae = origin_ae(&origin, "/index.html").unwrap_or_default();
     assert!(ae == "br,gzip" || ae == "gzip", "origin got {ae:?}");
     let r = curl::curl(
