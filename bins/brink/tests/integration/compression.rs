@@ -507,3 +507,66 @@ async fn curl_compressed_decodes_what_the_edge_sends() {
     assert_x_cache(&r, HIT, "second curl");
     assert!(r.body.as_ref() == body.as_slice());
 }
+
+#[tokio::test]
+async fn a_compressed_object_revalidates_with_its_weak_etag() {
+    let (origin, edge) = start().await;
+    let body = text(4_000);
+    origin.route(
+        "/data.json",
+        Reply::with_etag("\"v7\"", body.clone())
+            .header("content-type", "application/json")
+            .header("cache-control", "max-age=10"),
+    );
+    let r = get(&edge, "/data.json", Some("gzip"), &[]).await;
+    assert_encoded(&r, "gzip", &body, "first");
+    assert_eq!(r.header("etag").as_deref(), Some("W/\"v7\""));
+    edge.advance_clock(20).await;
+    let r = get(&edge, "/data.json", Some("gzip"), &[]).await;
+    assert_x_cache(&r, REFRESH_HIT, "304 from the origin");
+    assert_eq!(
+        origin
+            .expect_last("/data.json")
+            .header("if-none-match")
+            .as_deref(),
+        Some("W/\"v7\"")
+    );
+    assert_encoded(&r, "gzip", &body, "refreshed");
+    assert_eq!(
+        r.header("etag").as_deref(),
+        Some("W/\"v7\""),
+        "the origin's strong ETag in the 304 is weakened again"
+    );
+    assert_origin_hits(&origin, "/data.json", 2, "one fill, one revalidation");
+}
+
+#[tokio::test]
+async fn an_origin_body_that_fails_before_compression_stores_nothing() {
+    let (origin, edge) = start().await;
+    origin.route(
+        "/cut.html",
+        Reply::ok(text(2_000))
+            .header("content-type", "text/html")
+            .header("content-length", "5000")
+            .abort_after_body(),
+    );
+    let r = edge
+        .req("GET", "/cut.html")
+        .header("host", HOST)
+        .header("accept-encoding", "gzip")
+        .try_send()
+        .await;
+    match r {
+        Ok(r) => assert!(r.status >= 500, "a cut body is an error: {:?}", r.headers),
+        Err(e) => panic!("the edge should answer with an error page, got {e}"),
+    }
+    let body = text(5_000);
+    origin.route(
+        "/cut.html",
+        Reply::ok(body.clone()).header("content-type", "text/html"),
+    );
+    let r = get(&edge, "/cut.html", Some("gzip"), &[]).await;
+    assert_x_cache(&r, MISS, "nothing was stored from the cut body");
+    assert_encoded(&r, "gzip", &body, "second fill");
+    assert_origin_hits(&origin, "/cut.html", 2, "two fills");
+}
