@@ -169,12 +169,20 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
 /// Headers for a cacheable origin request under a behavior's policies (cloudfront.md §2.4,
 /// §3.2): the viewer headers and cookies the cache and origin-request policies select, and
 /// the edge's own. Nothing else reaches the origin.
+///
+/// Everything in the cache key is forwarded: the behavior's forwarded cookies already unite
+/// the keyed ones with the origin request policy's. When the cache policy normalises
+/// `Accept-Encoding`, the origin gets exactly the normalised value (the one in the key), or
+/// no `Accept-Encoding` when the viewer accepts neither enabled coding, whatever the origin
+/// request policy selects (CloudFront always forwards the normalised header then).
 pub(crate) fn policy_origin_headers(
     viewer: &HeaderMap,
-    forwarding: &brink_model::compiled::OriginForwarding,
+    rules: &crate::route::Rules,
     edge: &ToOrigin<'_>,
 ) -> HeaderMap {
     use brink_model::compiled::NameSelection;
+    let forwarding = &rules.behavior.forwarding;
+    let normalised_ae = rules.normalises_accept_encoding();
     let mut out = HeaderMap::with_capacity(12);
     let selected = &forwarding.headers.viewer;
     if !selected.is_none() {
@@ -189,27 +197,25 @@ pub(crate) fn policy_origin_headers(
                     | header::TRANSFER_ENCODING
             ) || *name == X_AMZ_CF_ID
                 || *name == X_FORWARDED_FOR
-                || *name == header::VIA;
+                || *name == header::VIA
+                || (normalised_ae && *name == header::ACCEPT_ENCODING);
             if !never && selected.includes(name.as_str()) {
                 out.append(name.clone(), value.clone());
             }
         }
     }
+    if let Some(codings) = rules.accepted_encodings(viewer) {
+        out.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static(codings.as_str()),
+        );
+    }
     if !matches!(forwarding.cookies, NameSelection::None) {
-        let kept: Vec<&str> = viewer
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .map(str::trim)
-            .filter(|c| {
-                forwarding
-                    .cookies
-                    .includes(c.split('=').next().unwrap_or(""))
-            })
+        let kept: Vec<&str> = crate::route::cookie_pairs(viewer)
+            .filter(|c| forwarding.cookies.includes(crate::route::cookie_name(c)))
             .collect();
-        if let Ok(v) = HeaderValue::from_str(&kept.join("; ")) {
-            if !kept.is_empty() {
+        if !kept.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&kept.join("; ")) {
                 out.insert(header::COOKIE, v);
             }
         }

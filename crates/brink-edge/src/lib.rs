@@ -7,6 +7,7 @@
 
 mod admin;
 mod body;
+mod compress;
 mod config;
 mod deliver;
 mod errors;

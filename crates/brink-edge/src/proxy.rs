@@ -20,7 +20,6 @@ use brink_cache::{
 };
 use brink_http::freshness::{storability, AgeBase, Exchange, NoStoreReason, Storability};
 use brink_http::key::{CacheKey, PurgePattern};
-use brink_http::vary::VaryNames;
 use http::header;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as _;
@@ -583,9 +582,7 @@ impl Edge {
         };
         let mut headers = match &target.rules {
             None => headers::cacheable_origin_headers(&f.headers, &edge),
-            Some(rules) => {
-                headers::policy_origin_headers(&f.headers, &rules.behavior.forwarding, &edge)
-            }
+            Some(rules) => headers::policy_origin_headers(&f.headers, rules, &edge),
         };
         if let Some(stale) = stale {
             if let Some(etag) = stale.meta.headers.get(header::ETAG) {
@@ -687,13 +684,16 @@ impl Edge {
         let (parts, mut body) = resp.into_parts();
         let has_auth = f.headers.contains_key(header::AUTHORIZATION);
 
-        if let Some(stale) = stale {
+        if let Some(stale) = &stale {
             if parts.status == StatusCode::NOT_MODIFIED {
+                // An object the edge compressed keeps its weak ETag and Vary (§8.3).
+                let not_modified =
+                    crate::compress::align_not_modified(&stale.meta.headers, &parts.headers);
                 return Ok(self.refresh(
                     &f.route.ttl,
                     guard,
-                    stale,
-                    &parts.headers,
+                    stale.clone(),
+                    &not_modified,
                     has_auth,
                     request_time,
                     response_time,
@@ -702,7 +702,7 @@ impl Edge {
             if parts.status.is_server_error() && stale.usable_if_error(response_time) {
                 // RFC 5861 stale-if-error; the origin's error body is discarded.
                 guard.share(stale.clone());
-                return Ok(Fetched::Object(stale, Served::StaleIfError));
+                return Ok(Fetched::Object(stale.clone(), Served::StaleIfError));
             }
         }
 
@@ -728,11 +728,45 @@ impl Edge {
                 return Ok(Fetched::Pass(parts, body, why));
             }
         };
-        let vary = VaryNames::from_response(&parts.headers);
+        let rules = f.route.rules.as_ref();
+        let vary = crate::compress::vary_names(
+            &parts.headers,
+            rules.is_some_and(Rules::normalises_accept_encoding),
+        );
         let vary_values = vary.select(&f.headers);
         let age = AgeBase::new(&parts.headers, request_time, response_time);
         let mut stored_headers = headers::owned(&parts.headers);
         headers::clean_response_headers(&mut stored_headers, true);
+        // §8.3: an eligible response is compressed whole (≤ 10 MB) before it is stored; a
+        // body that fails on the way stores nothing.
+        let mut whole = None;
+        if let Some((coding, len)) = rules.and_then(|r| {
+            crate::compress::eligible_for(r, &f.headers, f.version, parts.status, &parts.headers)
+        }) {
+            let read_timeout = f.route.client.read_timeout();
+            let raw = match crate::compress::collect_body(&mut body, len, read_timeout).await {
+                Ok(raw) => raw,
+                Err(why) => {
+                    if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
+                        guard.share(s.clone());
+                        return Ok(Fetched::Object(s, Served::StaleIfError));
+                    }
+                    guard.fail(why);
+                    return Err(why.into());
+                }
+            };
+            whole = Some(match crate::compress::encode_blocking(coding, raw).await {
+                Ok(encoded) => {
+                    crate::compress::mark_encoded(&mut stored_headers, coding, encoded.len());
+                    encoded
+                }
+                Err(raw) if raw.len() as u64 == len => raw,
+                Err(_) => {
+                    guard.fail(FetchFailure::Aborted);
+                    return Err(FetchFailure::Aborted.into());
+                }
+            });
+        }
         let expected = stored_headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -748,6 +782,11 @@ impl Edge {
         let key = guard.key().clone();
         let obj = guard.store(meta, Body::writing(expected));
         let mut writer = self.cache.writer(&key, &obj);
+        if let Some(bytes) = whole {
+            writer.push_owned(bytes);
+            writer.finish();
+            return Ok(Fetched::Object(obj, Served::Miss));
+        }
         // The viewer waits for the first bytes anyway: read them here, so that a small object
         // completes without a second task and goes out in one write with its head.
         match tokio::time::timeout(f.route.client.read_timeout(), body.frame()).await {
@@ -904,13 +943,19 @@ impl Edge {
     /// same-origin `Location` / `Content-Location` targets.
     fn invalidate_after_write(&self, f: &Fetching, resp: &HeaderMap) {
         let route = &f.route;
-        let key_target = |pq: &http::uri::PathAndQuery| match &route.rules {
-            None => pq.as_str().to_owned(),
-            Some(rules) => rules.key_text(pq.path(), pq.query(), &HeaderMap::new()),
+        // Every header/cookie/encoding variant of the target goes too.
+        let purge = |pq: &http::uri::PathAndQuery| match &route.rules {
+            None => {
+                self.cache
+                    .purge(&route.scope, &PurgePattern::Exact(pq.as_str().to_owned()));
+            }
+            Some(rules) => {
+                for p in rules.purge_patterns(pq.path(), pq.query()) {
+                    self.cache.purge(&route.scope, &p);
+                }
+            }
         };
-        // An exact purge also takes every header/cookie variant of the target.
-        self.cache
-            .purge(&route.scope, &PurgePattern::Exact(key_target(&f.target)));
+        purge(&f.target);
         for name in [header::LOCATION, header::CONTENT_LOCATION] {
             let Some(loc) = resp.get(&name).and_then(|v| v.to_str().ok()) else {
                 continue;
@@ -922,8 +967,7 @@ impl Edge {
             if same_origin {
                 if let Some(pq) = uri.path_and_query() {
                     if pq.as_str().starts_with('/') {
-                        self.cache
-                            .purge(&route.scope, &PurgePattern::Exact(key_target(pq)));
+                        purge(pq);
                     }
                 }
             }

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use brink_http::accept_encoding::{self, Codings};
+use brink_http::key::PurgePattern;
 use brink_model::compiled::{Behavior, NameSelection, OriginScheme, OriginTarget};
 use brink_model::raw::ViewerProtocolPolicy;
 use brink_model::{Model, TtlPolicy};
@@ -105,6 +107,7 @@ fn target_for(
         rules: Some(Rules {
             behavior: b.clone(),
             key_headers,
+            key_extras: KeyExtras::of(b),
             default_root_object: d.default_root_object.clone(),
             custom_errors: d.custom_error_responses.clone(),
         }),
@@ -123,6 +126,8 @@ pub(crate) struct Rules {
     pub(crate) behavior: Behavior,
     /// Header names in the cache key (lower case, sorted).
     pub(crate) key_headers: Vec<HeaderName>,
+    /// The normalised `Accept-Encoding` and the cookies in the cache key.
+    pub(crate) key_extras: KeyExtras,
     pub(crate) default_root_object: Option<String>,
     /// The distribution's custom error responses.
     pub(crate) custom_errors: Vec<brink_model::compiled::CustomErrorResponse>,
@@ -162,15 +167,12 @@ impl Rules {
         }
     }
 
-    /// The cache key's target for `path` + `query`, plus the keyed header values
-    /// (`\n<name>:<value>` after the target, so a purge of the path covers every variant).
+    /// The cache key's target for `path` + `query`: the path and keyed query, then the keyed
+    /// header values, the normalised `Accept-Encoding` and the keyed cookies, each as
+    /// `\n<name>:<value>` (so every variant of a target starts with `<target>\n`, see
+    /// [`Rules::purge_patterns`]).
     pub(crate) fn key_text(&self, path: &str, query: Option<&str>, headers: &HeaderMap) -> String {
-        let mut out = String::with_capacity(path.len() + 16);
-        out.push_str(path);
-        if let Some(q) = Self::filter_query(&self.behavior.cache_key.query_strings, query) {
-            out.push('?');
-            out.push_str(&q);
-        }
+        let mut out = self.key_base(path, query);
         for name in &self.key_headers {
             out.push('\n');
             out.push_str(name.as_str());
@@ -182,8 +184,179 @@ impl Rules {
                 out.push_str(&String::from_utf8_lossy(v.as_bytes()));
             }
         }
+        if let Some(codings) = self.accepted_encodings(headers) {
+            out.push_str("\naccept-encoding:");
+            out.push_str(codings.as_str());
+        }
+        self.key_extras.cookies.push_key(&mut out, headers);
         out
     }
+
+    /// The path and keyed query of the cache key, without variants.
+    fn key_base(&self, path: &str, query: Option<&str>) -> String {
+        let mut out = String::with_capacity(path.len() + 16);
+        out.push_str(path);
+        if let Some(q) = Self::filter_query(&self.behavior.cache_key.query_strings, query) {
+            out.push('?');
+            out.push_str(&q);
+        }
+        out
+    }
+
+    /// The codings of the viewer's `Accept-Encoding` normalised for the key and the origin
+    /// (cloudfront.md §2.4); `None` when the policy does not normalise, or the viewer sent
+    /// no header or accepts neither enabled coding.
+    pub(crate) fn accepted_encodings(&self, headers: &HeaderMap) -> Option<Codings> {
+        let enabled = self.key_extras.accept_encoding?;
+        accept_encoding::normalise(
+            headers
+                .get_all(http::header::ACCEPT_ENCODING)
+                .iter()
+                .map(HeaderValue::as_bytes),
+            enabled,
+        )
+    }
+
+    /// Whether the normalised `Accept-Encoding` replaces the viewer's toward the origin.
+    pub(crate) fn normalises_accept_encoding(&self) -> bool {
+        self.key_extras.accept_encoding.is_some()
+    }
+
+    /// The purges that remove every stored variant of `path` + `query` (an unsafe request's
+    /// invalidation, RFC 9111 §4.4; cloudfront.md §4: all header/cookie variants go
+    /// together). Variants of keyed headers or cookies are open-ended: a prefix sweep of
+    /// `<target>\n`. The normalised `Accept-Encoding` has three values: exact purges.
+    pub(crate) fn purge_patterns(&self, path: &str, query: Option<&str>) -> Vec<PurgePattern> {
+        let base = self.key_base(path, query);
+        let mut out = Vec::with_capacity(4);
+        if !self.key_headers.is_empty() || !self.key_extras.cookies.is_none() {
+            out.push(PurgePattern::Prefix(format!("{base}\n")));
+        } else if self.key_extras.accept_encoding.is_some() {
+            for c in [
+                Codings::new(true, true),
+                Codings::new(true, false),
+                Codings::new(false, true),
+            ] {
+                out.push(PurgePattern::Exact(format!(
+                    "{base}\naccept-encoding:{}",
+                    c.as_str()
+                )));
+            }
+        }
+        out.push(PurgePattern::Exact(base));
+        out
+    }
+}
+
+/// The parts of a behavior's cache key beyond path, query and named headers, compiled when
+/// the configuration is loaded (cloudfront.md §2.4).
+#[derive(Debug, Default)]
+pub(crate) struct KeyExtras {
+    /// The codings `Accept-Encoding` is normalised to; `None` when neither gzip nor brotli is
+    /// enabled, or when the policy names `Accept-Encoding` itself (then it is an ordinary
+    /// keyed header and the edge does not compress).
+    pub(crate) accept_encoding: Option<Codings>,
+    /// Cookies in the key.
+    pub(crate) cookies: CookieKey,
+}
+
+impl KeyExtras {
+    pub(crate) fn of(b: &Behavior) -> KeyExtras {
+        let k = &b.cache_key;
+        KeyExtras {
+            accept_encoding: (k.normalizes_accept_encoding() && !k.names_accept_encoding())
+                .then(|| Codings::new(k.accept_encoding_brotli, k.accept_encoding_gzip)),
+            cookies: CookieKey::of(&k.cookies),
+        }
+    }
+}
+
+/// The cookies of a cache key (names and values case-sensitive). Listed names are sorted
+/// once here, so the key does not depend on the order of the viewer's `Cookie` header.
+#[derive(Debug, Default)]
+pub(crate) enum CookieKey {
+    /// No cookie is keyed.
+    #[default]
+    None,
+    /// These names (sorted).
+    Only(Box<[Box<str>]>),
+    /// Every cookie but these names.
+    AllExcept(Box<[Box<str>]>),
+    /// Every cookie.
+    All,
+}
+
+impl CookieKey {
+    fn of(sel: &NameSelection) -> CookieKey {
+        let sorted = |names: &[String]| {
+            let mut v: Vec<Box<str>> = names.iter().map(|n| n.as_str().into()).collect();
+            v.sort();
+            v.dedup();
+            v.into_boxed_slice()
+        };
+        match sel {
+            NameSelection::None => CookieKey::None,
+            NameSelection::Only(names) if names.is_empty() => CookieKey::None,
+            NameSelection::Only(names) => CookieKey::Only(sorted(names)),
+            NameSelection::AllExcept(names) => CookieKey::AllExcept(sorted(names)),
+            NameSelection::All => CookieKey::All,
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self, CookieKey::None)
+    }
+
+    /// Appends `\ncookie:<name>=<value>` for each keyed cookie the viewer sent, ordered by
+    /// name (cookies of the same name in the viewer's order).
+    fn push_key(&self, out: &mut String, headers: &HeaderMap) {
+        let push = |out: &mut String, pair: &str| {
+            out.push_str("\ncookie:");
+            out.push_str(pair);
+        };
+        match self {
+            CookieKey::None => {}
+            CookieKey::Only(names) => {
+                for name in names.iter() {
+                    for pair in cookie_pairs(headers).filter(|p| cookie_name(p) == &**name) {
+                        push(out, pair);
+                    }
+                }
+            }
+            CookieKey::AllExcept(_) | CookieKey::All => {
+                let mut pairs: Vec<&str> = cookie_pairs(headers)
+                    .filter(|p| match self {
+                        CookieKey::AllExcept(names) => {
+                            let n = cookie_name(p);
+                            !names.iter().any(|x| &**x == n)
+                        }
+                        _ => true,
+                    })
+                    .collect();
+                pairs.sort_by(|a, b| cookie_name(a).cmp(cookie_name(b)));
+                for pair in pairs {
+                    push(out, pair);
+                }
+            }
+        }
+    }
+}
+
+/// The `name=value` pairs of a request's `Cookie` field lines (HTTP/2 viewers may send one
+/// line per cookie), trimmed, empty ones skipped; lines that are not text are ignored.
+pub(crate) fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+}
+
+/// The name of a `name=value` cookie pair (the whole pair when it has no `=`).
+pub(crate) fn cookie_name(pair: &str) -> &str {
+    pair.split_once('=').map_or(pair, |(n, _)| n.trim_end())
 }
 
 /// The outcome of routing one request.
@@ -378,5 +551,52 @@ impl Router {
             path: path_override,
             cacheable,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookies(lines: &[&'static str]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for l in lines {
+            m.append(http::header::COOKIE, HeaderValue::from_static(l));
+        }
+        m
+    }
+
+    fn key(sel: NameSelection, h: &HeaderMap) -> String {
+        let mut out = String::new();
+        CookieKey::of(&sel).push_key(&mut out, h);
+        out
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn cookie_keys_are_ordered_case_sensitive_and_selected() {
+        let h = cookies(&["b=2; a=1; other=x", "A=up; ;c"]);
+        assert_eq!(key(NameSelection::None, &h), "");
+        assert_eq!(
+            key(NameSelection::Only(names(&["b", "a", "zz"])), &h),
+            "\ncookie:a=1\ncookie:b=2"
+        );
+        assert_eq!(
+            key(NameSelection::All, &h),
+            "\ncookie:A=up\ncookie:a=1\ncookie:b=2\ncookie:c\ncookie:other=x"
+        );
+        assert_eq!(
+            key(NameSelection::AllExcept(names(&["other", "A"])), &h),
+            "\ncookie:a=1\ncookie:b=2\ncookie:c"
+        );
+        // The viewer's order does not matter; values do.
+        let swapped = cookies(&["a=1; b=2"]);
+        let only = || NameSelection::Only(names(&["a", "b"]));
+        assert_eq!(key(only(), &h), key(only(), &swapped));
+        assert_ne!(key(only(), &h), key(only(), &cookies(&["a=1; b=3"])));
+        assert_eq!(key(only(), &HeaderMap::new()), "");
     }
 }

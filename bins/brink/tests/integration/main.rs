@@ -14,6 +14,7 @@ mod bad_configs;
 mod bad_input;
 mod caching;
 mod coalescing;
+mod compression;
 mod disk;
 mod dist_telemetry;
 mod distributions;
