@@ -264,9 +264,10 @@ fn peer_ip(ip: IpAddr) -> String {
 
 /// Cleans an origin response's headers for storing and serving: hop-by-hop fields, the
 /// targeted `CDN-Cache-Control` (RFC 9213: consumed here, not passed on), `Age` (recomputed),
-/// and — on cacheable requests — `Set-Cookie` (cloudfront.md §2.1: cookies are not forwarded,
-/// so cookies are not returned or stored).
-pub(crate) fn clean_response_headers(headers: &mut HeaderMap, cacheable_request: bool) {
+/// and — when `strip_set_cookie` — `Set-Cookie` (cloudfront.md §3.1: a behavior that forwards
+/// no cookies returns and stores none; one that forwards cookies keeps them, as CloudFront
+/// does).
+pub(crate) fn clean_response_headers(headers: &mut HeaderMap, strip_set_cookie: bool) {
     strip_hop_by_hop(headers);
     headers.remove(&CDN_CACHE_CONTROL);
     headers.remove(header::AGE);
@@ -274,7 +275,7 @@ pub(crate) fn clean_response_headers(headers: &mut HeaderMap, cacheable_request:
     headers.remove(&X_AMZ_CF_POP);
     headers.remove(&X_AMZ_CF_ID);
     headers.remove(&CACHE_STATUS);
-    if cacheable_request {
+    if strip_set_cookie {
         headers.remove(header::SET_COOKIE);
     }
 }

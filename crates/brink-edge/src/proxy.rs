@@ -523,7 +523,13 @@ impl Edge {
                         .await
                         .map_err(EdgeError::from)?
                         .into_parts();
-                    Ok(pass_response(&req, parts, body, NoStoreReason::Status))
+                    Ok(pass_response(
+                        &req,
+                        &f.route,
+                        parts,
+                        body,
+                        NoStoreReason::Status,
+                    ))
                 }
             },
             Lookup::Fetch(guard, stale) => {
@@ -531,13 +537,16 @@ impl Edge {
                 // The fetch runs in its own task: if this viewer goes away, the requests
                 // collapsed onto it still get the object.
                 let edge = self.clone();
+                let route = f.route.clone();
                 let task = tokio::spawn(async move { edge.fetch(guard, stale, &f).await });
                 let fetched = task.await.map_err(|_| EdgeError::OriginConnect)?;
                 match fetched? {
                     Fetched::Object(obj, served) => {
                         Ok(deliver(&req, &obj, served, self.clock.now()))
                     }
-                    Fetched::Pass(parts, body, why) => Ok(pass_response(&req, parts, body, why)),
+                    Fetched::Pass(parts, body, why) => {
+                        Ok(pass_response(&req, &route, parts, body, why))
+                    }
                 }
             }
         }
@@ -690,7 +699,7 @@ impl Edge {
                 let not_modified =
                     crate::compress::align_not_modified(&stale.meta.headers, &parts.headers);
                 return Ok(self.refresh(
-                    &f.route.ttl,
+                    &f.route,
                     guard,
                     stale.clone(),
                     &not_modified,
@@ -736,7 +745,7 @@ impl Edge {
         let vary_values = vary.select(&f.headers);
         let age = AgeBase::new(&parts.headers, request_time, response_time);
         let mut stored_headers = headers::owned(&parts.headers);
-        headers::clean_response_headers(&mut stored_headers, true);
+        headers::clean_response_headers(&mut stored_headers, f.route.strips_set_cookie());
         // §8.3: an eligible response is compressed whole (≤ 10 MB) before it is stored; a
         // body that fails on the way stores nothing.
         let mut whole = None;
@@ -811,7 +820,7 @@ impl Edge {
     #[allow(clippy::too_many_arguments)]
     fn refresh(
         &self,
-        ttl: &brink_model::TtlPolicy,
+        route: &Target,
         guard: FillGuard,
         stale: Arc<Object>,
         not_modified: &HeaderMap,
@@ -820,6 +829,10 @@ impl Edge {
         response_time: std::time::SystemTime,
     ) -> Fetched {
         let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
+        let ttl = route
+            .rules
+            .as_ref()
+            .map_or(route.ttl, |r| r.ttl_for(stale.meta.status.as_u16()));
         let verdict = storability(
             &Exchange {
                 method: &Method::GET,
@@ -828,13 +841,13 @@ impl Edge {
                 headers: &merged,
                 response_time,
             },
-            ttl,
+            &ttl,
         );
         match verdict {
             Storability::Store(lifetimes) => {
                 let age = AgeBase::new(not_modified, request_time, response_time);
                 let mut headers = headers::owned(&merged);
-                headers::clean_response_headers(&mut headers, true);
+                headers::clean_response_headers(&mut headers, route.strips_set_cookie());
                 let meta = Meta {
                     status: stale.meta.status,
                     headers,
@@ -986,11 +999,12 @@ fn is_unsafe(m: &Method) -> bool {
 /// cacheable request, since the viewer's cookies were not forwarded either).
 fn pass_response(
     req: &Request<()>,
+    route: &Target,
     mut parts: http::response::Parts,
     body: Incoming,
     why: NoStoreReason,
 ) -> Response<EdgeBody> {
-    headers::clean_response_headers(&mut parts.headers, true);
+    headers::clean_response_headers(&mut parts.headers, route.strips_set_cookie());
     parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
     let status = format!("fwd=uri-miss; detail={}", why.as_str());
     parts.headers.insert(

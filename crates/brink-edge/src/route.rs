@@ -133,6 +133,17 @@ pub(crate) struct Rules {
     pub(crate) custom_errors: Vec<brink_model::compiled::CustomErrorResponse>,
 }
 
+impl Target {
+    /// Whether `Set-Cookie` is dropped from this target's cacheable responses: always for
+    /// `brink serve` (its cacheable requests carry no cookies), and for behaviors that forward
+    /// no cookies (cloudfront.md §3.1).
+    pub(crate) fn strips_set_cookie(&self) -> bool {
+        self.rules
+            .as_ref()
+            .is_none_or(|r| r.behavior.forwarding.cookies.is_none())
+    }
+}
+
 impl Rules {
     /// The TTL policy for a response of `status`: a custom error response's
     /// `ErrorCachingMinTTL` replaces the default 10 s for its code (cloudfront.md §2.3, §8.2).

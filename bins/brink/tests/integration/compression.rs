@@ -405,7 +405,8 @@ async fn listed_cookies_split_the_key_and_reach_the_origin_others_do_not() {
         "/cookie/page",
         Reply::ok(body.clone())
             .header("content-type", "text/html")
-            .header("cache-control", "max-age=600"),
+            .header("cache-control", "max-age=600")
+            .header("set-cookie", "seen=1; Path=/"),
     );
     let path = "/cookie/page";
     let ae = Some("gzip");
@@ -413,6 +414,8 @@ async fn listed_cookies_split_the_key_and_reach_the_origin_others_do_not() {
     let r = get(&edge, path, ae, &[("cookie", "session=a; tracker=1")]).await;
     assert_x_cache(&r, MISS, "session=a");
     assert_encoded(&r, "gzip", &body, "session=a");
+    // A behavior that forwards cookies keeps the origin's Set-Cookie (cloudfront.md §3.1).
+    assert_eq!(r.header("set-cookie").as_deref(), Some("seen=1; Path=/"));
     let seen = origin.expect_last(path);
     assert_eq!(seen.header("cookie").as_deref(), Some("session=a"));
     assert_eq!(seen.header("accept-encoding").as_deref(), Some("gzip"));
