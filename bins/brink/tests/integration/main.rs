@@ -26,3 +26,4 @@ mod stale;
 mod telemetry;
 mod tls;
 mod vary;
+mod viewer_tls;
