@@ -693,6 +693,32 @@ mod tests {
     }
 
     #[test]
+    fn security_policies_and_http_versions_map_to_rustls_settings() {
+        use MinimumProtocolVersion as M;
+        for old in [M::SslV3, M::TlsV1, M::TlsV1_2016, M::TlsV1_1_2016] {
+            // rustls has nothing below TLS 1.2: older floors become 1.2 (never weaker).
+            assert_eq!(Floor::of(old), Floor::Tls12, "{old:?}");
+        }
+        for v12 in [
+            M::TlsV1_2_2018,
+            M::TlsV1_2_2019,
+            M::TlsV1_2_2021,
+            M::TlsV1_2_2025,
+        ] {
+            assert_eq!(Floor::of(v12), Floor::Tls12, "{v12:?}");
+        }
+        assert_eq!(Floor::of(M::TlsV1_3_2025), Floor::Tls13);
+        assert_eq!(Alpn::of(HttpVersion::Http1_1), Alpn::H1);
+        for h2 in [
+            HttpVersion::Http2,
+            HttpVersion::Http2And3,
+            HttpVersion::Http3,
+        ] {
+            assert_eq!(Alpn::of(h2), Alpn::H2, "{h2:?}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_flag_and_the_file() {
         let files = TlsFiles {
             cert: PathBuf::from("/nonexistent/brink-cert.pem"),
