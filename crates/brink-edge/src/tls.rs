@@ -19,7 +19,7 @@
 //!   HTTP/3 is never offered);
 //! * no SNI, or a name no distribution has → the default certificate with TLS 1.2+ and both
 //!   protocols, or, without a default certificate, a refused handshake
-//!   (`handshake_failure` alert).
+//!   (`access_denied` alert).
 //!
 //! Every configuration shares one ticketer (stateless tickets, ring) and one session-id
 //! cache (TLS 1.2 clients without tickets), so resumption works across reloads and
@@ -296,7 +296,7 @@ impl Alpn {
 }
 
 /// Hands every handshake of one configuration the same certificate; `None` refuses the
-/// handshake (rustls answers `handshake_failure`).
+/// handshake (rustls answers `access_denied`).
 #[derive(Debug)]
 struct Fixed(Option<Arc<CertifiedKey>>);
 

@@ -578,3 +578,28 @@ async fn reloads_swap_certificates_and_policies_and_a_missing_file_keeps_the_old
         .expect("A unaffected");
     assert!(hs.leaf == s.leaf_a.der);
 }
+
+#[tokio::test]
+async fn without_a_default_certificate_only_listed_certificates_are_served() {
+    let s = Setup::new().await;
+    // No --tls-cert: the Certificates list alone turns TLS on.
+    let edge = Edge::start_distributions(&s.config, &[]).await;
+    let addr = edge.addr();
+    let client = s.client(&[TLS13, TLS12], &[b"h2", b"http/1.1"]);
+    let hs = client
+        .handshake(addr, Some("www.a.test"))
+        .await
+        .expect("a listed certificate");
+    assert!(hs.leaf == s.leaf_a.der);
+    let r = s.curl(&edge, "www.b.test", "/x", &[]).await;
+    assert_body(&r.resp, b"from origin B", "www.b.test");
+    // CloudFrontDefaultCertificate, unknown names and no SNI: refused (rustls answers
+    // `access_denied` when no certificate resolves).
+    for sni in [Some("d3c.cloudfront.net"), Some("unknown.test"), None] {
+        let out = client.handshake(addr, sni).await;
+        assert!(
+            out.as_ref().is_err_and(|e| e.contains("AccessDenied")),
+            "{sni:?}: {out:?}"
+        );
+    }
+}
