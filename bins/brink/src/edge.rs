@@ -33,13 +33,12 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let file = if yaml {
+    let mut file = if yaml {
         EdgeFile::from_yaml(&text)
     } else {
         EdgeFile::from_json(&text)
     }
     .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
-    let mut file = file;
     // Certificate paths are relative to the configuration file.
     let dir = path.parent().unwrap_or(std::path::Path::new(""));
     for c in &mut file.certificates {
