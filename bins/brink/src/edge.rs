@@ -1,6 +1,7 @@
 //! `brink edge --config FILE`: an edge serving every distribution of a configuration file
 //! shaped like the aws CLI's output (`{"Distributions": [...], "CachePolicies": [...], ...}`,
-//! JSON or YAML).
+//! JSON or YAML), plus Brink's `Certificates` list: the PEM files behind the ACM ARNs and
+//! IAM certificate ids the distributions' `ViewerCertificate`s name.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +16,11 @@ use crate::serve::{ConfigError, ServeArgs};
 #[derive(Debug, Args)]
 pub(crate) struct EdgeArgs {
     /// Distributions and policies, as `aws cloudfront get-distribution --output json` prints
-    /// them (JSON, or YAML for `.yaml`/`.yml` files).
+    /// them (JSON, or YAML for `.yaml`/`.yml` files). Viewer certificates go in a top-level
+    /// `"Certificates": [{"Id": "<ACMCertificateArn or IAMCertificateId>", "CertificateFile":
+    /// "cert.pem", "PrivateKeyFile": "key.pem"}]` (paths relative to the file); they are
+    /// chosen by SNI, and --tls-cert/--tls-key is then the default (`*.cloudfront.net`)
+    /// certificate. Re-read on SIGHUP and when the file changes.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     #[command(flatten)]
@@ -28,7 +33,7 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let file = if yaml {
+    let mut file = if yaml {
         EdgeFile::from_yaml(&text)
     } else {
         EdgeFile::from_json(&text)
@@ -41,19 +46,34 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
             brink_model::ParseError::CODE
         ))
     })?;
-    brink_model::validate(&file).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        ConfigError(format!(
-            "--config {}: {} problem(s):\n  {}",
-            path.display(),
-            errors.len(),
-            lines.join("\n  ")
-        ))
-    })
+    // Certificate paths are relative to the configuration file.
+    let dir = path.parent().unwrap_or(std::path::Path::new(""));
+    for c in &mut file.certificates {
+        for p in [&mut c.certificate_file, &mut c.private_key_file] {
+            if !p.is_empty() && std::path::Path::new(p.as_str()).is_relative() {
+                *p = dir.join(p.as_str()).to_string_lossy().into_owned();
+            }
+        }
+    }
+    brink_model::validate(&file).map_err(|errors| problems(path, &errors))
+}
+
+/// Every problem of the file, one per line, each with its code and path.
+fn problems(path: &std::path::Path, errors: &[brink_model::ConfigError]) -> ConfigError {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    ConfigError(format!(
+        "--config {}: {} problem(s):\n  {}",
+        path.display(),
+        errors.len(),
+        lines.join("\n  ")
+    ))
 }
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     let model = load(&args.config)?;
+    // The certificate files are read here first so that a bad one is a configuration error
+    // (exit 64) naming the field; reloads check them again before switching.
+    brink_edge::check_viewer_certificates(&model).map_err(|e| problems(&args.config, &e))?;
     // `--check` (a `ServeArgs` flag) stops in `serve::run` once the options are checked too.
     tracing::info!(
         distributions = model.distributions().len(),

@@ -24,7 +24,8 @@ const DEFAULT_DISK_CACHE: &str = "10GiB";
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Address for viewers: HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port, or
-    /// only TLS with --tls-cert/--tls-key.
+    /// only TLS with --tls-cert/--tls-key (or, for `brink edge`, when the file lists
+    /// Certificates).
     #[arg(
         long,
         value_name = "ADDR",
@@ -99,7 +100,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
     /// Viewer TLS certificate chain (PEM, leaf first); with --tls-key the listener speaks
-    /// only TLS (HTTP/2 by ALPN). Re-read on SIGHUP.
+    /// only TLS (HTTP/2 by ALPN). For `brink edge`, the default certificate: served to
+    /// distributions with CloudFrontDefaultCertificate, their own domain names, and viewers
+    /// without SNI. Re-read on SIGHUP.
     #[arg(long, value_name = "FILE")]
     tls_cert: Option<PathBuf>,
     /// Private key for --tls-cert (PEM). Re-read on SIGHUP.

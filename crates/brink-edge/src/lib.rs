@@ -29,7 +29,7 @@ pub use config::{
 pub use errors::EdgeError;
 pub use logging::Logged;
 pub use proxy::Edge;
-pub use tls::{OriginCa, TlsError, TlsFiles};
+pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 
 use std::net::SocketAddr;
 
@@ -55,19 +55,29 @@ pub struct Bound {
 ///   connections finish their in-flight requests (hyper's graceful shutdown), and `run`
 ///   returns once all are done, or after `cfg.shutdown_grace` regardless (a second signal
 ///   also cuts the wait short). Workers still busy then are left to die with the process.
-/// * SIGHUP: the viewer certificate and key are read again and used for new handshakes;
-///   open connections and the cache are untouched. A failed reload keeps the old certificate.
+/// * SIGHUP: the default viewer certificate and key are read again, and the distributions'
+///   file with its certificates, and used for new handshakes; open connections and the
+///   cache are untouched. A failed reload keeps the old certificate (and a refused file the
+///   old distributions and their certificates).
 ///
 /// # Errors
 /// A listener could not be bound, a runtime or a signal handler could not start, or the
 /// viewer certificate could not be loaded.
 pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std::io::Result<()> {
     let threads = threads.max(1);
-    let viewer_tls = match &cfg.tls {
-        Some(files) => Some(std::sync::Arc::new(
-            tls::ViewerTls::new(files.clone()).map_err(|e| tls::io_error(&e))?,
-        )),
-        None => None,
+    // The listener speaks TLS when there is a default certificate (`--tls-cert`) or the
+    // distributions' file lists certificates; it is plain HTTP otherwise.
+    let model_certs = cfg
+        .model
+        .as_ref()
+        .is_some_and(|m| !m.certificates().is_empty());
+    let viewer_tls = if cfg.tls.is_some() || model_certs {
+        Some(std::sync::Arc::new(
+            tls::ViewerTls::new(cfg.tls.clone(), cfg.model.clone())
+                .map_err(|e| tls::io_error(&e))?,
+        ))
+    } else {
+        None
     };
     let shared = proxy::Shared::new(&cfg);
     let rt = || {
@@ -148,6 +158,7 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     let reloader = Reloader {
         source: cfg.model_source.clone(),
         models: shared.models.clone(),
+        tls: viewer_tls.clone(),
         modified: cfg.model_source.as_ref().and_then(|s| modified(&s.path)),
     };
     let drained = control.block_on(supervise(
@@ -275,6 +286,8 @@ fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
 struct Reloader {
     source: Option<ModelSource>,
     models: std::sync::Arc<proxy::Models>,
+    /// Viewer TLS, rebuilt with every accepted model (its certificates, SNI names, policies).
+    tls: Option<std::sync::Arc<tls::ViewerTls>>,
     modified: Option<std::time::SystemTime>,
 }
 
@@ -295,6 +308,24 @@ impl Reloader {
         match (src.load)() {
             Ok(model) => {
                 let n = model.distributions().len();
+                match &self.tls {
+                    Some(tls) => {
+                        if let Err(problems) = tls.install_model(&model) {
+                            tracing::error!(
+                                why,
+                                %problems,
+                                "configuration reload refused (viewer certificates); keeping the running one"
+                            );
+                            return;
+                        }
+                    }
+                    None if !model.certificates().is_empty() => tracing::warn!(
+                        why,
+                        "the file now lists Certificates but the listener was started without \
+                         TLS: they are used after a restart"
+                    ),
+                    None => {}
+                }
                 self.models.replace(model);
                 tracing::info!(why, distributions = n, "configuration reloaded");
             }
@@ -305,17 +336,18 @@ impl Reloader {
     }
 }
 
-/// SIGHUP: re-reads the viewer certificate, keeping the old one when that fails.
+/// SIGHUP: re-reads the default viewer certificate, keeping the old one when that fails.
 fn reload(tls: Option<&tls::ViewerTls>) {
     let Some(tls) = tls else {
         tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
         return;
     };
-    match tls.reload() {
-        Ok(()) => tracing::info!(
-            cert = %tls.files().cert.display(),
+    match tls.reload_default() {
+        Ok(true) => tracing::info!(
+            cert = %tls.files().map(|f| f.cert.display().to_string()).unwrap_or_default(),
             "SIGHUP: TLS certificate reloaded"
         ),
+        Ok(false) => {}
         Err(e) => tracing::error!(
             error = %e,
             "SIGHUP: TLS certificate reload failed; keeping the current certificate"

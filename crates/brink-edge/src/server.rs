@@ -1,8 +1,9 @@
 //! Listeners: the viewer listener and its accept loop.
 //!
 //! Plain text: HTTP/1.1 behind the framing guard, and h2c with prior knowledge, on one port.
-//! With TLS (`--tls-cert`): the same port speaks only TLS; HTTP/2 when ALPN chose `h2`,
-//! otherwise HTTP/1.1 behind the same guard.
+//! With TLS (`--tls-cert`, or certificates in `brink edge`'s file): the same port speaks only
+//! TLS, with the certificate and policies of the distribution the SNI names (`tls.rs`);
+//! HTTP/2 when ALPN chose `h2`, otherwise HTTP/1.1 behind the same guard.
 //!
 //! Shutdown: when the process-wide shutdown signal flips, each worker stops accepting and
 //! closes its listener, tells every open connection to finish (hyper's graceful shutdown:

@@ -30,3 +30,4 @@ mod stale;
 mod telemetry;
 mod tls;
 mod vary;
+mod viewer_tls;

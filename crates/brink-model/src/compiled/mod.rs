@@ -5,10 +5,12 @@
 //! code never fails on configuration and never allocates to match.
 
 mod behavior;
+mod certificate;
 mod origin;
 mod response_headers;
 
 pub use behavior::*;
+pub use certificate::*;
 pub use origin::*;
 pub use response_headers::*;
 
@@ -30,6 +32,7 @@ pub struct Model {
     pub(crate) origin_request_policies: HashMap<String, Arc<OriginRequestPolicy>>,
     pub(crate) response_headers_policies: HashMap<String, Arc<ResponseHeadersPolicy>>,
     pub(crate) key_groups: HashMap<String, Arc<KeyGroup>>,
+    pub(crate) certificates: HashMap<String, CertificateFiles>,
 }
 
 impl Model {
@@ -80,6 +83,18 @@ impl Model {
     /// A key group by id.
     pub fn key_group(&self, id: &str) -> Option<&Arc<KeyGroup>> {
         self.key_groups.get(id)
+    }
+
+    /// The certificate files a `ViewerCertificate` names by ACM ARN or IAM id.
+    pub fn certificate(&self, id: &str) -> Option<&CertificateFiles> {
+        self.certificates.get(id)
+    }
+
+    /// Every listed certificate, in file order.
+    pub fn certificates(&self) -> Vec<&CertificateFiles> {
+        let mut all: Vec<&CertificateFiles> = self.certificates.values().collect();
+        all.sort_by_key(|c| c.index);
+        all
     }
 }
 

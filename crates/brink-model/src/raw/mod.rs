@@ -9,6 +9,7 @@
 //! echoes; fields without a documented default stay `Option`.
 
 mod behavior;
+mod certificates;
 mod distribution;
 mod enums;
 mod keys;
@@ -16,6 +17,7 @@ mod origin;
 mod policy;
 
 pub use behavior::*;
+pub use certificates::*;
 pub use distribution::*;
 pub use enums::*;
 pub use keys::*;
@@ -93,6 +95,10 @@ pub struct EdgeFile {
     /// Key groups referenced by `TrustedKeyGroups`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_groups: Vec<KeyGroup>,
+    /// Viewer certificates (Brink's addition): the PEM files behind the ACM ARNs and IAM
+    /// certificate ids distributions name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<EdgeCertificate>,
 }
 
 /// Why a file could not be read into [`EdgeFile`]: bad syntax, a wrong type, an unknown field

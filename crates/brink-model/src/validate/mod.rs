@@ -6,6 +6,7 @@
 //! only handed out when no problem was found.
 
 mod behaviors;
+mod certificates;
 mod distribution;
 mod keys;
 mod origins;
@@ -90,6 +91,7 @@ pub fn validate_with(file: &EdgeFile, opts: &ValidateOptions) -> Result<Model, V
         uses.push(used);
     }
     check_resource_use(&mut cx, &uses);
+    let certificates = certificates::compile(&mut cx, &file.certificates, &distributions);
 
     let mut by_id = HashMap::new();
     let mut caller_refs = HashSet::new();
@@ -125,6 +127,7 @@ pub fn validate_with(file: &EdgeFile, opts: &ValidateOptions) -> Result<Model, V
         origin_request_policies: reg.origin_request,
         response_headers_policies: reg.response_headers,
         key_groups: reg.key_groups,
+        certificates,
     })
 }
 

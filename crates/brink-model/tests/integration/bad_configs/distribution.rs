@@ -207,3 +207,62 @@ fn viewer_certificate() {
         &format!("{p}.ACMCertificateArn"),
     );
 }
+
+#[test]
+fn viewer_certificates_must_be_listed_under_certificates() {
+    let c = "/Distributions/0/DistributionConfig/ViewerCertificate";
+    let p = format!("{D0}.ViewerCertificate");
+    let mut v = base();
+    // An ARN in the right shape that the Certificates list does not hold.
+    set(
+        &mut v,
+        c,
+        json!({ "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/other",
+                "SSLSupportMethod": "sni-only" }),
+    );
+    expect_only(
+        &v,
+        "InvalidViewerCertificate",
+        &format!("{p}.ACMCertificateArn"),
+    );
+    set(
+        &mut v,
+        c,
+        json!({ "IAMCertificateId": "ASCAEXAMPLE", "SSLSupportMethod": "sni-only" }),
+    );
+    expect_only(
+        &v,
+        "InvalidViewerCertificate",
+        &format!("{p}.IAMCertificateId"),
+    );
+    // Listed: valid.
+    set(
+        &mut v,
+        "/Certificates/0",
+        json!({ "Id": "ASCAEXAMPLE", "CertificateFile": "/etc/brink/a.pem",
+                "PrivateKeyFile": "/etc/brink/a.key" }),
+    );
+    assert_eq!(errors(&v), vec![]);
+    let file = brink_model::EdgeFile::from_json(&v.to_string()).expect("parses");
+    let model = brink_model::validate(&file).expect("valid");
+    let cert = model.certificate("ASCAEXAMPLE").expect("listed");
+    assert_eq!(
+        (cert.path(), cert.certificate_file.as_str()),
+        ("Certificates[0]".to_string(), "/etc/brink/a.pem")
+    );
+    // The list itself: ids unique, no empty fields.
+    let mut v = base();
+    let entry = json!({ "Id": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+                        "CertificateFile": "b.pem", "PrivateKeyFile": "" });
+    let first = v["Certificates"][0].clone();
+    set(&mut v, "/Certificates", json!([first, entry]));
+    let errs = errors(&v);
+    let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.code, e.path.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("InvalidArgument", "Certificates[1].PrivateKeyFile"),
+            ("InvalidArgument", "Certificates[1].Id"),
+        ]
+    );
+}

@@ -67,7 +67,9 @@ pub(super) fn base() -> Value {
                 "EncodedKey": "-----BEGIN PUBLIC KEY-----\nMFw=\n-----END PUBLIC KEY-----\n"
             }
         }],
-        "KeyGroups": [{ "Id": "kg-1", "KeyGroupConfig": { "Name": "g1", "Items": ["KBASE1"] } }]
+        "KeyGroups": [{ "Id": "kg-1", "KeyGroupConfig": { "Name": "g1", "Items": ["KBASE1"] } }],
+        "Certificates": [{ "Id": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+                           "CertificateFile": "www.pem", "PrivateKeyFile": "www.key" }]
     })
 }
 
