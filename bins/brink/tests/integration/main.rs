@@ -19,6 +19,7 @@ mod freshness;
 mod headers;
 mod lifecycle;
 mod methods;
+mod origins;
 mod purge;
 mod ranges;
 mod revalidation;
