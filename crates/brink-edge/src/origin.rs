@@ -116,9 +116,7 @@ impl OriginTls {
         match rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
         {
-            Ok(b) => OriginTls(Some(
-                b.with_root_certificates(roots).with_no_client_auth(),
-            )),
+            Ok(b) => OriginTls(Some(b.with_root_certificates(roots).with_no_client_auth())),
             Err(e) => {
                 // Only reachable if the ring provider lacked every protocol version.
                 tracing::error!(error = %e, "TLS client config failed; HTTPS origins will not work");

@@ -854,9 +854,7 @@ impl Edge {
             OriginBody::Viewer { .. } => None,
         };
         let upgrade = viewer_upgrade.is_some();
-        let mut result = self
-            .send_pass_to(&f.route, &f, &head, upgrade, body)
-            .await;
+        let mut result = self.send_pass_to(&f.route, &f, &head, upgrade, body).await;
         // Origin groups (cloudfront.md §7.3) fail over GET, HEAD and OPTIONS only: a write
         // may have taken effect at the primary, so its answer stands.
         let failover = f
@@ -981,7 +979,11 @@ fn relay_upgrade(
         let (viewer, origin) = match tokio::join!(viewer, origin) {
             (Ok(v), Ok(o)) => (v, o),
             (v, o) => {
-                tracing::debug!(viewer = v.is_ok(), origin = o.is_ok(), "WebSocket upgrade failed");
+                tracing::debug!(
+                    viewer = v.is_ok(),
+                    origin = o.is_ok(),
+                    "WebSocket upgrade failed"
+                );
                 return;
             }
         };

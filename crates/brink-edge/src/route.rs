@@ -61,10 +61,7 @@ pub(crate) struct Failover {
 /// Where requests to origin `o` go when the viewer used HTTPS (`viewer_https`) or not: the
 /// URI's scheme and authority, and the `Host` header (the origin's domain, with the port when
 /// it is not the scheme's default).
-fn origin_address(
-    o: &brink_model::compiled::Origin,
-    viewer_https: bool,
-) -> (Origin, HeaderValue) {
+fn origin_address(o: &brink_model::compiled::Origin, viewer_https: bool) -> (Origin, HeaderValue) {
     let (scheme, port) = o.scheme_and_port(viewer_https);
     let default_port = match scheme {
         OriginScheme::Http => 80,

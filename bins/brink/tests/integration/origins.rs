@@ -267,7 +267,10 @@ async fn flaky_front(backend: SocketAddr, drop_first: usize) -> (u16, Arc<Atomic
 
 /// An HTTPS origin behind a front dropping its first `drop_first` connections, and an edge
 /// with `attempts` connection attempts.
-async fn flaky_https(drop_first: usize, attempts: u8) -> (TestOrigin, Arc<AtomicUsize>, Edge, PemDir) {
+async fn flaky_https(
+    drop_first: usize,
+    attempts: u8,
+) -> (TestOrigin, Arc<AtomicUsize>, Edge, PemDir) {
     let ca = TestCa::new("Origin CA");
     let dir = PemDir::new();
     let origin = TestOrigin::start_tls(&ca.issue("origin", &["127.0.0.1"], 76)).await;
@@ -294,8 +297,16 @@ async fn a_failed_connection_is_tried_again_up_to_the_attempts() {
     let (origin, accepted, edge, _dir) = flaky_https(2, 3).await;
     origin.route("/c", Reply::cacheable("third connection", "max-age=60"));
     let r = req(&edge, "GET", "/c").send().await;
-    assert_body(&r, b"third connection", "two failed handshakes, then success");
-    assert_eq!(accepted.load(Ordering::SeqCst), 3, "three connection attempts");
+    assert_body(
+        &r,
+        b"third connection",
+        "two failed handshakes, then success",
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "three connection attempts"
+    );
     assert_origin_hits(&origin, "/c", 1, "one request reached the origin");
 }
 
@@ -349,7 +360,10 @@ async fn options_fail_over_to_the_secondary_but_writes_never_do() {
 
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
         let r = req(&edge, method, "/api").body("write").send().await;
-        assert_eq!(r.status, 503, "{method}: the primary's answer stands: {r:?}");
+        assert_eq!(
+            r.status, 503,
+            "{method}: the primary's answer stands: {r:?}"
+        );
         assert_body(&r, b"primary down", method);
     }
     assert_origin_hits(&secondary, "/api", 1, "writes never fail over");
@@ -481,7 +495,11 @@ async fn an_origin_certificate_for_another_name_is_a_502() {
     assert_error_page(&r, 502, "certificate for another name");
     let r = req(&edge, "POST", "/x").body("b").send().await;
     assert_error_page(&r, 502, "certificate for another name, POST");
-    assert_eq!(origin.total(), 0, "nothing is sent over an unverified connection");
+    assert_eq!(
+        origin.total(),
+        0,
+        "nothing is sent over an unverified connection"
+    );
 }
 
 #[tokio::test]
@@ -518,7 +536,14 @@ async fn match_viewer_follows_the_viewer_scheme() {
     let (cert, key) = dir.write_leaf(&leaf);
     let https_edge = edge_for(
         &config,
-        &["--origin-ca", &ca_path, "--tls-cert", &cert, "--tls-key", &key],
+        &[
+            "--origin-ca",
+            &ca_path,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
     )
     .await;
     let resolve = format!("localhost:{}:127.0.0.1", https_edge.addr().port());
@@ -580,10 +605,15 @@ async fn headers_toward_the_origin_on_fills_and_pass_through() {
             .split(',')
             .map(|s| s.trim().to_owned())
             .collect();
-        assert_eq!(xff, ["192.0.2.1", "127.0.0.1"], "{ctx}: peer appended to XFF");
+        assert_eq!(
+            xff,
+            ["192.0.2.1", "127.0.0.1"],
+            "{ctx}: peer appended to XFF"
+        );
         let via = seen.header("via").unwrap_or_default();
         assert!(
-            via.starts_with("1.1 upstream-proxy, 1.1 ") && via.ends_with(".cloudfront.net (CloudFront)"),
+            via.starts_with("1.1 upstream-proxy, 1.1 ")
+                && via.ends_with(".cloudfront.net (CloudFront)"),
             "{ctx}: Via appended, got {via:?}"
         );
         let ids: Vec<_> = seen.headers.get_all("x-amz-cf-id").iter().collect();
@@ -594,9 +624,16 @@ async fn headers_toward_the_origin_on_fills_and_pass_through() {
             "{ctx}: the origin and the viewer see the same request id"
         );
         let secrets: Vec<_> = seen.headers.get_all("x-origin-secret").iter().collect();
-        assert_eq!(secrets, ["s3cr3t"], "{ctx}: the custom header replaces the viewer's");
+        assert_eq!(
+            secrets,
+            ["s3cr3t"],
+            "{ctx}: the custom header replaces the viewer's"
+        );
         for gone in ["x-hop", "keep-alive", "proxy-authorization"] {
-            assert!(!seen.has(gone), "{ctx}: hop-by-hop {gone} reached the origin");
+            assert!(
+                !seen.has(gone),
+                "{ctx}: hop-by-hop {gone} reached the origin"
+            );
         }
         assert!(
             !seen
@@ -607,10 +644,20 @@ async fn headers_toward_the_origin_on_fills_and_pass_through() {
         );
         if method == "GET" {
             // A fill forwards only what the cache policy selects (none here).
-            assert_eq!(seen.header("user-agent").as_deref(), Some("Amazon CloudFront"));
-            assert!(!seen.has("x-end-to-end"), "{ctx}: not selected by the policy");
+            assert_eq!(
+                seen.header("user-agent").as_deref(),
+                Some("Amazon CloudFront")
+            );
+            assert!(
+                !seen.has("x-end-to-end"),
+                "{ctx}: not selected by the policy"
+            );
         } else {
-            assert_eq!(seen.header("x-end-to-end").as_deref(), Some("kept"), "{ctx}");
+            assert_eq!(
+                seen.header("x-end-to-end").as_deref(),
+                Some("kept"),
+                "{ctx}"
+            );
             assert_eq!(&seen.body[..], b"body");
         }
     }
@@ -725,7 +772,9 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
             .expect("no error");
         assert_eq!(echoed, Message::text(text));
         let payload = pseudo_random_bytes(70_000, 3);
-        ws.send(Message::binary(payload.clone())).await.expect("send");
+        ws.send(Message::binary(payload.clone()))
+            .await
+            .expect("send");
         let echoed = within(Duration::from_secs(10), "the binary echo", ws.next())
             .await
             .expect("a message")
@@ -734,7 +783,11 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
         ws.close(None).await.expect("close");
     }
     let seen = origin.handshakes.lock().clone();
-    assert_eq!(seen.len(), 2, "each handshake reached the origin (never cached)");
+    assert_eq!(
+        seen.len(),
+        2,
+        "each handshake reached the origin (never cached)"
+    );
     let h = &seen[0];
     let get = |n: &str| {
         h.get(n)
@@ -743,10 +796,16 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
             .to_owned()
     };
     assert!(get("upgrade").eq_ignore_ascii_case("websocket"), "{h:?}");
-    assert!(get("connection").to_ascii_lowercase().contains("upgrade"), "{h:?}");
+    assert!(
+        get("connection").to_ascii_lowercase().contains("upgrade"),
+        "{h:?}"
+    );
     assert!(!get("sec-websocket-key").is_empty(), "{h:?}");
     assert_eq!(get("sec-websocket-version"), "13");
-    assert!(get("via").ends_with(".cloudfront.net (CloudFront)"), "{h:?}");
+    assert!(
+        get("via").ends_with(".cloudfront.net (CloudFront)"),
+        "{h:?}"
+    );
     assert_eq!(get("x-amz-cf-id").len(), 56, "{h:?}");
     assert_eq!(get("x-forwarded-for"), "127.0.0.1");
     assert_eq!(get("host"), format!("127.0.0.1:{}", origin.addr.port()));
