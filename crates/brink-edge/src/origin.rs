@@ -77,11 +77,7 @@ impl OriginSettings {
                 ..
             } => {
                 if !ssl_protocols.contains(&SslProtocol::TlsV1_2) {
-                    tracing::warn!(
-                        origin = %o.id,
-                        "OriginSslProtocols lists no TLSv1.2; this edge speaks only TLS 1.2 and \
-                         1.3 and offers those"
-                    );
+                    warn_tls_versions(o);
                 }
                 *http_version == OriginHttpVersion::Http2
             }
@@ -94,6 +90,22 @@ impl OriginSettings {
             attempts: o.connection_attempts.clamp(1, 3),
             http2,
         }
+    }
+}
+
+/// Warns (once per origin and domain, not once per worker) that `OriginSslProtocols` cannot
+/// be honoured.
+fn warn_tls_versions(o: &brink_model::compiled::Origin) {
+    static WARNED: parking_lot::Mutex<Vec<(String, String)>> = parking_lot::Mutex::new(Vec::new());
+    let key = (o.id.clone(), o.domain_name.clone());
+    let mut warned = WARNED.lock();
+    if !warned.contains(&key) {
+        tracing::warn!(
+            origin = %o.id,
+            "OriginSslProtocols lists no TLSv1.2; this edge speaks only TLS 1.2 and 1.3 and \
+             offers those"
+        );
+        warned.push(key);
     }
 }
 

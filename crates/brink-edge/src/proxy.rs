@@ -940,7 +940,14 @@ impl Edge {
             let Ok(uri) = loc.parse::<Uri>() else {
                 continue;
             };
-            let same_origin = uri.authority().is_none_or(|a| *a == route.origin.authority);
+            // A `match-viewer` origin has two addresses; either is the same origin.
+            let same_origin = uri.authority().is_none_or(|a| {
+                *a == route.origin.authority
+                    || route
+                        .https_origin
+                        .as_ref()
+                        .is_some_and(|(o, _)| *a == o.authority)
+            });
             if same_origin {
                 if let Some(pq) = uri.path_and_query() {
                     if pq.as_str().starts_with('/') {

@@ -558,6 +558,35 @@ async fn match_viewer_follows_the_viewer_scheme() {
     );
 }
 
+#[tokio::test]
+async fn ssl_protocols_without_tls1_2_are_accepted_with_a_warning_and_tls1_2_is_used() {
+    let ca = TestCa::new("Origin CA");
+    let dir = PemDir::new();
+    let origin = TestOrigin::start_tls(&ca.issue("origin", &["127.0.0.1"], 77)).await;
+    origin.route("/old", Reply::cacheable("modern anyway", "max-age=60"));
+    let item = origin_item(
+        "old-tls",
+        "127.0.0.1",
+        80,
+        port(&origin),
+        r#", "OriginProtocolPolicy": "https-only", "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.1"]}"#,
+        "",
+    );
+    let edge = edge_for(
+        &distribution("o.test", &[item], "", "old-tls"),
+        &["--origin-ca", &origin_ca(&ca, &dir)],
+    )
+    .await;
+    let r = req(&edge, "GET", "/old").send().await;
+    assert_body(&r, b"modern anyway", "TLS 1.2+ offered in place of TLSv1.1");
+    assert!(
+        edge.stderr()
+            .contains("OriginSslProtocols lists no TLSv1.2"),
+        "the edge warns that the list cannot be honoured: {}",
+        edge.stderr()
+    );
+}
+
 // --- Headers toward the origin (§3.2) ---
 
 #[tokio::test]
