@@ -12,8 +12,10 @@
 //!   within `OriginReadTimeout` is tried again too. Other methods are never retried after a
 //!   timeout (the origin may have acted on them). Only a request whose body is in memory can
 //!   be sent again: a viewer body still streaming is sent once.
-//! - `OriginReadTimeout` counts from the moment the request is handed to the pool, so a slow
-//!   connect or TLS handshake eats into it (CloudFront counts it after the connect).
+//! - `ConnectionTimeout` bounds the whole connection set-up of an attempt (DNS, TCP and the TLS
+//!   handshake): past it the attempt is a connection failure (502, tried again). The
+//!   `OriginReadTimeout` for the response head starts once the connection is up (or at once on
+//!   a pooled connection).
 //! - TLS: the certificate must chain to a trusted root (the public webpki roots, plus
 //!   `--origin-ca`) and name the origin's `DomainName`; otherwise the connection fails → 502.
 //!   Only TLS 1.2 and 1.3 exist in rustls: `OriginSslProtocols` entries `SSLv3`, `TLSv1` and
@@ -37,7 +39,67 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::body::OriginBody;
 use crate::config::DEFAULT_ORIGIN_KEEPALIVE;
 
-type Pool = Client<HttpsConnector<HttpConnector>, OriginBody>;
+type Pool = Client<Watched<HttpsConnector<HttpConnector>>, OriginBody>;
+
+/// When the connection of one origin request was set up, shared with the connector through a
+/// task-local (hyper-util calls the connector from the task that sends the request).
+#[derive(Debug, Default)]
+struct ConnectWatch {
+    started: parking_lot::Mutex<Option<std::time::Instant>>,
+    finished: parking_lot::Mutex<Option<std::time::Instant>>,
+}
+
+tokio::task_local! {
+    static WATCH: Arc<ConnectWatch>;
+}
+
+/// A connector that bounds the whole connection set-up (DNS, TCP, TLS) by the origin's
+/// `ConnectionTimeout` and tells the sending request when it started and finished.
+#[derive(Debug, Clone)]
+struct Watched<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<C> tower_service::Service<http::Uri> for Watched<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: http::Uri) -> Self::Future {
+        let watch = WATCH.try_with(Arc::clone).ok();
+        if let Some(w) = &watch {
+            *w.started.lock() = Some(std::time::Instant::now());
+        }
+        let connecting = self.inner.call(dst);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            let result = match tokio::time::timeout(timeout, connecting).await {
+                Ok(r) => r.map_err(Into::into),
+                Err(_) => Err("origin connection timed out (ConnectionTimeout)".into()),
+            };
+            if let Some(w) = watch {
+                *w.finished.lock() = Some(std::time::Instant::now());
+            }
+            result
+        })
+    }
+}
 
 /// How one origin is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +207,7 @@ pub(crate) struct OriginClient {
     /// HTTP/1.1 only, for WebSocket upgrades when `client` may pick HTTP/2.
     upgrade_client: Option<Pool>,
     read_timeout: Duration,
+    connect_timeout: Duration,
     attempts: u8,
 }
 
@@ -171,12 +234,16 @@ fn pool(s: &OriginSettings, tls: &OriginTls, http2: bool) -> Pool {
             .enable_http1()
             .wrap_connector(http),
     };
+    let connector = Watched {
+        inner: https,
+        timeout: s.connect_timeout,
+    };
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(s.keepalive)
         .pool_max_idle_per_host(1024)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
-        .build(https)
+        .build(connector)
 }
 
 /// What is needed to send a request again: its head and its body, when the body is in memory.
@@ -220,6 +287,7 @@ impl OriginClient {
             client: pool(s, tls, s.http2),
             upgrade_client: s.http2.then(|| pool(s, tls, false)),
             read_timeout: s.read_timeout,
+            connect_timeout: s.connect_timeout,
             attempts: s.attempts.max(1),
         }
     }
@@ -270,10 +338,39 @@ impl OriginClient {
         client: &Pool,
         req: Request<OriginBody>,
     ) -> Result<Response<Incoming>, FetchFailure> {
-        match tokio::time::timeout(self.read_timeout, client.request(req)).await {
-            Err(_) => Err(FetchFailure::Timeout),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) => {
+        let start = tokio::time::Instant::now();
+        let watch = Arc::new(ConnectWatch::default());
+        let request = WATCH.scope(watch.clone(), client.request(req));
+        let mut request = std::pin::pin!(request);
+        let mut deadline = start + self.read_timeout;
+        let result = loop {
+            tokio::select! {
+                r = &mut request => break r,
+                () = tokio::time::sleep_until(deadline) => {
+                    // The read timeout starts once the connection is up: a connection set-up
+                    // still under way has its own bound (`ConnectionTimeout`, ending as a
+                    // connect error); one that finished moves the deadline.
+                    let started = *watch.started.lock();
+                    let finished = *watch.finished.lock();
+                    let later = match (started, finished) {
+                        (Some(_), Some(f)) => tokio::time::Instant::from_std(f) + self.read_timeout,
+                        (Some(s), None) => {
+                            tokio::time::Instant::from_std(s)
+                                + self.connect_timeout
+                                + self.read_timeout
+                        }
+                        _ => deadline,
+                    };
+                    if later <= deadline {
+                        return Err(FetchFailure::Timeout);
+                    }
+                    deadline = later;
+                }
+            }
+        };
+        match result {
+            Ok(resp) => Ok(resp),
+            Err(e) => {
                 tracing::debug!(error = %e, connect = e.is_connect(), "origin request failed");
                 if e.is_connect() {
                     // DNS, TCP and TLS failures (an untrusted certificate, or one that does

@@ -330,6 +330,51 @@ async fn connection_attempts_1_gives_up_after_one_failed_connection() {
     assert_eq!(origin.total(), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_handshake_that_hangs_is_a_connection_failure_bounded_by_connection_timeout() {
+    // Accepts TCP connections and never answers: the TLS handshake hangs.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    let item = origin_item(
+        "silent",
+        "127.0.0.1",
+        80,
+        silent,
+        r#", "OriginProtocolPolicy": "https-only", "OriginReadTimeout": 30"#,
+        r#", "ConnectionAttempts": 2, "ConnectionTimeout": 1"#,
+    );
+    let edge = edge_for(&distribution("o.test", &[item], "", "silent"), &[]).await;
+    let started = std::time::Instant::now();
+    let r = within(
+        Duration::from_secs(8),
+        "a 502 after two 1 s connection attempts (not the 30 s read timeout)",
+        req(&edge, "GET", "/x").send(),
+    )
+    .await;
+    assert_error_page(&r, 502, "TLS handshake never completes");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "two connection attempts"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "each attempt waited its ConnectionTimeout: {:?}",
+        started.elapsed()
+    );
+}
+
 // --- Origin groups on pass-through (§7.3) ---
 
 #[tokio::test]
