@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::testkit::curl::curl;
+use crate::testkit::origin::Recorded;
 use crate::testkit::tls::{path_string, PemDir, TestCa};
 use crate::testkit::*;
 
@@ -97,7 +98,7 @@ fn req(edge: &Edge, method: &str, path: &str) -> Req {
 fn slow_then_fast(
     first_delay: Duration,
     reply: Reply,
-) -> impl Fn(&testkit_origin::Recorded) -> Reply + Send + Sync + 'static {
+) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     let calls = AtomicUsize::new(0);
     move |_| {
         if calls.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -107,8 +108,6 @@ fn slow_then_fast(
         }
     }
 }
-
-use crate::testkit::origin as testkit_origin;
 
 #[track_caller]
 fn assert_error_page(resp: &Resp, status: u16, ctx: &str) {
