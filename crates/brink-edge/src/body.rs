@@ -156,6 +156,9 @@ impl http_body::Body for EdgeBody {
 pub enum OriginBody {
     /// No body (cache fills, conditional requests).
     Empty,
+    /// A body held in memory (a viewer body read whole): can be sent again on a retry or a
+    /// failover.
+    Full(Option<Bytes>),
     /// The viewer's body, streamed; `first` is a frame already read to validate it before
     /// contacting the origin.
     Viewer {
@@ -176,6 +179,7 @@ impl http_body::Body for OriginBody {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match &mut *self {
             OriginBody::Empty => Poll::Ready(None),
+            OriginBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             OriginBody::Viewer { first, rest } => {
                 if let Some(f) = first.take() {
                     return Poll::Ready(Some(Ok(f)));
@@ -188,6 +192,7 @@ impl http_body::Body for OriginBody {
     fn is_end_stream(&self) -> bool {
         match self {
             OriginBody::Empty => true,
+            OriginBody::Full(b) => b.is_none(),
             OriginBody::Viewer { first, rest } => first.is_none() && rest.is_end_stream(),
         }
     }
@@ -195,6 +200,7 @@ impl http_body::Body for OriginBody {
     fn size_hint(&self) -> SizeHint {
         match self {
             OriginBody::Empty => SizeHint::with_exact(0),
+            OriginBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             OriginBody::Viewer { first, rest } => {
                 let extra = first
                     .as_ref()

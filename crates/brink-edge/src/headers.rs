@@ -166,6 +166,34 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
     out
 }
 
+/// Headers of a pass-through request (a write, an uncached read, a WebSocket handshake) under
+/// a behavior's policies (cloudfront.md §3.2): what the policies select, as for a fill, plus
+/// what the request needs to mean the same thing at the origin — its body's `Content-*`,
+/// `Range` and the `If-*` preconditions ([UNCONFIRMED] which of these CloudFront adds with
+/// policies; §3.2 lists them as passed in legacy mode), and a WebSocket handshake's
+/// `Sec-WebSocket-*`. Everything else the viewer sent (e.g. `Authorization`, cookies not
+/// selected) stays at the edge.
+pub(crate) fn policy_pass_headers(
+    viewer: &HeaderMap,
+    rules: &crate::route::Rules,
+    edge: &ToOrigin<'_>,
+) -> HeaderMap {
+    let mut out = policy_origin_headers(viewer, rules, edge);
+    for name in viewer.keys() {
+        let n = name.as_str();
+        let needed = n.starts_with("content-")
+            || n.starts_with("if-")
+            || n == "range"
+            || n.starts_with("sec-websocket-");
+        if needed && !out.contains_key(name) {
+            for v in viewer.get_all(name) {
+                out.append(name.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Headers for a cacheable origin request under a behavior's policies (cloudfront.md §2.4,
 /// §3.2): the viewer headers and cookies the cache and origin-request policies select, and
 /// the edge's own. Nothing else reaches the origin.

@@ -163,6 +163,8 @@ struct Fetching {
     peer: SocketAddr,
     request_id: HeaderValue,
     version: Version,
+    /// Whether the viewer used HTTPS (`match-viewer` origins follow it).
+    https: bool,
 }
 
 /// What a fetch produced.
@@ -291,7 +293,8 @@ impl Edge {
                     target,
                     path,
                     cacheable,
-                } => (target, path, cacheable),
+                    // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
+                } => (target, path, cacheable && !is_websocket(&req)),
                 Routed::Reject(e) => {
                     *tag = router.log_tag(host, Some(&target));
                     return Err(e);
@@ -309,6 +312,7 @@ impl Edge {
             peer: conn.peer,
             request_id: id.clone(),
             version: req.version(),
+            https: conn.tls.is_some(),
         };
         let response_policy = fetching
             .route
@@ -419,6 +423,7 @@ impl Edge {
             peer: conn.peer,
             request_id: id.clone(),
             version: Version::HTTP_11,
+            https,
         };
         let mut resp = match self.serve_cacheable(req, f).await {
             Ok(r) => r,
@@ -584,7 +589,7 @@ impl Edge {
         stale: Option<&Arc<Object>>,
     ) -> Result<Response<Incoming>, FetchFailure> {
         let edge = ToOrigin {
-            host: &target.host_header,
+            host: target.origin_for(f.https).1,
             peer: f.peer.ip(),
             via: self.via.for_version(f.version),
             request_id: &f.request_id,
@@ -634,7 +639,7 @@ impl Edge {
         mut headers: HeaderMap,
         body: OriginBody,
     ) -> Request<OriginBody> {
-        let o = &route.origin;
+        let (o, _) = route.origin_for(f.https);
         let target = match &route.rules {
             None => f.target.clone(),
             Some(rules) => {
@@ -885,22 +890,54 @@ impl Edge {
                 Some(Err(_)) => return Err(EdgeError::BadBody),
             }
         };
-        let edge = ToOrigin {
-            host: &f.route.host_header,
-            peer: f.peer.ip(),
-            via: self.via.for_version(f.version),
-            request_id: &f.request_id,
+        // WebSocket (cloudfront.md §8.4): the viewer's connection is taken over once the
+        // origin answers 101.
+        let viewer_upgrade = is_websocket(&req).then(|| hyper::upgrade::on(&mut req));
+        let (head, rest) = req.into_parts();
+        let method = head.method.clone();
+        // A body read whole can be sent again (a connect retry, a failover); one still
+        // streaming goes out once.
+        let body = match first {
+            None if rest.is_end_stream() => OriginBody::Empty,
+            Some(frame) if rest.is_end_stream() && frame.is_data() => {
+                OriginBody::Full(frame.into_data().ok())
+            }
+            first => OriginBody::Viewer { first, rest },
         };
-        let headers = headers::pass_origin_headers(req.headers(), &edge);
-        let method = req.method().clone();
-        let body = OriginBody::Viewer {
-            first,
-            rest: req.into_body(),
+        let resend = match &body {
+            OriginBody::Empty => Some(None),
+            OriginBody::Full(b) => Some(b.clone()),
+            OriginBody::Viewer { .. } => None,
         };
-        let resp = self
-            .send_pass(&f, method.clone(), headers, body)
-            .await
-            .map_err(EdgeError::from)?;
+        let upgrade = viewer_upgrade.is_some();
+        let mut result = self.send_pass_to(&f.route, &f, &head, upgrade, body).await;
+        // Origin groups (cloudfront.md §7.3) fail over GET, HEAD and OPTIONS only: a write
+        // may have taken effect at the primary, so its answer stands.
+        let failover = f
+            .route
+            .failover
+            .as_ref()
+            .filter(|_| matches!(method, Method::GET | Method::HEAD | Method::OPTIONS));
+        if let (Some(failover), Some(again)) = (failover, resend) {
+            let fail_over = match &result {
+                Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
+                Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
+                Err(_) => false,
+            };
+            if fail_over {
+                drop(result);
+                let body = again.map_or(OriginBody::Empty, |b| OriginBody::Full(Some(b)));
+                result = self
+                    .send_pass_to(&failover.secondary, &f, &head, upgrade, body)
+                    .await;
+            }
+        }
+        let mut resp = result.map_err(EdgeError::from)?;
+        if let Some(viewer_upgrade) = viewer_upgrade {
+            if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+                return Ok(relay_upgrade(viewer_upgrade, &mut resp));
+            }
+        }
         let (mut parts, body) = resp.into_parts();
         if is_unsafe(&method) && (parts.status.is_success() || parts.status.is_redirection()) {
             self.invalidate_after_write(&f, &parts.headers);
@@ -914,42 +951,34 @@ impl Edge {
         Ok(Response::from_parts(parts, EdgeBody::Origin(body)))
     }
 
-    /// The origin request of a pass. Origin groups (cloudfront.md §7.3) fail over for
-    /// GET/HEAD/OPTIONS whether or not the behavior caches them (CachingDisabled, OPTIONS):
-    /// the primary first, then the secondary on a connect failure, a timeout or a listed
-    /// status. A request with a body is never replayed.
-    async fn send_pass(
+    /// One pass-through origin request to `target` with the viewer's head (headers forwarded
+    /// end to end, hop-by-hop ones dropped; `Upgrade` kept for a WebSocket handshake).
+    async fn send_pass_to(
         &self,
+        target: &Target,
         f: &Fetching,
-        method: Method,
-        headers: HeaderMap,
+        viewer: &http::request::Parts,
+        upgrade: bool,
         body: OriginBody,
     ) -> Result<Response<Incoming>, FetchFailure> {
-        let replayable = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
-            && match &body {
-                OriginBody::Empty => true,
-                OriginBody::Viewer { first, rest } => first.is_none() && rest.is_end_stream(),
-            };
-        let Some(failover) = f.route.failover.as_ref().filter(|_| replayable) else {
-            let req = self.origin_request(&f.route, f, method, headers, body);
-            return self.send_origin(&f.route, req).await;
+        let edge = ToOrigin {
+            host: target.origin_for(f.https).1,
+            peer: f.peer.ip(),
+            via: self.via.for_version(f.version),
+            request_id: &f.request_id,
         };
-        let mut secondary_headers = headers.clone();
-        secondary_headers.insert(header::HOST, failover.secondary.host_header.clone());
-        let req = self.origin_request(&f.route, f, method.clone(), headers, OriginBody::Empty);
-        let first = self.send_origin(&f.route, req).await;
-        let fail_over = match &first {
-            Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
-            Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
-            Err(_) => false,
+        let mut headers = match &target.rules {
+            None => headers::pass_origin_headers(&viewer.headers, &edge),
+            Some(rules) => headers::policy_pass_headers(&viewer.headers, rules, &edge),
         };
-        if !fail_over {
-            return first;
+        if upgrade {
+            if let Some(u) = viewer.headers.get(header::UPGRADE) {
+                headers.insert(header::UPGRADE, u.clone());
+                headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            }
         }
-        drop(first);
-        let secondary = &failover.secondary;
-        let req = self.origin_request(secondary, f, method, secondary_headers, OriginBody::Empty);
-        self.send_origin(secondary, req).await
+        let req = self.origin_request(target, f, viewer.method.clone(), headers, body);
+        self.send_origin(target, req).await
     }
 
     /// RFC 9111 §4.4: a successful unsafe request invalidates the target URI and the
@@ -976,7 +1005,14 @@ impl Edge {
             let Ok(uri) = loc.parse::<Uri>() else {
                 continue;
             };
-            let same_origin = uri.authority().is_none_or(|a| *a == route.origin.authority);
+            // A `match-viewer` origin has two addresses; either is the same origin.
+            let same_origin = uri.authority().is_none_or(|a| {
+                *a == route.origin.authority
+                    || route
+                        .https_origin
+                        .as_ref()
+                        .is_some_and(|(o, _)| *a == o.authority)
+            });
             if same_origin {
                 if let Some(pq) = uri.path_and_query() {
                     if pq.as_str().starts_with('/') {
@@ -986,6 +1022,64 @@ impl Edge {
             }
         }
     }
+}
+
+/// A WebSocket opening handshake (RFC 6455 §4.1): an HTTP/1.1 GET asking to upgrade to
+/// `websocket`.
+fn is_websocket<B>(req: &Request<B>) -> bool {
+    req.method() == Method::GET
+        && req.version() == Version::HTTP_11
+        && req
+            .headers()
+            .get_all(header::UPGRADE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// The origin accepted a WebSocket handshake: the 101 goes to the viewer (with its
+/// `Upgrade`/`Connection`), and once both sides have switched, the two connections are
+/// joined and bytes copied both ways until either side closes.
+fn relay_upgrade(
+    viewer: hyper::upgrade::OnUpgrade,
+    resp: &mut Response<Incoming>,
+) -> Response<EdgeBody> {
+    let origin = hyper::upgrade::on(&mut *resp);
+    tokio::spawn(async move {
+        let (viewer, origin) = match tokio::join!(viewer, origin) {
+            (Ok(v), Ok(o)) => (v, o),
+            (v, o) => {
+                tracing::debug!(
+                    viewer = v.is_ok(),
+                    origin = o.is_ok(),
+                    "WebSocket upgrade failed"
+                );
+                return;
+            }
+        };
+        let mut viewer = hyper_util::rt::TokioIo::new(viewer);
+        let mut origin = hyper_util::rt::TokioIo::new(origin);
+        if let Err(e) = tokio::io::copy_bidirectional(&mut viewer, &mut origin).await {
+            tracing::debug!(error = %e, "WebSocket relay ended");
+        }
+    });
+    let mut out = Response::new(EdgeBody::Empty);
+    *out.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let upgrade = resp.headers().get(header::UPGRADE).cloned();
+    let mut headers = std::mem::take(resp.headers_mut());
+    headers::clean_response_headers(&mut headers, false);
+    if let Some(u) = upgrade {
+        headers.insert(header::UPGRADE, u);
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+    headers.insert(X_CACHE.clone(), x_cache::MISS);
+    headers.insert(
+        headers::CACHE_STATUS.clone(),
+        headers::cache_status("fwd=request"),
+    );
+    *out.headers_mut() = headers;
+    out
 }
 
 fn is_unsafe(m: &Method) -> bool {

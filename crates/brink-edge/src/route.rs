@@ -20,7 +20,7 @@ use http::{HeaderMap, HeaderValue, Method};
 
 use crate::config::{EdgeConfig, Origin};
 use crate::errors::EdgeError;
-use crate::origin::OriginClient;
+use crate::origin::{OriginClient, OriginSettings, OriginTls};
 
 /// Everything the fetch and store phases need about where a request goes.
 #[derive(Debug)]
@@ -39,6 +39,19 @@ pub(crate) struct Target {
     pub(crate) failover: Option<Failover>,
     /// Distribution and behavior for the log phase (`None`: `brink serve`).
     pub(crate) log: Option<Arc<crate::logging::LogTag>>,
+    /// `match-viewer` origins: where HTTPS viewers' requests go, and their `Host` (`origin`
+    /// and `host_header` serve HTTP viewers).
+    pub(crate) https_origin: Option<(Origin, HeaderValue)>,
+}
+
+impl Target {
+    /// The origin address and `Host` for a viewer that used HTTPS (`viewer_https`) or not.
+    pub(crate) fn origin_for(&self, viewer_https: bool) -> (&Origin, &HeaderValue) {
+        match &self.https_origin {
+            Some((o, h)) if viewer_https => (o, h),
+            _ => (&self.origin, &self.host_header),
+        }
+    }
 }
 
 /// An origin group's second member (cloudfront.md §7.3): tried for GET/HEAD/OPTIONS when the
@@ -49,17 +62,11 @@ pub(crate) struct Failover {
     pub(crate) secondary: Arc<Target>,
 }
 
-/// The target of behavior `b` of distribution `d` on origin `origin_index`.
-fn target_for(
-    d: &brink_model::compiled::Distribution,
-    origin_index: usize,
-    b: &Behavior,
-    clients: &[OriginClient],
-    failover: Option<Failover>,
-) -> Target {
-    let o = &d.origins[origin_index];
-    // The model has no viewer scheme here: plain-text viewers today.
-    let (scheme, port) = o.scheme_and_port(false);
+/// Where requests to origin `o` go when the viewer used HTTPS (`viewer_https`) or not: the
+/// URI's scheme and authority, and the `Host` header (the origin's domain, with the port when
+/// it is not the scheme's default).
+fn origin_address(o: &brink_model::compiled::Origin, viewer_https: bool) -> (Origin, HeaderValue) {
+    let (scheme, port) = o.scheme_and_port(viewer_https);
     let default_port = match scheme {
         OriginScheme::Http => 80,
         OriginScheme::Https => 443,
@@ -72,6 +79,33 @@ fn target_for(
     let authority: Authority = authority_text
         .parse()
         .unwrap_or_else(|_| Authority::from_static("invalid.invalid"));
+    let origin = Origin {
+        scheme: match scheme {
+            OriginScheme::Http => Scheme::HTTP,
+            OriginScheme::Https => Scheme::HTTPS,
+        },
+        authority,
+        path: o.origin_path.clone(),
+    };
+    let host = HeaderValue::from_str(&authority_text)
+        .unwrap_or(HeaderValue::from_static("invalid.invalid"));
+    (origin, host)
+}
+
+/// The target of behavior `b` of distribution `d` on origin `origin_index`.
+fn target_for(
+    d: &brink_model::compiled::Distribution,
+    origin_index: usize,
+    b: &Behavior,
+    clients: &[OriginClient],
+    failover: Option<Failover>,
+) -> Target {
+    let o = &d.origins[origin_index];
+    // `match-viewer` (cloudfront.md §7.1): HTTP viewers reach the origin over HTTP, HTTPS
+    // viewers over HTTPS; the cache key has no scheme, so both share one stored object.
+    let (origin, host_header) = origin_address(o, false);
+    let https = origin_address(o, true);
+    let https_origin = (https.0 != origin).then_some(https);
     let mut key_headers: Vec<HeaderName> = match &b.cache_key.headers {
         NameSelection::Only(names) => names
             .iter()
@@ -84,16 +118,9 @@ fn target_for(
         scope: d.id.as_str().into(),
         ttl: b.ttl,
         client: clients[origin_index].clone(),
-        host_header: HeaderValue::from_str(&authority_text)
-            .unwrap_or(HeaderValue::from_static("invalid.invalid")),
-        origin: Origin {
-            scheme: match scheme {
-                OriginScheme::Http => Scheme::HTTP,
-                OriginScheme::Https => Scheme::HTTPS,
-            },
-            authority,
-            path: o.origin_path.clone(),
-        },
+        host_header,
+        origin,
+        https_origin,
         custom_headers: o
             .custom_headers
             .iter()
@@ -406,9 +433,8 @@ impl Router {
                 scope: "".into(),
                 ttl: cfg.ttl,
                 client: OriginClient::new(
-                    cfg.origin_connect_timeout,
-                    cfg.origin_read_timeout,
-                    cfg.origin_ca.as_ref(),
+                    &OriginSettings::serve(cfg.origin_connect_timeout, cfg.origin_read_timeout),
+                    &OriginTls::new(cfg.origin_ca.as_ref()),
                 ),
                 host_header: HeaderValue::from_str(cfg.origin.authority.as_str())
                     .unwrap_or(HeaderValue::from_static("localhost")),
@@ -417,23 +443,20 @@ impl Router {
                 rules: None,
                 failover: None,
                 log: None,
+                https_origin: None,
             })),
             Some(model) => {
+                let tls = OriginTls::new(cfg.origin_ca.as_ref());
                 let targets = model
                     .distributions()
                     .iter()
                     .map(|d| {
-                        // One pool per origin, shared by the behaviors that target it.
+                        // One pool per origin, shared by the behaviors that target it, with
+                        // the origin's timeouts, attempts, keep-alive and HTTP version.
                         let clients: Vec<OriginClient> = d
                             .origins
                             .iter()
-                            .map(|o| {
-                                OriginClient::new(
-                                    o.connection_timeout,
-                                    o.read_timeout,
-                                    cfg.origin_ca.as_ref(),
-                                )
-                            })
+                            .map(|o| OriginClient::new(&OriginSettings::of(o), &tls))
                             .collect();
                         d.behaviors()
                             .iter()

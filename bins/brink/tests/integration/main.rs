@@ -23,6 +23,7 @@ mod headers;
 mod lifecycle;
 mod many_distributions;
 mod methods;
+mod origins;
 mod purge;
 mod ranges;
 mod revalidation;

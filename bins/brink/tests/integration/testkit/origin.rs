@@ -6,7 +6,10 @@
 //! A [`Reply`] can stream its body in parts separated by [`Gate`]s, be delayed or gated before
 //! its headers, abort mid-body (truncated response / connection reset), and answer
 //! conditional requests with 304 (`Reply::with_etag`, `Reply::last_modified`).
-//! [`TestOrigin::start_tls`] serves the same over HTTPS with a test certificate.
+//! [`TestOrigin::start_tls`] serves the same over HTTPS with a test certificate, and
+//! [`TestOrigin::start_tls_h2`] also offers HTTP/2 by ALPN. [`TestOrigin::connections`]
+//! counts accepted connections (keep-alive checks); [`Recorded::version`] is the HTTP version
+//! a request came with.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -271,6 +274,8 @@ pub(crate) struct Recorded {
     pub(crate) headers: HeaderMap,
     /// The request body (empty until fully received).
     pub(crate) body: Bytes,
+    /// The HTTP version it came with.
+    pub(crate) version: http::Version,
 }
 
 impl Recorded {
@@ -323,6 +328,8 @@ struct Shared {
     tasks: Mutex<Vec<AbortHandle>>,
     /// Seconds added to the real clock for the `Date` header (follows the edge's manual clock).
     clock_offset: Arc<AtomicU64>,
+    /// Connections accepted (TLS ones once their handshake succeeded).
+    connections: AtomicU64,
 }
 
 impl Shared {
@@ -342,6 +349,7 @@ impl Shared {
             target,
             headers: head.headers,
             body: Bytes::new(),
+            version: head.version,
         };
         // Count the request as soon as its head arrives, even if its body never completes.
         let index = {
@@ -381,12 +389,19 @@ pub(crate) struct TestOrigin {
     scheme: &'static str,
 }
 
-/// Serves HTTP/1.1 on one accepted connection.
-async fn serve_origin_connection<I>(io: I, shared: Arc<Shared>)
+/// Serves HTTP/1.1 on one accepted connection (or HTTP/2 when `h2`, which ALPN chose).
+async fn serve_origin_connection<I>(io: I, shared: Arc<Shared>, h2: bool)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    shared.connections.fetch_add(1, Ordering::SeqCst);
     let svc = service_fn(move |req| Arc::clone(&shared).handle(req));
+    if h2 {
+        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), svc)
+            .await;
+        return;
+    }
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(io), svc)
         .await;
@@ -401,6 +416,14 @@ impl TestOrigin {
     /// Like [`TestOrigin::start`], over HTTPS presenting `leaf` (see [`super::tls::TestCa`]).
     pub(crate) async fn start_tls(leaf: &super::tls::Leaf) -> TestOrigin {
         TestOrigin::start_with(Some(super::tls::server_config(leaf))).await
+    }
+
+    /// Like [`TestOrigin::start_tls`], offering `h2` and `http/1.1` by ALPN (HTTP/2 when the
+    /// client offers it too).
+    pub(crate) async fn start_tls_h2(leaf: &super::tls::Leaf) -> TestOrigin {
+        let mut cfg = Arc::unwrap_or_clone(super::tls::server_config(leaf));
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        TestOrigin::start_with(Some(Arc::new(cfg))).await
     }
 
     async fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> TestOrigin {
@@ -422,7 +445,7 @@ impl TestOrigin {
                 let tls = acceptor.clone();
                 let conn = tokio::spawn(async move {
                     match tls {
-                        None => serve_origin_connection(stream, conn_shared).await,
+                        None => serve_origin_connection(stream, conn_shared, false).await,
                         Some(tls) => {
                             // A failed handshake (e.g. the edge distrusts the certificate)
                             // just ends this connection.
@@ -430,7 +453,8 @@ impl TestOrigin {
                             if let Ok(Ok(stream)) =
                                 tokio::time::timeout(Duration::from_secs(10), handshake).await
                             {
-                                serve_origin_connection(stream, conn_shared).await;
+                                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                                serve_origin_connection(stream, conn_shared, h2).await;
                             }
                         }
                     }
@@ -495,6 +519,11 @@ impl TestOrigin {
             .iter()
             .filter(|r| r.target == target)
             .count()
+    }
+
+    /// Number of connections accepted so far (HTTPS: handshakes completed).
+    pub(crate) fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Number of requests received in total.
