@@ -1,7 +1,8 @@
 //! The admin listener: health, purge, and (tests only) the manual clock.
 //!
 //! `GET /healthz` → `ok`; `POST /purge?path=/img/*` → `{"purged":N}`, effective before the
-//! response; `POST /debug/clock/advance?seconds=N` with `--manual-clock`.
+//! response (`brink edge`: `&distribution=<Id>` names the distribution, and an exact path
+//! takes all its header/cookie/encoding variants); `POST /debug/clock/advance?seconds=N` with `--manual-clock`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::proxy::Edge;
+use crate::proxy::{Edge, PurgeScopeError};
 
 /// Serves the admin API on `listener` forever.
 pub(crate) async fn serve_admin(edge: Arc<Edge>, listener: TcpListener) {
@@ -85,10 +86,38 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
             let Some(path) = query_param(req, "path") else {
                 return json_error(StatusCode::BAD_REQUEST, "missing query parameter: path");
             };
+            let distribution = query_param(req, "distribution");
+            let scope = match edge.models.purge_scope(distribution.as_deref()) {
+                Ok(scope) => scope,
+                Err(PurgeScopeError::NoDistributions) => {
+                    return json_error(
+                        StatusCode::BAD_REQUEST,
+                        "brink serve has no distributions: drop the distribution parameter",
+                    )
+                }
+                Err(PurgeScopeError::Missing) => {
+                    return json_error(
+                        StatusCode::BAD_REQUEST,
+                        "missing query parameter: distribution (the distribution id)",
+                    )
+                }
+                Err(PurgeScopeError::Unknown) => {
+                    return json_error(StatusCode::NOT_FOUND, "NoSuchDistribution")
+                }
+            };
             match PurgePattern::parse(&path) {
                 Ok(p) => {
-                    let n = edge.cache.purge("", &p);
-                    tracing::info!(path, purged = n, "purge");
+                    let mut n = edge.cache.purge(&scope, &p);
+                    // Like a CloudFront invalidation, an exact path takes every header,
+                    // cookie and encoding variant of it too (they follow a `\n` in the key).
+                    if let PurgePattern::Exact(target) = &p {
+                        if !scope.is_empty() {
+                            n += edge
+                                .cache
+                                .purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
+                        }
+                    }
+                    tracing::info!(path, distribution = scope, purged = n, "purge");
                     reply(
                         StatusCode::OK,
                         "application/json",

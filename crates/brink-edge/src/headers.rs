@@ -166,6 +166,31 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
     out
 }
 
+/// Whether legacy `ForwardedValues` mode passes a viewer header it does not select
+/// (cloudfront.md §3.2: everything except the listed ones, which need selecting). `Host`,
+/// `Via`, `X-Forwarded-For` and `X-Amz-Cf-Id` are the edge's to write.
+fn legacy_passes(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    !(n.starts_with("accept")
+        || n.starts_with("proxy-")
+        || n.starts_with("x-edge-")
+        || matches!(
+            n,
+            "referer"
+                | "authorization"
+                | "cookie"
+                | "expect"
+                | "user-agent"
+                | "host"
+                | "via"
+                | "x-forwarded-for"
+                | "x-amz-cf-id"
+                | "x-forwarded-proto"
+                | "x-real-ip"
+                | "x-http-method-override"
+        ))
+}
+
 /// Headers of a pass-through request (a write, an uncached read, a WebSocket handshake) under
 /// a behavior's policies (cloudfront.md §3.2): what the policies select, as for a fill, plus
 /// what the request needs to mean the same thing at the origin — its body's `Content-*`,
@@ -229,6 +254,21 @@ pub(crate) fn policy_origin_headers(
                 || (normalised_ae && *name == header::ACCEPT_ENCODING);
             if !never && selected.includes(name.as_str()) {
                 out.append(name.clone(), value.clone());
+            }
+        }
+    }
+    if forwarding.legacy {
+        // Legacy `ForwardedValues` (cloudfront.md §3.2): headers CloudFront has no rule for
+        // (`X-…` and the like), `Cache-Control`, `Pragma`, `Content-*`, `Date`, `If-*`,
+        // `Origin` and `Range` pass too; the ones §3.2 lists as stripped stay here.
+        let mut passed = viewer.clone();
+        strip_hop_by_hop(&mut passed);
+        for name in passed.keys() {
+            if out.contains_key(name) || !legacy_passes(name) {
+                continue;
+            }
+            for v in passed.get_all(name) {
+                out.append(name.clone(), v.clone());
             }
         }
     }

@@ -125,6 +125,8 @@ pub(crate) struct RequestFacts {
     forwarded_for: Option<String>,
     version: &'static str,
     cs_bytes: u64,
+    /// A WebSocket handshake: logged with protocol `ws`/`wss` (cloudfront.md §8.4).
+    websocket: bool,
 }
 
 fn header_string(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -167,6 +169,9 @@ impl RequestFacts {
             forwarded_for: header_string(h, header::HeaderName::from_static("x-forwarded-for")),
             version: version_str(req.version()),
             cs_bytes: (crate::headers::header_bytes(h) + target_len + 16) as u64 + body_len,
+            websocket: h
+                .get(header::UPGRADE)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket")),
         }
     }
 }
@@ -328,7 +333,12 @@ impl Logged {
             result_type: p.result,
             request_id: p.request_id,
             host_header: f.host_header,
-            protocol: if p.tls.is_some() { "https" } else { "http" },
+            protocol: match (p.tls.is_some(), f.websocket) {
+                (true, true) => "wss",
+                (true, false) => "https",
+                (false, true) => "ws",
+                (false, false) => "http",
+            },
             cs_bytes,
             time_taken: elapsed,
             forwarded_for: f.forwarded_for,

@@ -38,7 +38,7 @@ use crate::route::{Routed, Router, Rules, Target};
 /// The edge: configuration, cache, origin client, clock. Shared by every connection.
 pub struct Edge {
     pub(crate) cfg: EdgeConfig,
-    models: Arc<Models>,
+    pub(crate) models: Arc<Models>,
     pub(crate) telemetry: Arc<Telemetry>,
     pub(crate) cache: Arc<Cache>,
     /// This worker's router, rebuilt when the shared model changes.
@@ -129,6 +129,21 @@ pub(crate) struct Models {
 }
 
 impl Models {
+    /// The cache scope an admin purge for `distribution` applies to: `""` for `brink serve`
+    /// (which takes no distribution), the distribution id for `brink edge` (which needs one).
+    pub(crate) fn purge_scope(
+        &self,
+        distribution: Option<&str>,
+    ) -> Result<String, PurgeScopeError> {
+        match (&*self.current.read(), distribution) {
+            (None, None) => Ok(String::new()),
+            (None, Some(_)) => Err(PurgeScopeError::NoDistributions),
+            (Some(_), None) => Err(PurgeScopeError::Missing),
+            (Some(m), Some(id)) if m.by_id(id).is_some() => Ok(id.to_owned()),
+            (Some(_), Some(_)) => Err(PurgeScopeError::Unknown),
+        }
+    }
+
     pub(crate) fn version(&self) -> u64 {
         self.version.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -139,6 +154,17 @@ impl Models {
         self.version
             .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
+}
+
+/// Why an admin purge names no usable cache scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PurgeScopeError {
+    /// `brink serve` has no distributions.
+    NoDistributions,
+    /// `brink edge` keys its cache by distribution: one must be named.
+    Missing,
+    /// No distribution has this id (CloudFront: `NoSuchDistribution`).
+    Unknown,
 }
 
 /// What the server knows about the connection a request came on.
@@ -696,7 +722,16 @@ impl Edge {
         };
         let response_time = self.clock.now();
         let (parts, mut body) = resp.into_parts();
-        let has_auth = f.headers.contains_key(header::AUTHORIZATION);
+        // RFC 9111 §3.5 concerns a request that carried `Authorization` to the origin: under
+        // a behavior that does not forward it, the origin never saw it (cloudfront.md §3.2).
+        let has_auth = f.headers.contains_key(header::AUTHORIZATION)
+            && f.route.rules.as_ref().is_none_or(|r| {
+                r.behavior
+                    .forwarding
+                    .headers
+                    .viewer
+                    .includes("authorization")
+            });
 
         if let Some(stale) = &stale {
             if parts.status == StatusCode::NOT_MODIFIED {

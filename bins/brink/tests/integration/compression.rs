@@ -573,3 +573,44 @@ async fn an_origin_body_that_fails_before_compression_stores_nothing() {
     assert_encoded(&r, "gzip", &body, "second fill");
     assert_origin_hits(&origin, "/cut.html", 2, "two fills");
 }
+
+#[tokio::test]
+async fn an_admin_purge_of_a_path_takes_every_variant_of_its_distribution() {
+    let (origin, edge) = start().await;
+    let body = text(3_000);
+    origin.route(
+        "/purged/doc",
+        Reply::ok(body.clone())
+            .header("content-type", "text/plain")
+            .header("cache-control", "max-age=600"),
+    );
+    let path = "/purged/doc";
+    let codings = [Some("br"), Some("gzip"), None];
+    for ae in codings {
+        let r = get(&edge, path, ae, &[]).await;
+        assert_x_cache(&r, MISS, &format!("{ae:?}"));
+    }
+    let purge = |query: &str| Req::new("POST", &edge.admin_url(&format!("/purge?{query}"))).send();
+    let r = purge("path=/purged/doc").await;
+    assert_eq!(
+        r.status,
+        400,
+        "brink edge needs a distribution: {:?}",
+        r.text()
+    );
+    let r = purge("path=/purged/doc&distribution=ENOSUCH").await;
+    assert_eq!(r.status, 404, "{:?}", r.text());
+    assert!(r.text().contains("NoSuchDistribution"), "{:?}", r.text());
+    for ae in codings {
+        let r = get(&edge, path, ae, &[]).await;
+        assert_x_cache(&r, HIT, &format!("refused purges removed nothing: {ae:?}"));
+    }
+    let r = purge("path=/purged/doc&distribution=ECOMPRESS1").await;
+    assert_eq!(r.status, 200, "{:?}", r.text());
+    assert_eq!(r.text().trim(), r#"{"purged":3}"#, "three variants");
+    for ae in codings {
+        let r = get(&edge, path, ae, &[]).await;
+        assert_x_cache(&r, MISS, &format!("after the purge: {ae:?}"));
+    }
+    assert_origin_hits(&origin, path, 6, "each variant fetched twice");
+}

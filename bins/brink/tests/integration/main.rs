@@ -18,6 +18,7 @@ mod compression;
 mod disk;
 mod dist_telemetry;
 mod distributions;
+mod forwarding;
 mod freshness;
 mod headers;
 mod lifecycle;

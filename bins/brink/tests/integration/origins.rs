@@ -815,7 +815,17 @@ impl EchoOrigin {
 async fn websockets_pass_through_both_ways_and_are_never_cached() {
     let origin = EchoOrigin::start().await;
     let item = origin_item("ws", "127.0.0.1", origin.addr.port(), 443, "", "");
-    let edge = edge_for(&distribution("o.test", &[item], "", "ws"), &[]).await;
+    let logs = std::env::temp_dir().join(format!(
+        "brink-it-ws-logs-{}-{}",
+        std::process::id(),
+        origin.addr.port()
+    ));
+    let logs_arg = logs.to_string_lossy().into_owned();
+    let mut edge = edge_for(
+        &distribution("o.test", &[item], "", "ws"),
+        &["--log-dir", logs_arg.as_str()],
+    )
+    .await;
     for round in 0..2 {
         let tcp = tokio::net::TcpStream::connect(edge.addr())
             .await
@@ -879,4 +889,16 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
     assert_eq!(get("x-amz-cf-id").len(), 56, "{h:?}");
     assert_eq!(get("x-forwarded-for"), "127.0.0.1");
     assert_eq!(get("host"), format!("127.0.0.1:{}", origin.addr.port()));
+    // The access log says `ws` in cs-protocol (field 17, cloudfront.md §8.4).
+    edge.signal("TERM");
+    edge.wait_exit(Duration::from_secs(15)).await;
+    let mut protocols = Vec::new();
+    for entry in std::fs::read_dir(&logs).expect("log dir").flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            protocols.push(line.split('\t').nth(16).unwrap_or_default().to_owned());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+    assert_eq!(protocols, ["ws", "ws"], "cs-protocol of the two handshakes");
 }

@@ -1,0 +1,218 @@
+//! `brink edge`: what reaches the origin and what splits the cache under the two ways
+//! CloudFront describes it (cloudfront.md §2.4, §3.2):
+//! - legacy `ForwardedValues` on `/legacy/*`: every query string forwarded but only `a` keyed,
+//!   the cookie `sid` and the header `X-Tenant` keyed and forwarded, unknown headers passed,
+//!   TTLs from the behavior's own `DefaultTTL`;
+//! - a cache policy plus an origin request policy on `/orp/*` (CachingOptimized +
+//!   AllViewerExceptHostHeader): everything the viewer sent is forwarded, nothing of it keyed.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::testkit::*;
+
+const HOST: &str = "f.test";
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+fn config(origin_port: u16) -> String {
+    json!({
+        "Distributions": [{
+            "Id": "EFORWARD1",
+            "DomainName": "dforward1example.cloudfront.net",
+            "DistributionConfig": {
+                "CallerReference": "forwarding",
+                "Comment": "forwarding tests",
+                "Enabled": true,
+                "Aliases": { "Quantity": 1, "Items": [HOST] },
+                "Origins": { "Quantity": 1, "Items": [{
+                    "Id": "web",
+                    "DomainName": "127.0.0.1",
+                    "CustomOriginConfig": {
+                        "HTTPPort": origin_port,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "http-only"
+                    }
+                }]},
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "web",
+                    "ViewerProtocolPolicy": "allow-all",
+                    "CachePolicyId": CACHING_OPTIMIZED
+                },
+                "CacheBehaviors": { "Quantity": 2, "Items": [
+                    {
+                        "PathPattern": "/legacy/*",
+                        "TargetOriginId": "web",
+                        "ViewerProtocolPolicy": "allow-all",
+                        "ForwardedValues": {
+                            "QueryString": true,
+                            "QueryStringCacheKeys": { "Quantity": 1, "Items": ["a"] },
+                            "Cookies": {
+                                "Forward": "whitelist",
+                                "WhitelistedNames": { "Quantity": 1, "Items": ["sid"] }
+                            },
+                            "Headers": { "Quantity": 1, "Items": ["X-Tenant"] }
+                        },
+                        "MinTTL": 0,
+                        "DefaultTTL": 300,
+                        "MaxTTL": 3600
+                    },
+                    {
+                        "PathPattern": "/orp/*",
+                        "TargetOriginId": "web",
+                        "ViewerProtocolPolicy": "allow-all",
+                        "CachePolicyId": CACHING_OPTIMIZED,
+                        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER
+                    }
+                ]}
+            }
+        }]
+    })
+    .to_string()
+}
+
+fn write_config(text: &str) -> PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let p = std::env::temp_dir().join(format!("brink-it-fwd-{}-{n}.json", std::process::id()));
+    std::fs::write(&p, text).expect("write config");
+    p
+}
+
+async fn start() -> (TestOrigin, Edge) {
+    let origin = TestOrigin::start().await;
+    let port: u16 = origin
+        .authority()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("origin port");
+    let path = write_config(&config(port));
+    let mut edge = Edge::start_distributions(&path, &[]).await;
+    let _ = std::fs::remove_file(&path);
+    edge.link_origin_clock(&origin);
+    (origin, edge)
+}
+
+async fn get(edge: &Edge, target: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut all = vec![("host", HOST)];
+    all.extend_from_slice(headers);
+    edge.get_with(target, &all).await
+}
+
+#[tokio::test]
+async fn legacy_forwarded_values_key_the_listed_values_and_pass_the_rest() {
+    let (origin, edge) = start().await;
+    // No Cache-Control: the behavior's DefaultTTL (300 s) applies.
+    origin.route_prefix("/legacy/", Reply::ok("legacy"));
+    let viewer = [
+        ("x-tenant", "t1"),
+        ("cookie", "sid=s1; other=o1"),
+        ("x-custom", "passes"),
+        ("authorization", "Bearer secret"),
+        ("referer", "https://ref.example/"),
+    ];
+    let r = get(&edge, "/legacy/item?a=1&b=1", &viewer).await;
+    assert_miss(&r, "first");
+    assert_body(&r, b"legacy", "first");
+    let seen = origin.expect_last("/legacy/item?a=1&b=1");
+    assert_eq!(
+        seen.header("x-tenant").as_deref(),
+        Some("t1"),
+        "keyed header"
+    );
+    assert_eq!(seen.header("cookie").as_deref(), Some("sid=s1"), "only sid");
+    assert_eq!(
+        seen.header("x-custom").as_deref(),
+        Some("passes"),
+        "legacy mode passes headers it has no rule for"
+    );
+    for stripped in ["authorization", "referer"] {
+        assert!(!seen.has(stripped), "{stripped} reached the origin");
+    }
+    assert_eq!(
+        seen.header("user-agent").as_deref(),
+        Some("Amazon CloudFront")
+    );
+
+    // `b` is forwarded but not keyed: another value is a hit.
+    let r = get(&edge, "/legacy/item?a=1&b=2", &viewer).await;
+    assert_hit(&r, "b is not in the key");
+    assert_body(&r, b"legacy", "hit");
+    assert_eq!(origin.total(), 1, "{:?}", origin.request_lines());
+
+    // `a`, the header and the cookie each split the key.
+    let r = get(&edge, "/legacy/item?a=2&b=1", &viewer).await;
+    assert_miss(&r, "a=2");
+    let other_tenant = [("x-tenant", "t2"), ("cookie", "sid=s1")];
+    let r = get(&edge, "/legacy/item?a=1", &other_tenant).await;
+    assert_miss(&r, "X-Tenant t2");
+    let other_session = [("x-tenant", "t1"), ("cookie", "sid=s2; other=o9")];
+    let r = get(&edge, "/legacy/item?a=1", &other_session).await;
+    assert_miss(&r, "sid=s2");
+    assert_eq!(origin.total(), 4, "{:?}", origin.request_lines());
+    // ...and the unlisted cookie does not.
+    let same_session = [("x-tenant", "t1"), ("cookie", "other=o2; sid=s2")];
+    let r = get(&edge, "/legacy/item?a=1", &same_session).await;
+    assert_hit(&r, "other cookie values share sid=s2's object");
+
+    // DefaultTTL 300 s: a hit at 290 s, a miss past 300 s.
+    edge.advance_clock(290).await;
+    let r = get(&edge, "/legacy/item?a=1&b=9", &viewer).await;
+    assert_hit(&r, "290 s into DefaultTTL 300");
+    edge.advance_clock(20).await;
+    let r = get(&edge, "/legacy/item?a=1&b=9", &viewer).await;
+    assert_miss(&r, "310 s into DefaultTTL 300");
+    assert_eq!(
+        origin.expect_last("/legacy/item?a=1&b=9").target,
+        "/legacy/item?a=1&b=9",
+        "every query string is forwarded"
+    );
+}
+
+#[tokio::test]
+async fn an_origin_request_policy_forwards_without_keying() {
+    let (origin, edge) = start().await;
+    origin.route_prefix("/orp/", Reply::cacheable("orp", "max-age=600"));
+    let r = get(
+        &edge,
+        "/orp/page?q=1",
+        &[
+            ("x-foo", "one"),
+            ("cookie", "c=1"),
+            ("referer", "https://r/"),
+        ],
+    )
+    .await;
+    assert_miss(&r, "first");
+    let seen = origin.expect_last("/orp/page?q=1");
+    assert_eq!(seen.header("x-foo").as_deref(), Some("one"));
+    assert_eq!(seen.header("cookie").as_deref(), Some("c=1"));
+    assert_eq!(seen.header("referer").as_deref(), Some("https://r/"));
+    assert_eq!(
+        seen.header("host").as_deref(),
+        Some(origin.authority().as_str()),
+        "AllViewerExceptHostHeader: Host is the origin's"
+    );
+    // None of it is in CachingOptimized's key.
+    let r = get(
+        &edge,
+        "/orp/page?q=2",
+        &[("x-foo", "two"), ("cookie", "c=2")],
+    )
+    .await;
+    assert_hit(&r, "query, header and cookie are forwarded, not keyed");
+    assert_body(&r, b"orp", "hit");
+    assert_eq!(origin.total(), 1, "{:?}", origin.request_lines());
+
+    // The default behavior has no origin request policy: nothing of that reaches the origin.
+    origin.route("/plain", Reply::cacheable("plain", "max-age=600"));
+    let r = get(&edge, "/plain?q=1", &[("x-foo", "one"), ("cookie", "c=1")]).await;
+    assert_miss(&r, "plain");
+    let seen = origin.expect_last("/plain");
+    for stripped in ["x-foo", "cookie"] {
+        assert!(!seen.has(stripped), "{stripped} reached the origin");
+    }
+}
