@@ -596,16 +596,22 @@ impl Edge {
         let Some(failover) = &f.route.failover else {
             return first;
         };
-        let fail_over = match &first {
-            Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
-            Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
-            Err(_) => false,
-        };
+        let fail_over = failover.applies_to(&first);
         if !fail_over {
             return first;
         }
         drop(first);
         self.send_fill_to(&failover.secondary, f, stale).await
+    }
+
+    /// What the edge adds to every request it sends `target` for `f` (cloudfront.md §3.2).
+    fn to_origin<'a>(&'a self, target: &'a Target, f: &'a Fetching) -> ToOrigin<'a> {
+        ToOrigin {
+            host: target.origin_for(f.https).1,
+            peer: f.peer.ip(),
+            via: self.via.for_version(f.version),
+            request_id: &f.request_id,
+        }
     }
 
     async fn send_fill_to(
@@ -614,12 +620,7 @@ impl Edge {
         f: &Fetching,
         stale: Option<&Arc<Object>>,
     ) -> Result<Response<Incoming>, FetchFailure> {
-        let edge = ToOrigin {
-            host: target.origin_for(f.https).1,
-            peer: f.peer.ip(),
-            via: self.via.for_version(f.version),
-            request_id: &f.request_id,
-        };
+        let edge = self.to_origin(target, f);
         let mut headers = match &target.rules {
             None => headers::cacheable_origin_headers(&f.headers, &edge),
             Some(rules) => headers::policy_origin_headers(&f.headers, rules, &edge),
@@ -954,11 +955,7 @@ impl Edge {
             .as_ref()
             .filter(|_| matches!(method, Method::GET | Method::HEAD | Method::OPTIONS));
         if let (Some(failover), Some(again)) = (failover, resend) {
-            let fail_over = match &result {
-                Err(FetchFailure::Connect | FetchFailure::Timeout) => true,
-                Ok(r) => failover.status_codes.contains(&r.status().as_u16()),
-                Err(_) => false,
-            };
+            let fail_over = failover.applies_to(&result);
             if fail_over {
                 drop(result);
                 let body = again.map_or(OriginBody::Empty, |b| OriginBody::Full(Some(b)));
@@ -996,12 +993,7 @@ impl Edge {
         upgrade: bool,
         body: OriginBody,
     ) -> Result<Response<Incoming>, FetchFailure> {
-        let edge = ToOrigin {
-            host: target.origin_for(f.https).1,
-            peer: f.peer.ip(),
-            via: self.via.for_version(f.version),
-            request_id: &f.request_id,
-        };
+        let edge = self.to_origin(target, f);
         let mut headers = match &target.rules {
             None => headers::pass_origin_headers(&viewer.headers, &edge),
             Some(rules) => headers::policy_pass_headers(&viewer.headers, rules, &edge),

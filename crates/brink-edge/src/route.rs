@@ -92,6 +92,21 @@ fn origin_address(o: &brink_model::compiled::Origin, viewer_https: bool) -> (Ori
     (origin, host)
 }
 
+impl Failover {
+    /// Whether the primary's outcome sends the request to the secondary: a failed connection,
+    /// a timeout, or one of the listed statuses.
+    pub(crate) fn applies_to<B>(
+        &self,
+        outcome: &Result<http::Response<B>, brink_cache::FetchFailure>,
+    ) -> bool {
+        match outcome {
+            Err(brink_cache::FetchFailure::Connect | brink_cache::FetchFailure::Timeout) => true,
+            Ok(r) => self.status_codes.contains(&r.status().as_u16()),
+            Err(_) => false,
+        }
+    }
+}
+
 /// The target of behavior `b` of distribution `d` on origin `origin_index`.
 fn target_for(
     d: &brink_model::compiled::Distribution,

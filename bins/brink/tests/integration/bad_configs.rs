@@ -555,15 +555,6 @@ fn a_normal_start_refuses_a_broken_file() {
     }
 }
 
-fn port(origin: &TestOrigin) -> u16 {
-    origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port")
-}
-
 /// Extends `distributions::the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_one`
 /// (which refuses a file that does not parse): files that parse but fail validation, by a
 /// change alone and by SIGHUP, with the codes logged and the cache shown intact.
@@ -573,7 +564,7 @@ async fn a_running_edge_refuses_an_invalid_reload_and_keeps_serving_from_its_cac
     let api = TestOrigin::start().await;
     web.route("/site/page", Reply::cacheable("page", "max-age=3600"));
     web.route_prefix("/site/new", Reply::cacheable("new", "max-age=3600"));
-    let good = example(port(&web), port(&api));
+    let good = example(web.port(), api.port());
     let file = TempFile::new("json", &good.to_string());
     let edge = Edge::start_distributions(&file.0, &[]).await;
     let get = |path: &'static str| edge.get_with(path, &[("host", "a.test")]);

@@ -10,7 +10,6 @@
 //!   target.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
@@ -94,15 +93,6 @@ fn config(origin_port: u16) -> String {
         ]
     })
     .to_string()
-}
-
-fn write_config(text: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let p = std::env::temp_dir().join(format!("brink-it-gz-{}-{n}.json", std::process::id()));
-    std::fs::write(&p, text).expect("write config");
-    p
 }
 
 async fn start() -> (TestOrigin, Edge) {

@@ -36,15 +36,6 @@ impl Drop for TempDir {
     }
 }
 
-fn port(origin: &TestOrigin) -> u16 {
-    origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port")
-}
-
 /// Two distributions on one origin. ONE (alias `www.one.test`): default behavior cached,
 /// `/api/*` not cached, `/secure/*` redirect-to-https. TWO (alias `two.test`): default only.
 fn config(origin_port: u16) -> String {
@@ -85,7 +76,7 @@ fn config(origin_port: u16) -> String {
 async fn start(origin: &TestOrigin, logs: &Path, extra: &[&str]) -> Edge {
     let dir = TempDir::new("dist-telemetry-config");
     let path = dir.0.join("edge.json");
-    std::fs::write(&path, config(port(origin))).expect("write config");
+    std::fs::write(&path, config(origin.port())).expect("write config");
     let mut args = vec![
         "--log-dir",
         logs.to_str().expect("utf-8"),

@@ -4,8 +4,6 @@
 //! methods, default root object); unknown hosts and disabled distributions get 403; a broken
 //! file is refused with CloudFront's error codes and field paths.
 
-use std::path::PathBuf;
-
 use crate::testkit::*;
 
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -23,28 +21,10 @@ fn config(web_port: u16, api_port: u16) -> String {
     .replace("\"HTTPPort\": 8081", &format!("\"HTTPPort\": {api_port}"))
 }
 
-fn write_config(text: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let p = std::env::temp_dir().join(format!("brink-it-dist-{}-{n}.json", std::process::id()));
-    std::fs::write(&p, text).expect("write config");
-    p
-}
-
-fn port(origin: &TestOrigin) -> u16 {
-    origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port")
-}
-
 async fn start() -> (TestOrigin, TestOrigin, Edge) {
     let web = TestOrigin::start().await;
     let api = TestOrigin::start().await;
-    let path = write_config(&config(port(&web), port(&api)));
+    let path = write_config(&config(web.port(), api.port()));
     let edge = Edge::start_distributions(&path, &[]).await;
     let _ = std::fs::remove_file(&path);
     (web, api, edge)
@@ -209,7 +189,7 @@ async fn access_logs_are_filed_per_distribution() {
     let web = TestOrigin::start().await;
     let api = TestOrigin::start().await;
     web.route("/site/index.html", Reply::ok("home"));
-    let path = write_config(&config(port(&web), port(&api)));
+    let path = write_config(&config(web.port(), api.port()));
     let logs = std::env::temp_dir().join(format!("brink-it-dist-logs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&logs);
     let mut edge =
@@ -272,7 +252,7 @@ async fn origin_groups_fail_over_on_listed_statuses_and_refused_connections() {
         "/gone",
         Reply::cacheable("secondary after refusal", "max-age=60"),
     );
-    let path = write_config(&group_config(port(&primary), port(&secondary)));
+    let path = write_config(&group_config(primary.port(), secondary.port()));
     let edge = Edge::start_distributions(&path, &[]).await;
     let _ = std::fs::remove_file(&path);
 
@@ -326,7 +306,7 @@ async fn the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_
     for (o, body) in [(&web1, "one"), (&web2, "two")] {
         o.route_prefix("/site/", Reply::cacheable(body, "max-age=60"));
     }
-    let path = write_config(&config(port(&web1), port(&api)));
+    let path = write_config(&config(web1.port(), api.port()));
     let edge = Edge::start_distributions(&path, &[]).await;
     assert_body(
         &get(&edge, "a.test", "/r1").await,
@@ -335,7 +315,7 @@ async fn the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_
     );
 
     // SIGHUP after pointing the web origin elsewhere: new requests go there.
-    std::fs::write(&path, config(port(&web2), port(&api))).expect("rewrite config");
+    std::fs::write(&path, config(web2.port(), api.port())).expect("rewrite config");
     edge.signal("HUP");
     let mut i = 0;
     let mut switched = false;
@@ -370,7 +350,7 @@ async fn the_configuration_reloads_on_sighup_and_on_change_and_refuses_a_broken_
     );
 
     // A change to the file alone (no signal) is picked up too.
-    std::fs::write(&path, config(port(&web1), port(&api))).expect("rewrite config");
+    std::fs::write(&path, config(web1.port(), api.port())).expect("rewrite config");
     let mut switched = false;
     for _ in 0..200 {
         i += 1;

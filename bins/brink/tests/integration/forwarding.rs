@@ -6,8 +6,6 @@
 //! - a cache policy plus an origin request policy on `/orp/*` (CachingOptimized +
 //!   AllViewerExceptHostHeader): everything the viewer sent is forwarded, nothing of it keyed.
 
-use std::path::PathBuf;
-
 use serde_json::json;
 
 use crate::testkit::*;
@@ -70,15 +68,6 @@ fn config(origin_port: u16) -> String {
         }]
     })
     .to_string()
-}
-
-fn write_config(text: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let p = std::env::temp_dir().join(format!("brink-it-fwd-{}-{n}.json", std::process::id()));
-    std::fs::write(&p, text).expect("write config");
-    p
 }
 
 async fn start() -> (TestOrigin, Edge) {

@@ -8,7 +8,6 @@
 //! it saw, so a body proves which origin answered and what it was asked; request counters prove
 //! misses, hits and failover order.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -170,24 +169,6 @@ fn custom_cache_policy() -> Value {
     })
 }
 
-fn write_config(text: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let p = std::env::temp_dir().join(format!("brink-it-many-{}-{n}.json", std::process::id()));
-    std::fs::write(&p, text).expect("write config");
-    p
-}
-
-fn port_of(origin: &TestOrigin) -> u16 {
-    origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port")
-}
-
 /// What an origin labelled `label` answers for `target`: its label, the target and the
 /// `X-Variant` it received (`-` without one).
 fn body_of(label: &str, target: &str, variant: Option<&str>) -> String {
@@ -297,7 +278,7 @@ impl World {
         // beta's primary refuses connections: a port that was bound and released.
         let refused = {
             let dead = TestOrigin::start().await;
-            let p = port_of(&dead);
+            let p = dead.port();
             dead.shutdown();
             p
         };
@@ -316,22 +297,22 @@ impl World {
             origins: vec![
                 origin_json(
                     "a-plain",
-                    port_of(&ap),
+                    ap.port(),
                     false,
                     Some("/alpha-www"),
                     Some(("X-Origin-Secret", "alpha-s3cr3t")),
                 ),
-                origin_json("a-tls", port_of(&at), true, None, None),
+                origin_json("a-tls", at.port(), true, None, None),
                 origin_json(
                     "a-group-primary",
-                    port_of(&a_pri),
+                    a_pri.port(),
                     false,
                     Some("/primary"),
                     None,
                 ),
                 origin_json(
                     "a-group-secondary",
-                    port_of(&a_sec),
+                    a_sec.port(),
                     false,
                     Some("/standby"),
                     None,
@@ -349,16 +330,16 @@ impl World {
             behaviors: TEMPLATE.to_vec(),
             default_role: Role::Plain,
             origins: vec![
-                origin_json("b-plain", port_of(&bp), false, None, None),
+                origin_json("b-plain", bp.port(), false, None, None),
                 origin_json(
                     "b-tls",
-                    port_of(&bt),
+                    bt.port(),
                     true,
                     Some("/beta/v2"),
                     Some(("X-From-Edge", "beta")),
                 ),
                 origin_json("b-group-primary", refused, false, None, None),
-                origin_json("b-group-secondary", port_of(&b_sec), false, None, None),
+                origin_json("b-group-secondary", b_sec.port(), false, None, None),
             ],
             failover_codes: &[503],
         };
@@ -374,18 +355,12 @@ impl World {
             behaviors: gamma_behaviors,
             default_role: Role::Group,
             origins: vec![
-                origin_json(
-                    "g-plain",
-                    port_of(&gp),
-                    false,
-                    None,
-                    Some(("X-Dist", "gamma")),
-                ),
-                origin_json("g-tls", port_of(&gt), true, Some("/g"), None),
-                origin_json("g-group-primary", port_of(&g_pri), false, None, None),
+                origin_json("g-plain", gp.port(), false, None, Some(("X-Dist", "gamma"))),
+                origin_json("g-tls", gt.port(), true, Some("/g"), None),
+                origin_json("g-group-primary", g_pri.port(), false, None, None),
                 origin_json(
                     "g-group-secondary",
-                    port_of(&g_sec),
+                    g_sec.port(),
                     false,
                     Some("/backup"),
                     None,

@@ -8,7 +8,6 @@
 //! expiry, so the manual clock cannot stand in for them.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,17 +54,6 @@ fn distribution(host: &str, origins: &[String], groups: &str, target: &str) -> S
     )
 }
 
-fn write_config(text: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "brink-it-origins-{}-{}.json",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&p, text).expect("write config");
-    p
-}
-
 async fn edge_for(config: &str, extra_args: &[&str]) -> Edge {
     let path = write_config(config);
     let edge = Edge::start_distributions(&path, extra_args).await;
@@ -73,20 +61,9 @@ async fn edge_for(config: &str, extra_args: &[&str]) -> Edge {
     edge
 }
 
-fn port_of(addr: &str) -> u16 {
-    addr.rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port")
-}
-
-fn port(origin: &TestOrigin) -> u16 {
-    port_of(&origin.authority())
-}
-
 /// An edge for `o.test` in front of one plain-HTTP origin with `extra` origin fields.
 async fn single(origin: &TestOrigin, custom: &str, extra: &str) -> Edge {
-    let item = origin_item("only", "127.0.0.1", port(origin), 443, custom, extra);
+    let item = origin_item("only", "127.0.0.1", origin.port(), 443, custom, extra);
     edge_for(&distribution("o.test", &[item], "", "only"), &[]).await
 }
 
@@ -382,8 +359,8 @@ async fn options_fail_over_to_the_secondary_but_writes_never_do() {
     let secondary = TestOrigin::start().await;
     primary.route("/api", Reply::status(503, "primary down"));
     secondary.route("/api", Reply::ok("secondary answer"));
-    let one = origin_item("one", "127.0.0.1", port(&primary), 443, "", "");
-    let two = origin_item("two", "127.0.0.1", port(&secondary), 443, "", "");
+    let one = origin_item("one", "127.0.0.1", primary.port(), 443, "", "");
+    let two = origin_item("two", "127.0.0.1", secondary.port(), 443, "", "");
     let groups = r#""OriginGroups": {"Quantity": 1, "Items": [{"Id": "pair",
         "FailoverCriteria": {"StatusCodes": {"Quantity": 1, "Items": [503]}},
         "Members": {"Quantity": 2, "Items": [{"OriginId": "one"}, {"OriginId": "two"}]}}]},"#;
@@ -423,7 +400,7 @@ async fn sequential_misses_reuse_one_origin_connection_until_the_keepalive_timeo
     let item = origin_item(
         "only",
         "127.0.0.1",
-        port(&origin),
+        origin.port(),
         443,
         r#", "OriginKeepaliveTimeout": 1"#,
         "",
@@ -471,7 +448,7 @@ async fn http2_toward_an_https_origin_by_alpn() {
         "h2",
         "127.0.0.1",
         80,
-        port(&origin),
+        origin.port(),
         r#", "OriginProtocolPolicy": "https-only", "OriginHttpVersion": "http2""#,
         "",
     );
@@ -501,7 +478,7 @@ async fn http1_1_stays_the_default_toward_an_h2_capable_origin() {
         "tls",
         "127.0.0.1",
         80,
-        port(&origin),
+        origin.port(),
         r#", "OriginProtocolPolicy": "https-only""#,
         "",
     );
@@ -526,7 +503,7 @@ async fn an_origin_certificate_for_another_name_is_a_502() {
         "tls",
         "127.0.0.1",
         80,
-        port(&origin),
+        origin.port(),
         r#", "OriginProtocolPolicy": "https-only""#,
         "",
     );
@@ -557,8 +534,8 @@ async fn match_viewer_follows_the_viewer_scheme() {
     let item = origin_item(
         "mv",
         "127.0.0.1",
-        port(&plain),
-        port(&secure),
+        plain.port(),
+        secure.port(),
         r#", "OriginProtocolPolicy": "match-viewer""#,
         "",
     );
@@ -612,7 +589,7 @@ async fn ssl_protocols_without_tls1_2_are_accepted_with_a_warning_and_tls1_2_is_
         "old-tls",
         "127.0.0.1",
         80,
-        port(&origin),
+        origin.port(),
         r#", "OriginProtocolPolicy": "https-only", "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.1"]}"#,
         "",
     );

@@ -62,15 +62,6 @@ fn distribution(
     })
 }
 
-fn port(origin: &TestOrigin) -> u16 {
-    origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port")
-}
-
 /// Three distributions, two origins, three certificates from one CA:
 /// * E1A: aliases `www.a.test` and `*.img.a.test`, ACM certificate A (those two names),
 ///   TLSv1.2_2021, http2, origin A;
@@ -128,19 +119,19 @@ impl Setup {
         json!({
             "Distributions": [
                 distribution(
-                    "E1A", "d1a.cloudfront.net", &["www.a.test", "*.img.a.test"], port(&self.a),
+                    "E1A", "d1a.cloudfront.net", &["www.a.test", "*.img.a.test"], self.a.port(),
                     json!({ "ACMCertificateArn": ARN_A, "SSLSupportMethod": "sni-only",
                             "MinimumProtocolVersion": "TLSv1.2_2021" }),
                     "http2",
                 ),
                 distribution(
-                    "E2B", "d2b.cloudfront.net", &["www.b.test"], port(&self.b),
+                    "E2B", "d2b.cloudfront.net", &["www.b.test"], self.b.port(),
                     json!({ "IAMCertificateId": IAM_B, "SSLSupportMethod": "sni-only",
                             "MinimumProtocolVersion": "TLSv1.3_2025" }),
                     b_http_version,
                 ),
                 distribution(
-                    "E3C", "d3c.cloudfront.net", &[], port(&self.a),
+                    "E3C", "d3c.cloudfront.net", &[], self.a.port(),
                     json!({ "CloudFrontDefaultCertificate": true }),
                     "http2",
                 ),

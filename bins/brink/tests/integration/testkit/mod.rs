@@ -251,3 +251,16 @@ fn http_date_formats_known_instants() {
         "Tue, 29 Feb 2000 00:00:00 GMT"
     );
 }
+
+/// Writes a `brink edge` configuration file with a name no other test uses, and returns its
+/// path (the caller removes it once the edge has read it).
+pub(crate) fn write_config(text: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "brink-it-config-{}-{}.json",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&p, text).expect("write config");
+    p
+}

@@ -476,6 +476,10 @@ impl TestOrigin {
     }
 
     /// `127.0.0.1:PORT` (what the edge must send as `Host`).
+    pub(crate) fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     pub(crate) fn authority(&self) -> String {
         self.addr.to_string()
     }
