@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use brink_cache::FetchFailure;
 use brink_http::accept_encoding::Coding;
-use brink_http::vary::VaryNames;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{StatusCode, Version};
@@ -331,28 +330,6 @@ pub(crate) fn align_not_modified<'a>(
     Cow::Owned(out)
 }
 
-/// The `Vary` names that select variants of a stored response. When the key already holds
-/// the normalised `Accept-Encoding`, an origin's `Vary: Accept-Encoding` must not split the
-/// object again by the viewer's raw header (`gzip, deflate` and `deflate, gzip` are one
-/// object, cloudfront.md §2.4, §2.8).
-pub(crate) fn vary_names(origin: &HeaderMap, accept_encoding_keyed: bool) -> VaryNames {
-    let names = VaryNames::from_response(origin);
-    if !accept_encoding_keyed || !names.names().contains(&header::ACCEPT_ENCODING) {
-        return names;
-    }
-    let rest: Vec<&str> = names
-        .names()
-        .iter()
-        .filter(|n| **n != header::ACCEPT_ENCODING)
-        .map(http::HeaderName::as_str)
-        .collect();
-    let mut only = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&rest.join(",")) {
-        only.insert(header::VARY, v);
-    }
-    VaryNames::from_response(&only)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,15 +517,5 @@ mod tests {
         // An object the origin encoded itself (no Vary: Accept-Encoding) takes the 304 as is.
         let theirs = map(&[("content-encoding", "gzip"), ("etag", "\"v1\"")]);
         assert!(matches!(align_not_modified(&theirs, &nm), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn vary_accept_encoding_does_not_split_a_normalised_key() {
-        let h = map(&[("vary", "Accept-Encoding, Origin")]);
-        let keyed = vary_names(&h, true);
-        assert_eq!(keyed.names(), [header::ORIGIN]);
-        assert_eq!(vary_names(&h, false).names().len(), 2);
-        let only = map(&[("vary", "accept-encoding")]);
-        assert!(vary_names(&only, true).is_empty());
     }
 }

@@ -191,6 +191,45 @@ fn legacy_passes(name: &HeaderName) -> bool {
         ))
 }
 
+/// `Vary` toward viewers under a behavior (cloudfront.md §2.8): only the tokens the cache
+/// key explains stay — `Accept-Encoding`, `Cookie`, the headers the behavior forwards, and
+/// `User-Agent` when a device-type header is forwarded; the others (and `*`) go, since the
+/// object is not split by them.
+pub(crate) fn filter_vary(headers: &mut HeaderMap, rules: &crate::route::Rules) {
+    if !headers.contains_key(header::VARY) {
+        return;
+    }
+    let forwarded = &rules.behavior.forwarding.headers;
+    let device = forwarded
+        .cloudfront
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("cloudfront-is-"));
+    let kept: Vec<String> = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| {
+            let lower = t.to_ascii_lowercase();
+            matches!(lower.as_str(), "accept-encoding" | "cookie")
+                || (lower == "user-agent" && device)
+                || (lower != "*" && forwarded.viewer.includes(&lower))
+                || forwarded
+                    .cloudfront
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(t))
+        })
+        .map(str::to_owned)
+        .collect();
+    headers.remove(header::VARY);
+    if let Ok(v) = HeaderValue::from_str(&kept.join(", ")) {
+        if !kept.is_empty() {
+            headers.insert(header::VARY, v);
+        }
+    }
+}
+
 /// Headers of a pass-through request (a write, an uncached read, a WebSocket handshake) under
 /// a behavior's policies (cloudfront.md §3.2): what the policies select, as for a fill, plus
 /// what the request needs to mean the same thing at the origin — its body's `Content-*`,

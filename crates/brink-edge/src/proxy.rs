@@ -20,6 +20,7 @@ use brink_cache::{
 };
 use brink_http::freshness::{storability, AgeBase, Exchange, NoStoreReason, Storability};
 use brink_http::key::{CacheKey, PurgePattern};
+use brink_http::vary::VaryNames;
 use http::header;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as _;
@@ -515,7 +516,13 @@ impl Edge {
             ),
         };
         let now = self.clock.now();
-        let collapse = !f.route.ttl.caching_disabled();
+        // cloudfront.md §1 step 8: misses are not collapsed when caching is off or the
+        // behavior forwards cookies (the answer may be personal).
+        let collapse = !f.route.ttl.caching_disabled()
+            && f.route
+                .rules
+                .as_ref()
+                .is_none_or(|r| r.behavior.forwarding.cookies.is_none());
         let mut lookup = self.cache.lookup(&key, req.headers(), now, collapse);
         // An object that lives only on disk is opened (first block read and verified) before
         // a response is built; a damaged one is dropped and the request becomes a miss.
@@ -779,14 +786,20 @@ impl Edge {
             }
         };
         let rules = f.route.rules.as_ref();
-        let vary = crate::compress::vary_names(
-            &parts.headers,
-            rules.is_some_and(Rules::normalises_accept_encoding),
-        );
+        // cloudfront.md §2.8: under a behavior, only the policy makes variants (its keyed
+        // headers, cookies and normalised `Accept-Encoding` are in the key already); the
+        // origin's `Vary` does not split the object.
+        let vary = match rules {
+            Some(_) => VaryNames::default(),
+            None => VaryNames::from_response(&parts.headers),
+        };
         let vary_values = vary.select(&f.headers);
         let age = AgeBase::new(&parts.headers, request_time, response_time);
         let mut stored_headers = headers::owned(&parts.headers);
         headers::clean_response_headers(&mut stored_headers, f.route.strips_set_cookie());
+        if let Some(r) = rules {
+            headers::filter_vary(&mut stored_headers, r);
+        }
         // §8.3: an eligible response is compressed whole (≤ 10 MB) before it is stored; a
         // body that fails on the way stores nothing.
         let mut whole = None;
@@ -889,6 +902,9 @@ impl Edge {
                 let age = AgeBase::new(not_modified, request_time, response_time);
                 let mut headers = headers::owned(&merged);
                 headers::clean_response_headers(&mut headers, route.strips_set_cookie());
+                if let Some(r) = &route.rules {
+                    headers::filter_vary(&mut headers, r);
+                }
                 let meta = Meta {
                     status: stale.meta.status,
                     headers,
@@ -1126,6 +1142,9 @@ fn pass_response(
     why: NoStoreReason,
 ) -> Response<EdgeBody> {
     headers::clean_response_headers(&mut parts.headers, route.strips_set_cookie());
+    if let Some(r) = &route.rules {
+        headers::filter_vary(&mut parts.headers, r);
+    }
     parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
     let status = format!("fwd=uri-miss; detail={}", why.as_str());
     parts.headers.insert(

@@ -205,3 +205,44 @@ async fn an_origin_request_policy_forwards_without_keying() {
         assert!(!seen.has(stripped), "{stripped} reached the origin");
     }
 }
+
+#[tokio::test]
+async fn the_origins_vary_does_not_split_the_cache_and_keeps_only_keyed_tokens() {
+    let (origin, edge) = start().await;
+    // cloudfront.md §2.8: only the policy makes variants.
+    origin.route(
+        "/legacy/varied",
+        Reply::ok("varied").header("vary", "User-Agent, X-Tenant, Accept-Language"),
+    );
+    let r = get(
+        &edge,
+        "/legacy/varied",
+        &[
+            ("x-tenant", "t1"),
+            ("user-agent", "curl/1"),
+            ("accept-language", "fr"),
+        ],
+    )
+    .await;
+    assert_miss(&r, "first");
+    assert_eq!(
+        r.header("vary").as_deref(),
+        Some("X-Tenant"),
+        "tokens the key does not explain are removed"
+    );
+    let r = get(
+        &edge,
+        "/legacy/varied",
+        &[
+            ("x-tenant", "t1"),
+            ("user-agent", "wget/2"),
+            ("accept-language", "de"),
+        ],
+    )
+    .await;
+    assert_hit(&r, "another User-Agent and Accept-Language: same object");
+    assert_eq!(r.header("vary").as_deref(), Some("X-Tenant"), "on the hit");
+    let r = get(&edge, "/legacy/varied", &[("x-tenant", "t2")]).await;
+    assert_miss(&r, "the keyed header still splits");
+    assert_eq!(origin.hits("/legacy/varied"), 2);
+}
