@@ -510,10 +510,9 @@ impl Edge {
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let key = match &f.route.rules {
             None => CacheKey::new("", f.target.as_str()),
-            Some(rules) => CacheKey::new(
-                &f.route.scope,
-                &rules.key_text(f.target.path(), f.target.query(), req.headers()),
-            ),
+            Some(rules) => CacheKey::build(&f.route.scope, f.target.as_str().len() + 16, |out| {
+                rules.write_key_text(out, f.target.path(), f.target.query(), req.headers());
+            }),
         };
         let now = self.clock.now();
         // cloudfront.md §1 step 8: misses are not collapsed when caching is off or the

@@ -224,8 +224,16 @@ impl Rules {
     /// header values, the normalised `Accept-Encoding` and the keyed cookies, each as
     /// `\n<name>:<value>` (so every variant of a target starts with `<target>\n`, see
     /// [`Rules::purge_patterns`]).
-    pub(crate) fn key_text(&self, path: &str, query: Option<&str>, headers: &HeaderMap) -> String {
-        let mut out = self.key_base(path, query);
+    ///
+    /// Appended to `out` (the cache key's own buffer, see `CacheKey::build`).
+    pub(crate) fn write_key_text(
+        &self,
+        out: &mut String,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) {
+        self.write_key_base(out, path, query);
         for name in &self.key_headers {
             out.push('\n');
             out.push_str(name.as_str());
@@ -241,19 +249,22 @@ impl Rules {
             out.push_str("\naccept-encoding:");
             out.push_str(codings.as_str());
         }
-        self.key_extras.cookies.push_key(&mut out, headers);
-        out
+        self.key_extras.cookies.push_key(out, headers);
     }
 
     /// The path and keyed query of the cache key, without variants.
     fn key_base(&self, path: &str, query: Option<&str>) -> String {
         let mut out = String::with_capacity(path.len() + 16);
+        self.write_key_base(&mut out, path, query);
+        out
+    }
+
+    fn write_key_base(&self, out: &mut String, path: &str, query: Option<&str>) {
         out.push_str(path);
         if let Some(q) = Self::filter_query(&self.behavior.cache_key.query_strings, query) {
             out.push('?');
             out.push_str(&q);
         }
-        out
     }
 
     /// The codings of the viewer's `Accept-Encoding` normalised for the key and the origin

@@ -32,12 +32,19 @@ fn key_hasher() -> foldhash::quality::FixedState {
 impl CacheKey {
     /// The key of `target` (path and query as requested) within `scope`.
     pub fn new(scope: &str, target: &str) -> CacheKey {
-        let mut text = String::with_capacity(scope.len() + target.len() + 4);
+        CacheKey::build(scope, target.len(), |text| text.push_str(target))
+    }
+
+    /// The key of `scope` and the target `write_target` appends to the buffer it is given
+    /// (`capacity`: the expected target length), so a composed target is written once, in
+    /// place, instead of being assembled elsewhere and copied in.
+    pub fn build(scope: &str, capacity: usize, write_target: impl FnOnce(&mut String)) -> CacheKey {
+        let mut text = String::with_capacity(scope.len() + capacity + 4);
         text.push_str(itoa::Buffer::new().format(scope.len()));
         text.push(':');
         text.push_str(scope);
         let target_start = text.len();
-        text.push_str(target);
+        write_target(&mut text);
         let hash = key_hasher().hash_one(text.as_bytes());
         CacheKey {
             text: text.into(),

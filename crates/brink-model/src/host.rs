@@ -24,10 +24,15 @@ const MAX_HOST_LEN: usize = 253;
 /// name always beats a wildcard, and a longer wildcard beats a shorter one.
 #[derive(Debug, Clone, Default)]
 pub struct HostRouter {
-    exact: HashMap<Box<str>, DistributionIndex>,
+    exact: HashMap<Box<str>, DistributionIndex, Hasher>,
     /// Keyed by the part after `*.`.
-    wildcard: HashMap<Box<str>, DistributionIndex>,
+    wildcard: HashMap<Box<str>, DistributionIndex, Hasher>,
 }
+
+/// foldhash, seeded per map: the maps are filled once when a model is compiled and only read
+/// per request, so viewers cannot grow them (no hash-flooding concern), and hashing a `Host`
+/// costs a fraction of SipHash.
+type Hasher = foldhash::fast::RandomState;
 
 impl HostRouter {
     /// An empty router.
@@ -69,12 +74,17 @@ impl HostRouter {
             return None;
         }
         let mut buf = [0u8; MAX_HOST_LEN];
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name.as_bytes());
-        lower.make_ascii_lowercase();
-        // Lowercasing ASCII bytes keeps UTF-8 valid; a non-UTF-8 result cannot happen, but
-        // treating it as "no match" avoids any panic path.
-        let lower = std::str::from_utf8(lower).ok()?;
+        // Most `Host` values are lower case already: only the others are copied.
+        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = &mut buf[..name.len()];
+            lower.copy_from_slice(name.as_bytes());
+            lower.make_ascii_lowercase();
+            // Lowercasing ASCII bytes keeps UTF-8 valid; a non-UTF-8 result cannot happen,
+            // but treating it as "no match" avoids any panic path.
+            std::str::from_utf8(lower).ok()?
+        } else {
+            name
+        };
         if let Some(idx) = self.exact.get(lower) {
             return Some(*idx);
         }

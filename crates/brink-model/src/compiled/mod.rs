@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::host::{DistributionIndex, HostRouter};
+use crate::path_pattern::PathPattern;
 use crate::raw::{HttpVersion, MinimumProtocolVersion, PriceClass, SslSupportMethod};
 use crate::ttl::DEFAULT_ERROR_CACHING_MIN_TTL;
 
@@ -200,6 +201,9 @@ pub struct Distribution {
     pub origin_groups: Vec<OriginGroup>,
     /// `CacheBehaviors` in order, then the default behavior (always last, never empty).
     behaviors: Vec<Behavior>,
+    /// The `CacheBehaviors`' path patterns, in order, side by side (behavior selection reads
+    /// only these: one small contiguous array instead of a walk over whole behaviors).
+    patterns: Vec<Option<PathPattern>>,
     /// Custom error responses.
     pub custom_error_responses: Vec<CustomErrorResponse>,
     /// Geo restriction.
@@ -240,6 +244,10 @@ impl Distribution {
             default_root_object: header.default_root_object,
             origins,
             origin_groups,
+            patterns: behaviors[..behaviors.len().saturating_sub(1)]
+                .iter()
+                .map(|b| b.path_pattern.clone())
+                .collect(),
             behaviors,
             custom_error_responses,
             geo_restriction,
@@ -261,11 +269,10 @@ impl Distribution {
     /// Like [`select_behavior`](Self::select_behavior), returning the position in
     /// [`behaviors`](Self::behaviors) (the default behavior is the last position).
     pub fn select_behavior_index(&self, path: &str) -> usize {
-        let last = self.behaviors.len() - 1;
-        self.behaviors[..last]
+        self.patterns
             .iter()
-            .position(|b| b.path_pattern.as_ref().is_some_and(|p| p.matches(path)))
-            .unwrap_or(last)
+            .position(|p| p.as_ref().is_some_and(|p| p.matches(path)))
+            .unwrap_or(self.patterns.len())
     }
 
     /// All behaviors: `CacheBehaviors` in order, then the default one.
