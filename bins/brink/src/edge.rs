@@ -23,13 +23,18 @@ pub(crate) struct EdgeArgs {
     /// certificate. Re-read on SIGHUP and when the file changes.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// Domain under which a distribution without a `DomainName` gets its generated name
+    /// (`d` + 13 lowercase letters and digits + `.` + this), as CloudFront's
+    /// `d111111abcdef8.cloudfront.net`.
+    #[arg(long, value_name = "DOMAIN", default_value = "cloudfront.net")]
+    cdn_domain: String,
     #[command(flatten)]
     options: ServeArgs,
 }
 
 /// Reads and validates the file: every problem is reported at once, each with CloudFront's
 /// error code and the field's path.
-fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
+fn load(path: &std::path::Path, cdn_domain: &str) -> Result<brink_model::Model, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
@@ -55,7 +60,10 @@ fn load(path: &std::path::Path) -> Result<brink_model::Model, ConfigError> {
             }
         }
     }
-    brink_model::validate(&file).map_err(|errors| problems(path, &errors))
+    let opts = brink_model::ValidateOptions {
+        cdn_domain: cdn_domain.to_owned(),
+    };
+    brink_model::validate_with(&file, &opts).map_err(|errors| problems(path, &errors))
 }
 
 /// Every problem of the file, one per line, each with its code and path.
@@ -70,7 +78,18 @@ fn problems(path: &std::path::Path, errors: &[brink_model::ConfigError]) -> Conf
 }
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
-    let model = load(&args.config)?;
+    let domain = args.cdn_domain.trim_matches('.').to_ascii_lowercase();
+    let valid_label = |l: &str| {
+        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if domain.len() > 200 || !domain.split('.').all(valid_label) {
+        return Err(ConfigError(format!(
+            "--cdn-domain {:?}: not a DNS domain name (letters, digits and '-' in dot-separated labels)",
+            args.cdn_domain
+        ))
+        .into());
+    }
+    let model = load(&args.config, &domain)?;
     // The certificate files are read here first so that a bad one is a configuration error
     // (exit 64) naming the field; reloads check them again before switching.
     brink_edge::check_viewer_certificates(&model).map_err(|e| problems(&args.config, &e))?;
@@ -83,7 +102,7 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     // with its problems logged, and the running configuration stays.
     let path = args.config.clone();
     let source = brink_edge::ModelSource {
-        load: Arc::new(move || load(&path).map(Arc::new).map_err(|e| e.0)),
+        load: Arc::new(move || load(&path, &domain).map(Arc::new).map_err(|e| e.0)),
         path: args.config.clone(),
     };
     crate::serve::run(args.options, Some(Arc::new(model)), Some(source))

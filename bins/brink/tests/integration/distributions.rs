@@ -435,3 +435,54 @@ async fn a_response_headers_policy_adds_cors_and_security_headers_and_answers_pr
         "the preflight did not reach the origin"
     );
 }
+
+/// A distribution without `DomainName` answers on `d<13>.<--cdn-domain>` (cloudfront.md §1.1),
+/// and only there; a `--cdn-domain` that is not a domain name is refused before starting.
+#[tokio::test]
+async fn a_distribution_without_domain_name_gets_one_under_the_cdn_domain() {
+    let web = TestOrigin::start().await;
+    let api = TestOrigin::start().await;
+    web.route("/site/page", Reply::cacheable("page", "max-age=60"));
+    let mut file: serde_json::Value =
+        serde_json::from_str(&config(web.port(), api.port())).expect("example JSON");
+    let first = &mut file["Distributions"][0];
+    let id = first["Id"].as_str().expect("Id").to_owned();
+    first
+        .as_object_mut()
+        .expect("distribution object")
+        .remove("DomainName");
+    let path = write_config(&file.to_string());
+    let edge = Edge::start_distributions(&path, &["--cdn-domain", "cdn.example.net"]).await;
+    let _ = std::fs::remove_file(&path);
+    let name = brink_model::generated_domain_name(&id, "cdn.example.net");
+    let label = name.split('.').next().unwrap_or_default().to_owned();
+    assert!(
+        label.len() == 14 && label.starts_with('d'),
+        "generated label {label:?}"
+    );
+    let r = get(&edge, &name, "/page").await;
+    assert_eq!(r.status, 200, "{name}: {r:?}");
+    assert_body(&r, b"page", "generated name");
+    let r = get(&edge, &format!("{label}.cloudfront.net"), "/page").await;
+    assert_eq!(r.status, 403, "only under --cdn-domain");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args([
+            "edge",
+            "--check",
+            "--cdn-domain",
+            "not a domain",
+            "--config",
+        ])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/edge/two-distributions.json"
+        ))
+        .output()
+        .expect("run brink edge --check");
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--cdn-domain"),
+        "{out:?}"
+    );
+}
