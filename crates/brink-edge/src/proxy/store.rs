@@ -32,14 +32,7 @@ impl Edge {
         let request_time = self.clock.now();
         let resp = match self.send_fill_request(f, stale.as_ref()).await {
             Ok(r) => r,
-            Err(why) => {
-                if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
-                    guard.share(s.clone());
-                    return Ok(Fetched::Object(s, Served::StaleIfError));
-                }
-                guard.fail(why);
-                return Err(why.into());
-            }
+            Err(why) => return self.failed_fill(guard, stale, why),
         };
         let response_time = self.clock.now();
         let (parts, mut body) = resp.into_parts();
@@ -122,14 +115,7 @@ impl Edge {
             let read_timeout = f.route.client.read_timeout();
             let raw = match crate::compress::collect_body(&mut body, len, read_timeout).await {
                 Ok(raw) => raw,
-                Err(why) => {
-                    if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
-                        guard.share(s.clone());
-                        return Ok(Fetched::Object(s, Served::StaleIfError));
-                    }
-                    guard.fail(why);
-                    return Err(why.into());
-                }
+                Err(why) => return self.failed_fill(guard, stale, why),
             };
             whole = Some(match crate::compress::encode_blocking(coding, raw).await {
                 Ok(encoded) => {
@@ -181,6 +167,22 @@ impl Edge {
             Ok(Some(Err(_))) | Err(_) => drop(writer),
         }
         Ok(Fetched::Object(obj, Served::Miss))
+    }
+
+    /// A fill that failed (`why`): the stale copy stands in when stale-if-error allows it
+    /// (RFC 5861), else the fill fails for every waiter.
+    fn failed_fill(
+        &self,
+        guard: FillGuard,
+        stale: Option<Arc<Object>>,
+        why: FetchFailure,
+    ) -> Result<Fetched, EdgeError> {
+        if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
+            guard.share(s.clone());
+            return Ok(Fetched::Object(s, Served::StaleIfError));
+        }
+        guard.fail(why);
+        Err(why.into())
     }
 
     /// A 304 answered a conditional fill: the stored body gets new metadata (RFC 9111 §4.3.4).
