@@ -46,10 +46,17 @@ impl MethodSet {
     /// Whether the method named `name` (uppercase, as on the request line) is in the set;
     /// unknown names are not.
     pub fn contains_name(self, name: &str) -> bool {
-        Method::ALL
-            .iter()
-            .find(|m| m.as_str() == name)
-            .is_some_and(|m| self.contains(*m))
+        let m = match name {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "OPTIONS" => Method::Options,
+            "DELETE" => Method::Delete,
+            _ => return false,
+        };
+        self.contains(m)
     }
 
     /// Whether every method of `self` is in `other`.
@@ -339,6 +346,22 @@ impl Behavior {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_methods_agree() {
+        for set in [
+            MethodSet::GET_HEAD,
+            MethodSet::GET_HEAD_OPTIONS,
+            MethodSet::ALL,
+        ] {
+            for m in Method::ALL {
+                assert_eq!(set.contains_name(m.as_str()), set.contains(*m), "{m:?}");
+            }
+            for other in ["get", "TRACE", "CONNECT", "", "GETX"] {
+                assert!(!set.contains_name(other), "{other:?}");
+            }
+        }
+    }
 
     fn only(v: &[&str]) -> NameSelection {
         NameSelection::Only(v.iter().map(|s| s.to_string()).collect())
