@@ -96,6 +96,10 @@ pub(crate) struct ServeArgs {
     /// Seconds an idle keep-alive connection is kept.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     idle_timeout: u64,
+    /// Seconds a WebSocket connection may pass no data either way before the edge closes it
+    /// (CloudFront: 600).
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    websocket_idle_timeout: u64,
     /// Worker threads (each with its own listener and origin pool); 0 = one per CPU.
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
@@ -178,6 +182,7 @@ fn config(
         ("--origin-read-timeout", args.origin_read_timeout),
         ("--header-read-timeout", args.header_read_timeout),
         ("--idle-timeout", args.idle_timeout),
+        ("--websocket-idle-timeout", args.websocket_idle_timeout),
     ] {
         if v == 0 {
             problems.push(format!("{name}: must be at least 1 second"));
@@ -248,6 +253,7 @@ fn config(
             origin_read_timeout: secs(args.origin_read_timeout),
             header_read_timeout: secs(args.header_read_timeout),
             idle_timeout: secs(args.idle_timeout),
+            websocket_idle_timeout: secs(args.websocket_idle_timeout),
             manual_clock: args.manual_clock,
             tls,
             origin_ca,

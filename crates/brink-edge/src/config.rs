@@ -141,6 +141,9 @@ pub struct EdgeConfig {
     pub header_read_timeout: Duration,
     /// Viewer idle timeout.
     pub idle_timeout: Duration,
+    /// How long an upgraded (WebSocket) connection may carry no bytes in either direction
+    /// before the edge closes it (CloudFront: 10 minutes).
+    pub websocket_idle_timeout: Duration,
     /// Use a clock that `POST /debug/clock/advance` can move (tests only).
     pub manual_clock: bool,
     /// Viewer TLS: when set, the viewer listener speaks only TLS (HTTP/2 by ALPN).

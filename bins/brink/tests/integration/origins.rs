@@ -879,3 +879,49 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
     let _ = std::fs::remove_dir_all(&logs);
     assert_eq!(protocols, ["ws", "ws"], "cs-protocol of the two handshakes");
 }
+
+/// A WebSocket that carries data stays open; one idle past `--websocket-idle-timeout` is closed
+/// by the edge (CloudFront closes idle connections after 10 minutes; 1 s here).
+#[tokio::test]
+async fn an_idle_websocket_is_closed_and_a_busy_one_is_not() {
+    let origin = EchoOrigin::start().await;
+    let item = origin_item("ws", "127.0.0.1", origin.addr.port(), 443, "", "");
+    let edge = edge_for(
+        &distribution("o.test", &[item], "", "ws"),
+        &["--websocket-idle-timeout", "1"],
+    )
+    .await;
+    let tcp = tokio::net::TcpStream::connect(edge.addr())
+        .await
+        .expect("connect to the edge");
+    let (mut ws, _) = within(
+        Duration::from_secs(10),
+        "the WebSocket handshake through the edge",
+        tokio_tungstenite::client_async("ws://o.test/chat", tcp),
+    )
+    .await
+    .expect("WebSocket handshake through the edge");
+    // Busy for 2.4 s, more than twice the idle limit: every exchange gets its echo.
+    for i in 0..6 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let text = format!("ping {i}");
+        ws.send(Message::text(text.clone())).await.expect("send");
+        let echoed = within(Duration::from_secs(5), "the echo", ws.next())
+            .await
+            .expect("a message")
+            .expect("no error");
+        assert_eq!(echoed, Message::text(text), "still open after {i} pings");
+    }
+    // Then quiet: the edge closes it after about a second.
+    let quiet = std::time::Instant::now();
+    let end = within(Duration::from_secs(10), "the idle close", ws.next()).await;
+    assert!(
+        !matches!(end, Some(Ok(Message::Text(_) | Message::Binary(_)))),
+        "no data was expected: {end:?}"
+    );
+    assert!(
+        quiet.elapsed() >= Duration::from_millis(900),
+        "closed after {:?}, before the idle limit",
+        quiet.elapsed()
+    );
+}

@@ -78,7 +78,11 @@ impl Edge {
         let mut resp = result.map_err(EdgeError::from)?;
         if let Some(viewer_upgrade) = viewer_upgrade {
             if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-                return Ok(relay_upgrade(viewer_upgrade, &mut resp));
+                return Ok(relay_upgrade(
+                    viewer_upgrade,
+                    &mut resp,
+                    self.cfg.websocket_idle_timeout,
+                ));
             }
         }
         let (mut parts, body) = resp.into_parts();
@@ -182,6 +186,7 @@ pub(super) fn is_websocket<B>(req: &Request<B>) -> bool {
 fn relay_upgrade(
     viewer: hyper::upgrade::OnUpgrade,
     resp: &mut Response<Incoming>,
+    idle_timeout: std::time::Duration,
 ) -> Response<EdgeBody> {
     let origin = hyper::upgrade::on(&mut *resp);
     tokio::spawn(async move {
@@ -196,10 +201,18 @@ fn relay_upgrade(
                 return;
             }
         };
-        let mut viewer = hyper_util::rt::TokioIo::new(viewer);
-        let mut origin = hyper_util::rt::TokioIo::new(origin);
-        if let Err(e) = tokio::io::copy_bidirectional(&mut viewer, &mut origin).await {
-            tracing::debug!(error = %e, "WebSocket relay ended");
+        let activity = Activity::new();
+        let mut viewer = Watched::new(hyper_util::rt::TokioIo::new(viewer), &activity);
+        let mut origin = Watched::new(hyper_util::rt::TokioIo::new(origin), &activity);
+        tokio::select! {
+            r = tokio::io::copy_bidirectional(&mut viewer, &mut origin) => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "WebSocket relay ended");
+                }
+            }
+            () = activity.idle_for(idle_timeout) => {
+                tracing::debug!(?idle_timeout, "WebSocket idle: closed");
+            }
         }
     });
     let mut out = Response::new(EdgeBody::Empty);
@@ -225,4 +238,94 @@ fn is_unsafe(m: &Method) -> bool {
         *m,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
+}
+
+/// When an upgraded connection last carried bytes, in either direction.
+#[derive(Debug, Clone)]
+struct Activity(Arc<(std::time::Instant, std::sync::atomic::AtomicU64)>);
+
+impl Activity {
+    fn new() -> Activity {
+        Activity(Arc::new((
+            std::time::Instant::now(),
+            std::sync::atomic::AtomicU64::new(0),
+        )))
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.0 .0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.0 .1.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `limit`.
+    async fn idle_for(&self, limit: std::time::Duration) {
+        loop {
+            let last = std::time::Duration::from_millis(
+                self.0 .1.load(std::sync::atomic::Ordering::Relaxed),
+            );
+            let quiet_until = self.0 .0 + last + limit;
+            if std::time::Instant::now() >= quiet_until {
+                return;
+            }
+            tokio::time::sleep_until(quiet_until.into()).await;
+        }
+    }
+}
+
+/// An upgraded stream that records its reads and writes in an [`Activity`].
+struct Watched<T> {
+    io: T,
+    activity: Activity,
+}
+
+impl<T> Watched<T> {
+    fn new(io: T, activity: &Activity) -> Watched<T> {
+        Watched {
+            io,
+            activity: activity.clone(),
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.io).poll_write(cx, data);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
