@@ -166,6 +166,14 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
     out
 }
 
+/// `Range` and the preconditions: a cache fill fetches the whole object, conditionally only
+/// on the edge's own stored validators, whatever a policy selects (a viewer's range or
+/// `If-None-Match` would turn the fill into a 206 or 304 that cannot be stored); the edge
+/// answers them from the object. Pass-through requests send them (`policy_pass_headers`).
+fn edge_managed(name: &HeaderName) -> bool {
+    *name == header::RANGE || name.as_str().starts_with("if-")
+}
+
 /// Whether legacy `ForwardedValues` mode passes a viewer header it does not select
 /// (cloudfront.md §3.2: everything except the listed ones, which need selecting). `Host`,
 /// `Via`, `X-Forwarded-For` and `X-Amz-Cf-Id` are the edge's to write.
@@ -290,6 +298,7 @@ pub(crate) fn policy_origin_headers(
             ) || *name == X_AMZ_CF_ID
                 || *name == X_FORWARDED_FOR
                 || *name == header::VIA
+                || edge_managed(name)
                 || (normalised_ae && *name == header::ACCEPT_ENCODING);
             if !never && selected.includes(name.as_str()) {
                 out.append(name.clone(), value.clone());
@@ -303,7 +312,7 @@ pub(crate) fn policy_origin_headers(
         let mut passed = viewer.clone();
         strip_hop_by_hop(&mut passed);
         for name in passed.keys() {
-            if out.contains_key(name) || !legacy_passes(name) {
+            if out.contains_key(name) || !legacy_passes(name) || edge_managed(name) {
                 continue;
             }
             for v in passed.get_all(name) {

@@ -246,3 +246,35 @@ async fn the_origins_vary_does_not_split_the_cache_and_keeps_only_keyed_tokens()
     assert_miss(&r, "the keyed header still splits");
     assert_eq!(origin.hits("/legacy/varied"), 2);
 }
+
+/// Whatever the policy forwards, a fill fetches the whole object unconditionally: a viewer's
+/// `Range` or `If-None-Match` is answered from the stored object, not sent to the origin
+/// (where it would turn the fill into an unstorable 206 or 304).
+#[tokio::test]
+async fn fills_never_carry_the_viewers_range_or_preconditions() {
+    let (origin, edge) = start().await;
+    let body = pseudo_random_bytes(4096, 9);
+    origin.route_prefix(
+        "/",
+        Reply::cacheable(body.clone(), "max-age=600").header("etag", "\"v1\""),
+    );
+    // Legacy mode (passes unknown and If-*/Range headers in §3.2's list) and AllViewer.
+    for path in ["/legacy/ranged", "/orp/ranged"] {
+        let r = get(&edge, path, &[("range", "bytes=0-9")]).await;
+        assert_eq!(r.status, 206, "{path}: {r:?}");
+        assert_eq!(&r.body[..], &body[..10], "{path}: the range");
+        let seen = origin.expect_last(path);
+        assert!(!seen.has("range"), "{path}: Range reached the origin");
+        let r = get(&edge, path, &[("if-none-match", "\"v1\"")]).await;
+        assert_eq!(r.status, 304, "{path}: answered from the stored object");
+        assert_x_cache(&r, "Hit from cloudfront", path);
+        let r = get(&edge, path, &[]).await;
+        assert_hit(&r, path);
+        assert_eq!(
+            &r.body[..],
+            &body[..],
+            "{path}: the whole object was stored"
+        );
+        assert_eq!(origin.hits(path), 1, "{path}: one fill");
+    }
+}
