@@ -170,14 +170,14 @@ pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) 
 /// on the edge's own stored validators, whatever a policy selects (a viewer's range or
 /// `If-None-Match` would turn the fill into a 206 or 304 that cannot be stored); the edge
 /// answers them from the object. Pass-through requests send them (`policy_pass_headers`).
-fn edge_managed(name: &HeaderName) -> bool {
+pub(crate) fn edge_managed(name: &HeaderName) -> bool {
     *name == header::RANGE || name.as_str().starts_with("if-")
 }
 
 /// Whether legacy `ForwardedValues` mode passes a viewer header it does not select
 /// (cloudfront.md §3.2: everything except the listed ones, which need selecting). `Host`,
 /// `Via`, `X-Forwarded-For` and `X-Amz-Cf-Id` are the edge's to write.
-fn legacy_passes(name: &HeaderName) -> bool {
+pub(crate) fn legacy_passes(name: &HeaderName) -> bool {
     let n = name.as_str();
     !(n.starts_with("accept")
         || n.starts_with("proxy-")
@@ -200,9 +200,9 @@ fn legacy_passes(name: &HeaderName) -> bool {
 }
 
 /// `Vary` toward viewers under a behavior (cloudfront.md §2.8): only the tokens the cache
-/// key explains stay — `Accept-Encoding`, `Cookie`, the headers the behavior forwards, and
-/// `User-Agent` when a device-type header is forwarded; the others (and `*`) go, since the
-/// object is not split by them.
+/// key or the stored variants explain stay — `Accept-Encoding`, `Cookie`, the headers that
+/// reach the origin, and `User-Agent` when a device-type header is forwarded; the others (and
+/// `*`) go.
 pub(crate) fn filter_vary(headers: &mut HeaderMap, rules: &crate::route::Rules) {
     if !headers.contains_key(header::VARY) {
         return;
@@ -222,7 +222,7 @@ pub(crate) fn filter_vary(headers: &mut HeaderMap, rules: &crate::route::Rules) 
             let lower = t.to_ascii_lowercase();
             matches!(lower.as_str(), "accept-encoding" | "cookie")
                 || (lower == "user-agent" && device)
-                || (lower != "*" && forwarded.viewer.includes(&lower))
+                || HeaderName::from_bytes(lower.as_bytes()).is_ok_and(|n| rules.forwards_header(&n))
                 || forwarded
                     .cloudfront
                     .iter()

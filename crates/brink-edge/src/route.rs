@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use brink_http::accept_encoding::{self, Codings};
 use brink_http::key::PurgePattern;
+use brink_http::vary::VaryNames;
 use brink_model::compiled::{Behavior, NameSelection, OriginScheme, OriginTarget};
 use brink_model::raw::ViewerProtocolPolicy;
 use brink_model::{Model, TtlPolicy};
@@ -282,6 +283,57 @@ impl Rules {
     }
 
     /// Whether the normalised `Accept-Encoding` replaces the viewer's toward the origin.
+    /// Whether the viewer's header `name` (lower case) reaches the origin on a fill: selected
+    /// by the policies, or passed by legacy `ForwardedValues` (cloudfront.md §3.2).
+    pub(crate) fn forwards_header(&self, name: &HeaderName) -> bool {
+        let forwarding = &self.behavior.forwarding;
+        if crate::headers::edge_managed(name) {
+            return false;
+        }
+        if *name == http::header::ACCEPT_ENCODING && self.normalises_accept_encoding() {
+            return true;
+        }
+        forwarding.headers.viewer.includes(name.as_str())
+            || (forwarding.legacy && crate::headers::legacy_passes(name))
+    }
+
+    /// Whether the viewer's header `name` is in the cache key (as itself, or normalised for
+    /// `Accept-Encoding`).
+    pub(crate) fn keys_header(&self, name: &HeaderName) -> bool {
+        self.key_headers.contains(name)
+            || (*name == http::header::ACCEPT_ENCODING && self.normalises_accept_encoding())
+    }
+
+    /// The origin's `Vary` names that still select stored variants under this behavior.
+    /// cloudfront.md §2.8 lets only the policy make variants, which is right for headers the
+    /// origin never saw (they cannot change its answer) and for keyed ones (the key already
+    /// splits them). A header that is forwarded but not keyed (an origin request policy's,
+    /// legacy mode's) can change the answer, though, and CloudFront would then serve one
+    /// viewer's variant to all (a gzip body to a viewer that cannot decode it, say): Brink
+    /// keeps `Vary` for exactly those.
+    pub(crate) fn vary_names(&self, response: &HeaderMap) -> VaryNames {
+        let all = VaryNames::from_response(response);
+        if all.is_empty() {
+            return all;
+        }
+        let kept: Vec<&str> = all
+            .names()
+            .iter()
+            .filter(|n| self.forwards_header(n) && !self.keys_header(n))
+            .map(HeaderName::as_str)
+            .collect();
+        if kept.len() == all.names().len() {
+            return all;
+        }
+        let mut only = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&kept.join(",")) {
+            if !kept.is_empty() {
+                only.insert(http::header::VARY, v);
+            }
+        }
+        VaryNames::from_response(&only)
+    }
+
     pub(crate) fn normalises_accept_encoding(&self) -> bool {
         self.key_extras.accept_encoding.is_some()
     }

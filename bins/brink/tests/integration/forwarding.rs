@@ -278,3 +278,26 @@ async fn fills_never_carry_the_viewers_range_or_preconditions() {
         assert_eq!(origin.hits(path), 1, "{path}: one fill");
     }
 }
+
+/// Brink departs from §2.8 where it would serve one viewer's answer to another: a header the
+/// origin received without it being keyed (here through AllViewerExceptHostHeader) still
+/// selects variants when the origin names it in `Vary`.
+#[tokio::test]
+async fn vary_on_a_forwarded_but_unkeyed_header_still_selects_variants() {
+    let (origin, edge) = start().await;
+    origin.route_fn("/orp/lang", |req| {
+        let lang = req.header("x-lang").unwrap_or_default();
+        Reply::cacheable(format!("page in {lang}"), "max-age=600").header("vary", "X-Lang")
+    });
+    let r = get(&edge, "/orp/lang", &[("x-lang", "fr")]).await;
+    assert_miss(&r, "fr");
+    assert_body(&r, b"page in fr", "fr");
+    let r = get(&edge, "/orp/lang", &[("x-lang", "de")]).await;
+    assert_miss(&r, "de is another variant");
+    assert_body(&r, b"page in de", "de");
+    let r = get(&edge, "/orp/lang", &[("x-lang", "fr")]).await;
+    assert_hit(&r, "fr again");
+    assert_body(&r, b"page in fr", "fr from the cache");
+    assert_eq!(r.header("vary").as_deref(), Some("X-Lang"));
+    assert_eq!(origin.hits("/orp/lang"), 2);
+}

@@ -92,11 +92,10 @@ impl Edge {
             }
         };
         let rules = f.route.rules.as_ref();
-        // cloudfront.md §2.8: under a behavior, only the policy makes variants (its keyed
-        // headers, cookies and normalised `Accept-Encoding` are in the key already); the
-        // origin's `Vary` does not split the object.
+        // Under a behavior the policy makes the variants (cloudfront.md §2.8); the origin's
+        // `Vary` still splits on headers it received without them being keyed.
         let vary = match rules {
-            Some(_) => VaryNames::default(),
+            Some(r) => r.vary_names(&parts.headers),
             None => VaryNames::from_response(&parts.headers),
         };
         let vary_values = vary.select(&f.headers);
