@@ -5,18 +5,10 @@
 #       curl -X POST 'http://127.0.0.1:9080/purge?path=/*'
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "demo.sh: cargo not found: install Rust 1.85 or newer (https://rustup.rs)" >&2
-  exit 2
-fi
-if ! command -v python3 >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 >/dev/null
-  else
-    echo "demo.sh: python3 (the demo origin) not found: sudo apt-get install -y python3" >&2
-    exit 2
-  fi
-fi
+extra_packages=()
+command -v python3 >/dev/null 2>&1 || extra_packages+=(python3)   # the demo origin
+# shellcheck source=scripts/ensure-tools.sh
+source scripts/ensure-tools.sh
 cargo build --release -p brink
 LISTEN=${LISTEN:-127.0.0.1:8080}
 ADMIN=${ADMIN:-127.0.0.1:9080}

@@ -4,30 +4,21 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-need=()
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v cc >/dev/null 2>&1 || need+=(gcc)
-command -v goaccess >/dev/null 2>&1 || need+=(goaccess)       # access-log format test
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)     # metrics format test
-command -v openssl >/dev/null 2>&1 || need+=(openssl)
-if ((${#need[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "test.sh: missing packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
+# goaccess: access-log format test; prometheus (promtool): metrics format test;
+# openssl: viewer TLS tests. ensure-tools.sh adds a C linker, curl and Rust.
+extra_packages=()
+command -v goaccess >/dev/null 2>&1 || extra_packages+=(goaccess)
+command -v promtool >/dev/null 2>&1 || extra_packages+=(prometheus)
+command -v openssl >/dev/null 2>&1 || extra_packages+=(openssl)
+# shellcheck source=scripts/ensure-tools.sh
+source scripts/ensure-tools.sh
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+  else
+    echo "test.sh: this Rust toolchain lacks rustfmt or clippy (install Rust with rustup)" >&2
     exit 2
   fi
-  echo "test.sh: installing ${need[*]}" >&2
-  # Keep packages' own services (prometheus) from starting on install.
-  policy=/usr/sbin/policy-rc.d
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null \
-    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; }
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "test.sh: cargo not found: install Rust 1.85 or newer (https://rustup.rs)" >&2
-  exit 2
 fi
 
 echo "== cargo fmt --check"
