@@ -361,30 +361,30 @@ impl Edge {
                 return Ok(resp);
             }
         }
-        // Custom error responses (cloudfront.md §8.2) need the viewer's headers to fetch the
-        // error page: kept only when the distribution configures some.
+        // Custom error responses (cloudfront.md §8.2) need the viewer's headers and host to
+        // fetch the error page: kept only when the distribution configures some (the
+        // cacheable path hands its headers over afterwards; only a pass copies them).
         let error_pages = fetching
             .route
             .rules
             .as_ref()
             .filter(|r| !r.custom_errors.is_empty())
-            .map(|_| {
-                (
-                    fetching.route.clone(),
-                    req.headers().clone(),
-                    host.map(str::to_owned),
-                )
-            });
+            .map(|_| (fetching.route.clone(), host.map(str::to_owned)));
         let https = conn.tls.is_some();
-        let result = if cacheable {
+        let (result, viewer_headers) = if cacheable {
             let (parts, _) = req.into_parts();
-            self.serve_cacheable(Request::from_parts(parts, ()), fetching)
-                .await
+            let req = Request::from_parts(parts, ());
+            let result = self.serve_cacheable(&req, fetching).await;
+            (
+                result,
+                error_pages.is_some().then(|| req.into_parts().0.headers),
+            )
         } else {
-            self.serve_pass(req, fetching).await
+            let headers = error_pages.is_some().then(|| req.headers().clone());
+            (self.serve_pass(req, fetching).await, headers)
         };
-        let result = match error_pages {
-            Some((route, headers, host)) => {
+        let result = match error_pages.zip(viewer_headers) {
+            Some(((route, host), headers)) => {
                 let status = match &result {
                     Ok(r) => r.status().as_u16(),
                     Err(e) => e.status().as_u16(),
@@ -454,7 +454,7 @@ impl Edge {
             version: Version::HTTP_11,
             https,
         };
-        let mut resp = match self.serve_cacheable(req, f).await {
+        let mut resp = match self.serve_cacheable(&req, f).await {
             Ok(r) => r,
             Err(e) => return Some(error_page(&e, id)),
         };
@@ -507,7 +507,7 @@ impl Edge {
     /// Phase 3: look the request up and act on the answer.
     async fn serve_cacheable(
         self: &Arc<Self>,
-        req: Request<()>,
+        req: &Request<()>,
         mut f: Fetching,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let key = match &f.route.rules {
@@ -533,7 +533,7 @@ impl Edge {
             }
         }
         match lookup {
-            Lookup::Fresh(obj) => Ok(deliver(&req, &obj, Served::Hit, now)),
+            Lookup::Fresh(obj) => Ok(deliver(req, &obj, Served::Hit, now)),
             Lookup::StaleWhileRevalidate(obj, guard) => {
                 if let Some(guard) = guard {
                     f.headers = req.headers().clone();
@@ -545,13 +545,13 @@ impl Edge {
                         let _ = edge.fetch(guard, Some(stale), &f).await;
                     });
                 }
-                Ok(deliver(&req, &obj, Served::StaleWhileRevalidate, now))
+                Ok(deliver(req, &obj, Served::StaleWhileRevalidate, now))
             }
             Lookup::Wait(fill) => match fill.wait().await {
                 // The fill was joined before its response said what it varies on: use it
                 // only if this request selects the same variant.
                 FillState::Ready(obj) if obj.selected_by(req.headers()) => {
-                    Ok(deliver(&req, &obj, Served::Collapsed, self.clock.now()))
+                    Ok(deliver(req, &obj, Served::Collapsed, self.clock.now()))
                 }
                 FillState::Failed(why) => Err(why.into()),
                 FillState::Ready(_) | FillState::Pass | FillState::Pending => {
@@ -563,7 +563,7 @@ impl Edge {
                         .map_err(EdgeError::from)?
                         .into_parts();
                     Ok(pass_response(
-                        &req,
+                        req,
                         &f.route,
                         parts,
                         body,
@@ -581,10 +581,10 @@ impl Edge {
                 let fetched = task.await.map_err(|_| EdgeError::OriginConnect)?;
                 match fetched? {
                     Fetched::Object(obj, served) => {
-                        Ok(deliver(&req, &obj, served, self.clock.now()))
+                        Ok(deliver(req, &obj, served, self.clock.now()))
                     }
                     Fetched::Pass(parts, body, why) => {
-                        Ok(pass_response(&req, &route, parts, body, why))
+                        Ok(pass_response(req, &route, parts, body, why))
                     }
                 }
             }
