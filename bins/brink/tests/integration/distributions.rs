@@ -24,9 +24,7 @@ fn config(web_port: u16, api_port: u16) -> String {
 async fn start() -> (TestOrigin, TestOrigin, Edge) {
     let web = TestOrigin::start().await;
     let api = TestOrigin::start().await;
-    let path = write_config(&config(web.port(), api.port()));
-    let edge = Edge::start_distributions(&path, &[]).await;
-    let _ = std::fs::remove_file(&path);
+    let edge = Edge::start_config(&config(web.port(), api.port()), &[]).await;
     (web, api, edge)
 }
 
@@ -252,9 +250,7 @@ async fn origin_groups_fail_over_on_listed_statuses_and_refused_connections() {
         "/gone",
         Reply::cacheable("secondary after refusal", "max-age=60"),
     );
-    let path = write_config(&group_config(primary.port(), secondary.port()));
-    let edge = Edge::start_distributions(&path, &[]).await;
-    let _ = std::fs::remove_file(&path);
+    let edge = Edge::start_config(&group_config(primary.port(), secondary.port()), &[]).await;
 
     let r = get(&edge, "g.test", "/ok").await;
     assert_body(&r, b"from primary", "the primary answers first");
@@ -451,9 +447,7 @@ async fn a_distribution_without_domain_name_gets_one_under_the_cdn_domain() {
         .as_object_mut()
         .expect("distribution object")
         .remove("DomainName");
-    let path = write_config(&file.to_string());
-    let edge = Edge::start_distributions(&path, &["--cdn-domain", "cdn.example.net"]).await;
-    let _ = std::fs::remove_file(&path);
+    let edge = Edge::start_config(&file.to_string(), &["--cdn-domain", "cdn.example.net"]).await;
     let name = brink_model::generated_domain_name(&id, "cdn.example.net");
     let label = name.split('.').next().unwrap_or_default().to_owned();
     assert!(

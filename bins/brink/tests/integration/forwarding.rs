@@ -72,15 +72,7 @@ fn config(origin_port: u16) -> String {
 
 async fn start() -> (TestOrigin, Edge) {
     let origin = TestOrigin::start().await;
-    let port: u16 = origin
-        .authority()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("origin port");
-    let path = write_config(&config(port));
-    let mut edge = Edge::start_distributions(&path, &[]).await;
-    let _ = std::fs::remove_file(&path);
+    let mut edge = Edge::start_config(&config(origin.port()), &[]).await;
     edge.link_origin_clock(&origin);
     (origin, edge)
 }

@@ -380,9 +380,7 @@ impl World {
         for d in model.distributions() {
             assert_eq!(d.behaviors().len(), 20, "{}", d.id);
         }
-        let path = write_config(&text);
-        let edge = Edge::start_distributions(&path, &["--origin-ca", &ca_path]).await;
-        let _ = std::fs::remove_file(&path);
+        let edge = Edge::start_config(&text, &["--origin-ca", &ca_path]).await;
 
         let sites = vec![
             ap.clone(),

@@ -54,17 +54,10 @@ fn distribution(host: &str, origins: &[String], groups: &str, target: &str) -> S
     )
 }
 
-async fn edge_for(config: &str, extra_args: &[&str]) -> Edge {
-    let path = write_config(config);
-    let edge = Edge::start_distributions(&path, extra_args).await;
-    let _ = std::fs::remove_file(&path);
-    edge
-}
-
 /// An edge for `o.test` in front of one plain-HTTP origin with `extra` origin fields.
 async fn single(origin: &TestOrigin, custom: &str, extra: &str) -> Edge {
     let item = origin_item("only", "127.0.0.1", origin.port(), 443, custom, extra);
-    edge_for(&distribution("o.test", &[item], "", "only"), &[]).await
+    Edge::start_config(&distribution("o.test", &[item], "", "only"), &[]).await
 }
 
 fn req(edge: &Edge, method: &str, path: &str) -> Req {
@@ -208,7 +201,7 @@ async fn a_refused_connection_is_a_502_for_reads_and_writes() {
         r#", "OriginReadTimeout": 1"#,
         r#", "ConnectionTimeout": 1"#,
     );
-    let edge = edge_for(&distribution("o.test", &[item], "", "gone"), &[]).await;
+    let edge = Edge::start_config(&distribution("o.test", &[item], "", "gone"), &[]).await;
     let r = req(&edge, "GET", "/x").send().await;
     assert_error_page(&r, 502, "GET to a refused port");
     let r = req(&edge, "POST", "/x").body("b").send().await;
@@ -260,7 +253,7 @@ async fn flaky_https(
         r#", "OriginProtocolPolicy": "https-only""#,
         &format!(r#", "ConnectionAttempts": {attempts}, "ConnectionTimeout": 1"#),
     );
-    let edge = edge_for(
+    let edge = Edge::start_config(
         &distribution("o.test", &[item], "", "flaky"),
         &["--origin-ca", &origin_ca(&ca, &dir), "--threads", "1"],
     )
@@ -330,7 +323,7 @@ async fn a_tls_handshake_that_hangs_is_a_connection_failure_bounded_by_connectio
         r#", "OriginProtocolPolicy": "https-only", "OriginReadTimeout": 30"#,
         r#", "ConnectionAttempts": 2, "ConnectionTimeout": 1"#,
     );
-    let edge = edge_for(&distribution("o.test", &[item], "", "silent"), &[]).await;
+    let edge = Edge::start_config(&distribution("o.test", &[item], "", "silent"), &[]).await;
     let started = std::time::Instant::now();
     let r = within(
         Duration::from_secs(8),
@@ -364,7 +357,7 @@ async fn options_fail_over_to_the_secondary_but_writes_never_do() {
     let groups = r#""OriginGroups": {"Quantity": 1, "Items": [{"Id": "pair",
         "FailoverCriteria": {"StatusCodes": {"Quantity": 1, "Items": [503]}},
         "Members": {"Quantity": 2, "Items": [{"OriginId": "one"}, {"OriginId": "two"}]}}]},"#;
-    let edge = edge_for(&distribution("o.test", &[one, two], groups, "pair"), &[]).await;
+    let edge = Edge::start_config(&distribution("o.test", &[one, two], groups, "pair"), &[]).await;
 
     let r = req(&edge, "OPTIONS", "/api").send().await;
     assert_eq!(r.status, 200, "OPTIONS failed over: {r:?}");
@@ -406,7 +399,7 @@ async fn sequential_misses_reuse_one_origin_connection_until_the_keepalive_timeo
         "",
     );
     // One worker: each worker has its own pool.
-    let edge = edge_for(
+    let edge = Edge::start_config(
         &distribution("o.test", &[item], "", "only"),
         &["--threads", "1"],
     )
@@ -436,6 +429,24 @@ fn origin_ca(ca: &TestCa, dir: &PemDir) -> String {
     path_string(&dir.write("origin-ca.pem", &ca.pem()))
 }
 
+/// An edge whose only origin, `id`, is `origin` over HTTPS (`https-only`, plus `custom` in
+/// its CustomOriginConfig), trusted through `--origin-ca`.
+async fn https_origin_edge(
+    origin: &TestOrigin,
+    id: &str,
+    custom: &str,
+    ca: &TestCa,
+    dir: &PemDir,
+) -> Edge {
+    let policy = format!(r#", "OriginProtocolPolicy": "https-only"{custom}"#);
+    let item = origin_item(id, "127.0.0.1", 80, origin.port(), &policy, "");
+    Edge::start_config(
+        &distribution("o.test", &[item], "", id),
+        &["--origin-ca", &origin_ca(ca, dir)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn http2_toward_an_https_origin_by_alpn() {
     let ca = TestCa::new("Origin CA");
@@ -444,17 +455,12 @@ async fn http2_toward_an_https_origin_by_alpn() {
     let body = pseudo_random_bytes(200_000, 17);
     origin.route("/h2.bin", Reply::cacheable(body.clone(), "max-age=60"));
     origin.route("/h2-post", Reply::ok("posted"));
-    let item = origin_item(
+    let edge = https_origin_edge(
+        &origin,
         "h2",
-        "127.0.0.1",
-        80,
-        origin.port(),
-        r#", "OriginProtocolPolicy": "https-only", "OriginHttpVersion": "http2""#,
-        "",
-    );
-    let edge = edge_for(
-        &distribution("o.test", &[item], "", "h2"),
-        &["--origin-ca", &origin_ca(&ca, &dir)],
+        r#", "OriginHttpVersion": "http2""#,
+        &ca,
+        &dir,
     )
     .await;
     let r = req(&edge, "GET", "/h2.bin").send().await;
@@ -474,19 +480,7 @@ async fn http1_1_stays_the_default_toward_an_h2_capable_origin() {
     let dir = PemDir::new();
     let origin = TestOrigin::start_tls_h2(&ca.issue("h2-origin", &["127.0.0.1"], 72)).await;
     origin.route("/v", Reply::cacheable("v", "max-age=60"));
-    let item = origin_item(
-        "tls",
-        "127.0.0.1",
-        80,
-        origin.port(),
-        r#", "OriginProtocolPolicy": "https-only""#,
-        "",
-    );
-    let edge = edge_for(
-        &distribution("o.test", &[item], "", "tls"),
-        &["--origin-ca", &origin_ca(&ca, &dir)],
-    )
-    .await;
+    let edge = https_origin_edge(&origin, "tls", r#""#, &ca, &dir).await;
     let r = req(&edge, "GET", "/v").send().await;
     assert_miss(&r, "https-only, http1.1");
     assert_eq!(origin.expect_last("/v").version, Version::HTTP_11);
@@ -499,19 +493,7 @@ async fn an_origin_certificate_for_another_name_is_a_502() {
     // Trusted CA, but the certificate names another host than DomainName.
     let origin = TestOrigin::start_tls(&ca.issue("wrong", &["other.invalid"], 73)).await;
     origin.route("/x", Reply::ok("never"));
-    let item = origin_item(
-        "tls",
-        "127.0.0.1",
-        80,
-        origin.port(),
-        r#", "OriginProtocolPolicy": "https-only""#,
-        "",
-    );
-    let edge = edge_for(
-        &distribution("o.test", &[item], "", "tls"),
-        &["--origin-ca", &origin_ca(&ca, &dir)],
-    )
-    .await;
+    let edge = https_origin_edge(&origin, "tls", r#""#, &ca, &dir).await;
     let r = req(&edge, "GET", "/x").send().await;
     assert_error_page(&r, 502, "certificate for another name");
     let r = req(&edge, "POST", "/x").body("b").send().await;
@@ -543,7 +525,7 @@ async fn match_viewer_follows_the_viewer_scheme() {
     let ca_path = origin_ca(&ca, &dir);
 
     // An HTTP viewer: the origin is reached over HTTP, on HTTPPort.
-    let http_edge = edge_for(&config, &["--origin-ca", &ca_path]).await;
+    let http_edge = Edge::start_config(&config, &["--origin-ca", &ca_path]).await;
     let r = http_edge.get_with("/page", &[("host", "localhost")]).await;
     assert_body(&r, b"over http", "HTTP viewer → HTTP origin");
     assert_eq!(secure.total(), 0);
@@ -555,7 +537,7 @@ async fn match_viewer_follows_the_viewer_scheme() {
     // An HTTPS viewer: HTTPS on HTTPSPort, the certificate checked against DomainName.
     let leaf = ca.localhost("edge", 75);
     let (cert, key) = dir.write_leaf(&leaf);
-    let https_edge = edge_for(
+    let https_edge = Edge::start_config(
         &config,
         &[
             "--origin-ca",
@@ -585,17 +567,12 @@ async fn ssl_protocols_without_tls1_2_are_accepted_with_a_warning_and_tls1_2_is_
     let dir = PemDir::new();
     let origin = TestOrigin::start_tls(&ca.issue("origin", &["127.0.0.1"], 77)).await;
     origin.route("/old", Reply::cacheable("modern anyway", "max-age=60"));
-    let item = origin_item(
+    let edge = https_origin_edge(
+        &origin,
         "old-tls",
-        "127.0.0.1",
-        80,
-        origin.port(),
-        r#", "OriginProtocolPolicy": "https-only", "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.1"]}"#,
-        "",
-    );
-    let edge = edge_for(
-        &distribution("o.test", &[item], "", "old-tls"),
-        &["--origin-ca", &origin_ca(&ca, &dir)],
+        r#", "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.1"]}"#,
+        &ca,
+        &dir,
     )
     .await;
     let r = req(&edge, "GET", "/old").send().await;
@@ -798,7 +775,7 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
         origin.addr.port()
     ));
     let logs_arg = logs.to_string_lossy().into_owned();
-    let mut edge = edge_for(
+    let mut edge = Edge::start_config(
         &distribution("o.test", &[item], "", "ws"),
         &["--log-dir", logs_arg.as_str()],
     )
@@ -887,7 +864,7 @@ async fn websockets_pass_through_both_ways_and_are_never_cached() {
 async fn an_idle_websocket_is_closed_and_a_busy_one_is_not() {
     let origin = EchoOrigin::start().await;
     let item = origin_item("ws", "127.0.0.1", origin.addr.port(), 443, "", "");
-    let edge = edge_for(
+    let edge = Edge::start_config(
         &distribution("o.test", &[item], "", "ws"),
         &["--websocket-idle-timeout", "2"],
     )

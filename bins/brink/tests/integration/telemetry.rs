@@ -3,7 +3,6 @@
 //! line), each response's `X-Amz-Cf-Id` is its log line's request id, and `/metrics` passes
 //! `promtool check metrics`. The tools come from Debian (`scripts/test.sh` installs them).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -255,25 +254,5 @@ async fn metrics_after_a_load_pass_promtool() {
     assert!(text.contains("brink_origin_duration_seconds_bucket"));
     assert!(text.contains("brink_cache_objects{tier=\"memory\"}"));
 
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run promtool");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("feed promtool");
-    let out = child.wait_with_output().expect("promtool output");
-    assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "promtool: {}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_clean(&text);
 }

@@ -61,6 +61,20 @@ pub(crate) struct Resp {
 
 impl Resp {
     /// First value of header `name`.
+    /// Buffers `resp` whole; `what` names the request in the error.
+    pub(crate) async fn collect(resp: Response<Incoming>, what: &str) -> Result<Resp, String> {
+        let (head, body) = resp.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| format!("{what}: body: {e:?}"))?;
+        Ok(Resp {
+            status: head.status.as_u16(),
+            headers: head.headers,
+            body: body.to_bytes(),
+        })
+    }
+
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).map(header_string)
     }
@@ -195,16 +209,7 @@ impl Req {
         let what = format!("{} {}", self.method, self.url);
         let exchange = async {
             let resp = self.send_streaming().await?;
-            let (head, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| format!("{what}: body: {e:?}"))?;
-            Ok(Resp {
-                status: head.status.as_u16(),
-                headers: head.headers,
-                body: body.to_bytes(),
-            })
+            Resp::collect(resp, &what).await
         };
         match tokio::time::timeout(EXCHANGE_TIMEOUT, exchange).await {
             Ok(r) => r,

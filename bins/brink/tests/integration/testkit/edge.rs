@@ -52,6 +52,15 @@ impl Edge {
     }
 
     /// Starts `brink edge --config <config>` (the distributions' origins come from the file).
+    /// `brink edge` on a configuration given as text (written to a file the edge reads at
+    /// start, then removed).
+    pub(crate) async fn start_config(config: &str, extra_args: &[&str]) -> Edge {
+        let path = super::write_config(config);
+        let edge = Edge::start_distributions(&path, extra_args).await;
+        let _ = std::fs::remove_file(&path);
+        edge
+    }
+
     pub(crate) async fn start_distributions(config: &std::path::Path, extra_args: &[&str]) -> Edge {
         let config = config.to_str().expect("utf-8 config path");
         Edge::spawn_command(&["edge", "--config", config], extra_args, true, &[]).await

@@ -264,3 +264,30 @@ pub(crate) fn write_config(text: &str) -> std::path::PathBuf {
     std::fs::write(&p, text).expect("write config");
     p
 }
+
+/// Feeds `text` to `promtool check metrics` (Prometheus's own parser and lint rules) and
+/// requires it to pass silently: exit 0 and nothing printed.
+pub(crate) fn promtool_clean(text: &str) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run promtool (scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("feed promtool");
+    let out = child.wait_with_output().expect("promtool output");
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool: {}\n{}\n{}\n{text}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

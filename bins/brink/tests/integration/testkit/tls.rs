@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Request;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rcgen::{
@@ -310,16 +310,7 @@ impl H1Conn {
                 .send_request(req)
                 .await
                 .map_err(|e| format!("GET {path}: {e}"))?;
-            let (head, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| format!("GET {path}: body: {e}"))?;
-            Ok(Resp {
-                status: head.status.as_u16(),
-                headers: head.headers,
-                body: body.to_bytes(),
-            })
+            Resp::collect(resp, &format!("GET {path}")).await
         };
         match tokio::time::timeout(EXCHANGE_TIMEOUT, exchange).await {
             Ok(r) => r,
