@@ -480,3 +480,22 @@ async fn a_distribution_without_domain_name_gets_one_under_the_cdn_domain() {
         "{out:?}"
     );
 }
+
+/// The error page stands for the whole response: a viewer's `Range` or `If-None-Match` on the
+/// failing URL must not cut or validate the page (cloudfront.md §8.2).
+#[tokio::test]
+async fn a_custom_error_page_ignores_the_viewers_range_and_preconditions() {
+    let (web, _api, edge) = start().await;
+    web.route(
+        "/site/index.html",
+        Reply::cacheable("spa shell", "max-age=60").header("etag", "\"shell\""),
+    );
+    web.route("/site/app/other", Reply::status(404, "not a file"));
+    for (name, value) in [("range", "bytes=0-3"), ("if-none-match", "\"shell\"")] {
+        let r = edge
+            .get_with("/app/other", &[("host", "a.test"), (name, value)])
+            .await;
+        assert_eq!(r.status, 200, "{name}: {r:?}");
+        assert_body(&r, b"spa shell", name);
+    }
+}

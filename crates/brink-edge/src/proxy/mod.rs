@@ -443,6 +443,17 @@ impl Edge {
         else {
             return None;
         };
+        // The page stands for the whole error response: the viewer's range and
+        // preconditions were about the URL that failed, not about the page.
+        let mut headers = headers;
+        let about_the_url: Vec<http::HeaderName> = headers
+            .keys()
+            .filter(|n| headers::edge_managed(n))
+            .cloned()
+            .collect();
+        for name in about_the_url {
+            headers.remove(name);
+        }
         let mut req = Request::new(());
         *req.headers_mut() = headers;
         let f = Fetching {
@@ -461,8 +472,6 @@ impl Edge {
         if resp.status().is_success() {
             let code = custom.response_code.unwrap_or(status);
             *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-            // The page stands for an error: viewers must not treat it as a range or a 304.
-            resp.headers_mut().remove(header::CONTENT_RANGE);
         }
         Some(resp)
     }
