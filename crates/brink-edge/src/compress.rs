@@ -261,24 +261,14 @@ pub(crate) fn mark_encoded(headers: &mut HeaderMap, coding: Coding, len: usize) 
 /// Adds `Accept-Encoding` to `Vary` unless it is listed already (or `Vary: *`); several
 /// `Vary` lines become one.
 fn add_vary_accept_encoding(headers: &mut HeaderMap) {
-    let mut tokens: Vec<&[u8]> = Vec::new();
-    for v in headers.get_all(header::VARY) {
-        for t in v.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
-            if t == b"*" || t.eq_ignore_ascii_case(b"accept-encoding") {
-                return;
-            }
-            if !t.is_empty() {
-                tokens.push(t);
-            }
-        }
-    }
-    let mut merged = tokens.join(&b", "[..]);
-    if !merged.is_empty() {
-        merged.extend_from_slice(b", ");
-    }
-    merged.extend_from_slice(b"Accept-Encoding");
-    if let Ok(v) = HeaderValue::from_bytes(&merged) {
-        headers.insert(header::VARY, v);
+    let listed = headers.get_all(header::VARY).iter().any(|v| {
+        v.as_bytes()
+            .split(|b| *b == b',')
+            .map(<[u8]>::trim_ascii)
+            .any(|t| t == b"*" || t.eq_ignore_ascii_case(b"accept-encoding"))
+    });
+    if !listed {
+        crate::headers::append_list(headers, &header::VARY, b"Accept-Encoding");
     }
 }
 

@@ -253,10 +253,8 @@ pub(crate) fn policy_pass_headers(
     let mut out = policy_origin_headers(viewer, rules, edge);
     for name in viewer.keys() {
         let n = name.as_str();
-        let needed = n.starts_with("content-")
-            || n.starts_with("if-")
-            || n == "range"
-            || n.starts_with("sec-websocket-");
+        let needed =
+            edge_managed(name) || n.starts_with("content-") || n.starts_with("sec-websocket-");
         if needed && !out.contains_key(name) {
             for v in viewer.get_all(name) {
                 out.append(name.clone(), v.clone());
