@@ -1,6 +1,8 @@
 //! `brink`: the one binary. Parses the command line, builds the configuration, runs it.
 //! Everything else lives in the library crates.
 
+mod control;
+mod domain;
 mod edge;
 mod serve;
 mod size;
@@ -26,6 +28,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// An edge serving the CloudFront distributions of a configuration file.
     Edge(edge::EdgeArgs),
+    /// The control plane: CloudFront's API (and ACM's) for the aws CLI and SDKs, and the feed
+    /// that carries every change to the edges.
+    Control(control::ControlArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +39,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args, None, None),
         Command::Edge(args) => edge::run(args),
+        Command::Control(args) => control::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

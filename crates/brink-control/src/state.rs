@@ -1,0 +1,350 @@
+//! The control plane's state: distributions, invalidations, the edges that report, and the
+//! document published to them. Held in memory behind one lock, every change written to the
+//! [`Store`] in one transaction before it becomes visible.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use brink_feed::{EdgeReport, FeedUpdate, Invalidation};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::api::ApiError;
+use crate::store::{Batch, Store};
+use crate::time::now_millis;
+
+/// An edge that has not reported for this long no longer holds up `Deployed` and `Completed`
+/// (it reports at least every long-poll, 20 s). A dead edge catches up from the feed when it
+/// comes back, before it reports again.
+pub(crate) const EDGE_LIVENESS_MS: i64 = 60_000;
+
+/// The AWS account id in ARNs (one account per control plane).
+pub(crate) const ACCOUNT: &str = "123456789012";
+
+/// A distribution as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DistRecord {
+    pub(crate) id: String,
+    pub(crate) domain_name: String,
+    pub(crate) etag: String,
+    pub(crate) last_modified_ms: i64,
+    /// The complete `DistributionConfig` (every default filled), in the CLI's JSON shape.
+    pub(crate) config: Value,
+    /// The document version that carries this configuration.
+    pub(crate) config_version: u64,
+    #[serde(default)]
+    pub(crate) tags: Vec<(String, String)>,
+}
+
+impl DistRecord {
+    pub(crate) fn arn(&self) -> String {
+        format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{}", self.id)
+    }
+    pub(crate) fn caller_reference(&self) -> &str {
+        self.config["CallerReference"].as_str().unwrap_or_default()
+    }
+    pub(crate) fn enabled(&self) -> bool {
+        self.config["Enabled"].as_bool().unwrap_or(false)
+    }
+}
+
+/// An invalidation as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct InvRecord {
+    pub(crate) id: String,
+    pub(crate) distribution_id: String,
+    pub(crate) caller_reference: String,
+    pub(crate) paths: Vec<String>,
+    pub(crate) create_ms: i64,
+    pub(crate) seq: u64,
+}
+
+/// Counters that survive restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    pub(crate) seq: u64,
+    pub(crate) config_version: u64,
+}
+
+/// What an edge last told us.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EdgeState {
+    pub(crate) pop: String,
+    pub(crate) address: String,
+    pub(crate) config_version: u64,
+    pub(crate) seq: u64,
+    pub(crate) last_report_ms: i64,
+}
+
+/// Everything, in memory.
+pub(crate) struct State {
+    store: Arc<dyn Store>,
+    cdn_domain: String,
+    pub(crate) dists: BTreeMap<String, DistRecord>,
+    /// Keyed by (distribution id, invalidation id).
+    pub(crate) invs: BTreeMap<(String, String), InvRecord>,
+    pub(crate) meta: Meta,
+    pub(crate) edges: BTreeMap<String, EdgeState>,
+    /// The document edges receive, rebuilt on every configuration change.
+    document: Arc<Value>,
+}
+
+fn to_bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+impl State {
+    /// Loads everything from the store.
+    pub(crate) fn load(store: Arc<dyn Store>, cdn_domain: String) -> Result<State, ApiError> {
+        let mut s = State {
+            store: store.clone(),
+            cdn_domain,
+            dists: BTreeMap::new(),
+            invs: BTreeMap::new(),
+            meta: Meta::default(),
+            edges: BTreeMap::new(),
+            document: Arc::new(json!({})),
+        };
+        for (k, v) in store.load_all().map_err(ApiError::internal)? {
+            let bad = |e: serde_json::Error| ApiError::internal(format!("record {k}: {e}"));
+            if k == "meta" {
+                s.meta = serde_json::from_slice(&v).map_err(bad)?;
+            } else if k.starts_with("dist/") {
+                let d: DistRecord = serde_json::from_slice(&v).map_err(bad)?;
+                s.dists.insert(d.id.clone(), d);
+            } else if k.starts_with("inv/") {
+                let i: InvRecord = serde_json::from_slice(&v).map_err(bad)?;
+                s.invs.insert((i.distribution_id.clone(), i.id.clone()), i);
+            } else if let Some(pop) = k.strip_prefix("edge/") {
+                let e: EdgeState = serde_json::from_slice(&v).map_err(bad)?;
+                s.edges.insert(pop.to_owned(), e);
+            }
+        }
+        s.document = Arc::new(s.build_document(None));
+        Ok(s)
+    }
+
+    pub(crate) fn cdn_domain(&self) -> &str {
+        &self.cdn_domain
+    }
+
+    /// The document edges serve, with `candidate` in place of (or added to) the stored
+    /// distribution of the same id.
+    fn build_document(&self, candidate: Option<&DistRecord>) -> Value {
+        let mut dists: Vec<Value> = Vec::with_capacity(self.dists.len() + 1);
+        for d in self.dists.values() {
+            if candidate.is_some_and(|c| c.id == d.id) {
+                continue;
+            }
+            dists.push(edge_entry(d));
+        }
+        if let Some(c) = candidate {
+            dists.push(edge_entry(c));
+        }
+        json!({ "Distributions": dists })
+    }
+
+    /// Validates the whole document with `candidate` in it, as every edge will: the model's
+    /// own validation, so a file and the API refuse the same mistakes with the same codes.
+    /// Returns the candidate's complete configuration (defaults filled).
+    pub(crate) fn validate(&self, candidate: &DistRecord) -> Result<Value, ApiError> {
+        let parsed: brink_model::raw::DistributionConfig =
+            serde_json::from_value(candidate.config.clone()).map_err(|e| {
+                ApiError::bad_request(brink_model::ParseError::CODE, format!("{e}"))
+            })?;
+        let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
+        let mut cand = candidate.clone();
+        cand.config = complete.clone();
+        let doc = self.build_document(Some(&cand));
+        let file: brink_model::EdgeFile = serde_json::from_value(doc)
+            .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
+        let opts = brink_model::ValidateOptions {
+            cdn_domain: self.cdn_domain.clone(),
+        };
+        if let Err(errors) = brink_model::validate_with(&file, &opts) {
+            // The candidate is last in the document; report its problems first.
+            let idx = file.distributions.len().saturating_sub(1);
+            let prefix = format!("Distributions[{idx}].DistributionConfig.");
+            let e = errors
+                .iter()
+                .find(|e| e.path.starts_with(&prefix))
+                .unwrap_or(&errors[0]);
+            let field = e.path.strip_prefix(&prefix).unwrap_or(&e.path);
+            return Err(ApiError::from_model(
+                e.code,
+                format!("{} ({field})", e.message),
+            ));
+        }
+        Ok(complete)
+    }
+
+    fn commit(&mut self, batch: Batch) -> Result<(), ApiError> {
+        self.store.write(&batch).map_err(ApiError::internal)
+    }
+
+    /// Stores a new or changed distribution as a new configuration version.
+    pub(crate) fn put_distribution(&mut self, mut d: DistRecord) -> Result<DistRecord, ApiError> {
+        let mut meta = self.meta.clone();
+        meta.seq += 1;
+        meta.config_version += 1;
+        d.config_version = meta.config_version;
+        let mut b = Batch::default();
+        b.put(format!("dist/{}", d.id), to_bytes(&d));
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.dists.insert(d.id.clone(), d.clone());
+        self.document = Arc::new(self.build_document(None));
+        Ok(d)
+    }
+
+    /// Removes a distribution (and its invalidations).
+    pub(crate) fn delete_distribution(&mut self, id: &str) -> Result<(), ApiError> {
+        let mut meta = self.meta.clone();
+        meta.seq += 1;
+        meta.config_version += 1;
+        let mut b = Batch::default();
+        b.delete(format!("dist/{id}"));
+        let invs: Vec<(String, String)> =
+            self.invs.keys().filter(|(d, _)| d == id).cloned().collect();
+        for (d, i) in &invs {
+            b.delete(format!("inv/{d}/{i}"));
+        }
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.dists.remove(id);
+        for k in invs {
+            self.invs.remove(&k);
+        }
+        self.document = Arc::new(self.build_document(None));
+        Ok(())
+    }
+
+    /// Only the tags changed: no new configuration version.
+    pub(crate) fn put_tags(
+        &mut self,
+        id: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), ApiError> {
+        let Some(mut d) = self.dists.get(id).cloned() else {
+            return Err(ApiError::no_such_resource());
+        };
+        d.tags = tags;
+        let mut b = Batch::default();
+        b.put(format!("dist/{id}"), to_bytes(&d));
+        self.commit(b)?;
+        self.dists.insert(id.to_owned(), d);
+        Ok(())
+    }
+
+    /// Records an invalidation as the next change of the feed.
+    pub(crate) fn add_invalidation(&mut self, mut inv: InvRecord) -> Result<InvRecord, ApiError> {
+        let mut meta = self.meta.clone();
+        meta.seq += 1;
+        inv.seq = meta.seq;
+        let mut b = Batch::default();
+        b.put(
+            format!("inv/{}/{}", inv.distribution_id, inv.id),
+            to_bytes(&inv),
+        );
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.invs
+            .insert((inv.distribution_id.clone(), inv.id.clone()), inv.clone());
+        Ok(inv)
+    }
+
+    /// Edges heard from within [`EDGE_LIVENESS_MS`].
+    fn live_edges(&self, now: i64) -> impl Iterator<Item = &EdgeState> {
+        self.edges
+            .values()
+            .filter(move |e| now - e.last_report_ms <= EDGE_LIVENESS_MS)
+    }
+
+    /// `Deployed` once every live edge serves this version (at once when no edge is live:
+    /// there is nothing to wait for).
+    pub(crate) fn dist_status(&self, d: &DistRecord) -> &'static str {
+        let now = now_millis();
+        if self
+            .live_edges(now)
+            .all(|e| e.config_version >= d.config_version)
+        {
+            "Deployed"
+        } else {
+            "InProgress"
+        }
+    }
+
+    /// `Completed` once every live edge has applied the feed up to it.
+    pub(crate) fn inv_status(&self, i: &InvRecord) -> &'static str {
+        let now = now_millis();
+        if self.live_edges(now).all(|e| e.seq >= i.seq) {
+            "Completed"
+        } else {
+            "InProgress"
+        }
+    }
+
+    pub(crate) fn in_progress_invalidations<'a>(
+        &'a self,
+        dist: &'a str,
+    ) -> impl Iterator<Item = &'a InvRecord> + 'a {
+        self.invs
+            .values()
+            .filter(move |i| i.distribution_id == dist && self.inv_status(i) == "InProgress")
+    }
+
+    /// What a subscriber that has `after` and `config` needs now; `None` when nothing.
+    pub(crate) fn feed_update(&self, after: u64, config: u64) -> Option<FeedUpdate> {
+        if self.meta.seq <= after && self.meta.config_version <= config {
+            return None;
+        }
+        let mut invalidations: Vec<Invalidation> = self
+            .invs
+            .values()
+            .filter(|i| i.seq > after)
+            .map(|i| Invalidation {
+                id: i.id.clone(),
+                distribution_id: i.distribution_id.clone(),
+                paths: i.paths.clone(),
+                seq: i.seq,
+            })
+            .collect();
+        invalidations.sort_by_key(|i| i.seq);
+        Some(FeedUpdate {
+            seq: self.meta.seq,
+            config_version: self.meta.config_version,
+            config: (self.meta.config_version > config).then(|| (*self.document).clone()),
+            invalidations,
+        })
+    }
+
+    /// Records an edge's report (persisted, so a restarted control plane knows its edges).
+    pub(crate) fn report(&mut self, r: &EdgeReport) -> Result<(), ApiError> {
+        let e = EdgeState {
+            pop: r.pop.clone(),
+            address: r.address.clone(),
+            config_version: r.config_version,
+            seq: r.seq,
+            last_report_ms: now_millis(),
+        };
+        let mut b = Batch::default();
+        b.put(format!("edge/{}", r.pop), to_bytes(&e));
+        self.commit(b)?;
+        self.edges.insert(r.pop.clone(), e);
+        Ok(())
+    }
+}
+
+/// A distribution as the edges' document lists it (`aws cloudfront get-distribution`'s shape).
+fn edge_entry(d: &DistRecord) -> Value {
+    json!({
+        "Id": d.id,
+        "ARN": d.arn(),
+        "DomainName": d.domain_name,
+        "DistributionConfig": d.config,
+    })
+}
