@@ -12,6 +12,8 @@ command -v promtool >/dev/null 2>&1 || extra_packages+=(prometheus)
 command -v openssl >/dev/null 2>&1 || extra_packages+=(openssl)
 # shellcheck source=scripts/ensure-tools.sh
 source scripts/ensure-tools.sh
+# shellcheck source=scripts/ensure-pyenv.sh
+source scripts/ensure-pyenv.sh
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   if command -v rustup >/dev/null 2>&1; then
     rustup component add rustfmt clippy

@@ -15,6 +15,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod client;
+pub(crate) mod control;
 pub(crate) mod curl;
 pub(crate) mod edge;
 pub(crate) mod origin;
