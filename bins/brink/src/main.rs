@@ -3,6 +3,7 @@
 
 mod edge;
 mod serve;
+mod sign;
 mod size;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// An edge serving the CloudFront distributions of a configuration file.
     Edge(edge::EdgeArgs),
+    /// Signed URLs and cookies from a private key, like `aws cloudfront sign`.
+    Sign(sign::SignArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +37,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args, None, None),
         Command::Edge(args) => edge::run(args),
+        Command::Sign(args) => sign::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
