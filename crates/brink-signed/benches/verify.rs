@@ -71,6 +71,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("verify canned URL, RSA-2048, SHA-1", |b| {
         b.iter(|| black_box(trusted.verify(black_box(&req)).is_ok()))
     });
+    let memo = trusted.clone().with_verified_cache(1024);
+    c.bench_function("verify canned URL, RSA-2048, SHA-1, memo hit", |b| {
+        b.iter(|| black_box(memo.verify(black_box(&req)).is_ok()))
+    });
 
     // The RSA operation alone: ring vs the rsa crate.
     let policy = brink_signed::policy::canned_policy(url, "2000000000");

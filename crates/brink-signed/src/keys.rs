@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use brink_model::compiled::Behavior;
+
+use crate::cache::{VerifiedCache, DEFAULT_VERIFIED_CACHE_SLOTS};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
@@ -272,7 +274,9 @@ impl KeyRing {
     /// `TrustedSigners` (decision) every key of the configuration, since Brink has one account
     /// and its key pairs are the file's `PublicKeys` (whose ids may be legacy `APKA…` ones).
     /// Empty when the behavior requires no signature. Keys missing from the ring (not parsed)
-    /// are left out, so a request naming one gets `InvalidKey`.
+    /// are left out, so a request naming one gets `InvalidKey`. Comes with a memo of
+    /// verified signatures of [`DEFAULT_VERIFIED_CACHE_SLOTS`] slots (see
+    /// [`TrustedKeys::with_verified_cache`]).
     pub fn trusted_keys(&self, behavior: &Behavior) -> TrustedKeys {
         let mut keys: Vec<(Box<str>, Arc<VerifyingKey>)> = Vec::new();
         if !behavior.trusted_signers.is_empty() {
@@ -288,7 +292,7 @@ impl KeyRing {
                 }
             }
         }
-        TrustedKeys { keys }
+        TrustedKeys { keys, cache: None }.with_verified_cache(DEFAULT_VERIFIED_CACHE_SLOTS)
     }
 }
 
@@ -297,14 +301,49 @@ impl KeyRing {
 #[derive(Debug, Clone, Default)]
 pub struct TrustedKeys {
     pub(crate) keys: Vec<(Box<str>, Arc<VerifyingKey>)>,
+    cache: Option<Arc<VerifiedCache>>,
 }
 
 impl TrustedKeys {
-    /// From `(Key-Pair-Id, key)` pairs.
+    /// From `(Key-Pair-Id, key)` pairs, without a memo of verified signatures.
     pub fn new<I: IntoIterator<Item = (String, Arc<VerifyingKey>)>>(keys: I) -> TrustedKeys {
         TrustedKeys {
             keys: keys.into_iter().map(|(id, k)| (id.into(), k)).collect(),
+            cache: None,
         }
+    }
+
+    /// Remembers up to about `slots` verified signatures (0: none), so repeated requests
+    /// with one signed URL or cookie set skip the RSA/ECDSA operation; conditions are still
+    /// checked on every request (see the `cache` module docs for why this is sound).
+    /// Clones share the memo.
+    pub fn with_verified_cache(mut self, slots: usize) -> TrustedKeys {
+        self.cache = (slots > 0).then(|| Arc::new(VerifiedCache::new(slots)));
+        self
+    }
+
+    /// Whether `signature` signs `message` under `key` (with id `key_pair_id`), through the
+    /// memo when there is one.
+    pub(crate) fn check_signature(
+        &self,
+        key_pair_id: &str,
+        key: &VerifyingKey,
+        message: &[u8],
+        signature: &[u8],
+        hash: HashAlgorithm,
+    ) -> bool {
+        let Some(cache) = &self.cache else {
+            return key.verify(message, signature, hash);
+        };
+        let d = VerifiedCache::digest(key_pair_id, hash, message, signature);
+        if cache.contains(&d) {
+            return true;
+        }
+        let ok = key.verify(message, signature, hash);
+        if ok {
+            cache.insert(d);
+        }
+        ok
     }
 
     /// The trusted key with this `Key-Pair-Id` (≤ 20 keys: 4 groups × 5; a scan is fastest).

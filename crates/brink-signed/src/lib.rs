@@ -36,6 +36,7 @@
 //! ```
 
 pub mod b64;
+mod cache;
 mod deny;
 mod keys;
 pub mod policy;
@@ -44,6 +45,7 @@ mod sign;
 pub mod verify;
 
 pub use b64::{decode_vec as decode_base64, encode as encode_base64};
+pub use cache::DEFAULT_VERIFIED_CACHE_SLOTS;
 pub use deny::{render_error_xml, Denied, DenyCode, DenyReason, DENY_STATUS};
 pub use keys::{
     HashAlgorithm, KeyAlgorithm, KeyError, KeyOptions, KeyRing, TrustedKeys, VerifyingKey,

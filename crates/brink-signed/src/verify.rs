@@ -316,6 +316,7 @@ impl TrustedKeys {
         // Signing parameters are stripped from the query whichever mode verified.
         let strip = in_url;
         let ctx = Ctx {
+            keys: self,
             req,
             key,
             sig,
@@ -335,6 +336,7 @@ impl TrustedKeys {
 }
 
 struct Ctx<'r, 'a> {
+    keys: &'r TrustedKeys,
     req: &'r SignedRequest<'a>,
     key: &'r VerifyingKey,
     sig: &'r [u8],
@@ -414,7 +416,10 @@ impl<'a> Ctx<'_, 'a> {
                     return Err(deny(DenyCode::AccessDenied, DenyReason::ResourceMismatch));
                 }
             }
-            if !self.key.verify(policy_bytes, self.sig, hash) {
+            if !self
+                .keys
+                .check_signature(self.key_pair_id, self.key, policy_bytes, self.sig, hash)
+            {
                 return Err(deny(DenyCode::AccessDenied, DenyReason::BadSignature));
             }
             if let Query::Buf { range, .. } = query {
@@ -495,7 +500,10 @@ impl<'a> Ctx<'_, 'a> {
         s.push_str(CANNED_MID);
         s.push_str(expires);
         s.push_str(CANNED_TAIL);
-        if !self.key.verify(s.as_bytes(), self.sig, hash) {
+        if !self
+            .keys
+            .check_signature(self.key_pair_id, self.key, s.as_bytes(), self.sig, hash)
+        {
             return Err(deny(DenyCode::AccessDenied, DenyReason::BadSignature));
         }
         if let Query::Buf { buf, range } = query {

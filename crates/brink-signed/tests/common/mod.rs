@@ -107,7 +107,8 @@ pub fn ec_key() -> &'static TestKey {
     K.get_or_init(|| make_key("K2ECTESTKEY001", true))
 }
 
-/// Trusted keys holding both test keys.
+/// Trusted keys holding both test keys, with a memo of verified signatures (so tests that
+/// verify one signature twice exercise both paths).
 pub fn trusted() -> TrustedKeys {
     let (r, e) = (rsa_key(), ec_key());
     let ring = KeyRing::compile(
@@ -116,6 +117,7 @@ pub fn trusted() -> TrustedKeys {
     )
     .expect("test keys parse");
     TrustedKeys::new([r.id, e.id].map(|id| (id.to_string(), ring.get(id).expect("key").clone())))
+        .with_verified_cache(64)
 }
 
 /// Fails (never skips) with the exact pins when the Python packages are missing.
