@@ -12,11 +12,13 @@
 //! 4. `Policy` (when present it wins over `Expires`) not decodable or not a policy, or
 //!    neither `Policy` nor `Expires`, or `Expires` not a decimal epoch → `MalformedPolicy`;
 //! 5. `Hash-Algorithm` other than `SHA1`/`SHA256` → `AccessDenied`;
-//! 6. the conditions (cheap: checked before the signature so an expired URL costs no RSA
-//!    operation; every outcome here is `AccessDenied` anyway): `now < DateLessThan`
-//!    (strict), `now > DateGreaterThan` (strict), the TCP peer inside `IpAddress` (an IPv6
-//!    peer never is, unless IPv4-mapped), the URL inside `Resource` → `AccessDenied`;
-//! 7. the signature over the exact policy bytes → `AccessDenied`.
+//! 6. the time and address conditions (cheap: checked before the signature so an expired URL
+//!    costs no RSA operation; every outcome from here on is `AccessDenied` anyway):
+//!    `now < DateLessThan` (strict), `now > DateGreaterThan` (strict), the TCP peer inside
+//!    `IpAddress` (an IPv6 peer never is, unless IPv4-mapped) → `AccessDenied`;
+//! 7. the signature over the exact policy bytes → `AccessDenied`;
+//! 8. the URL inside `Resource` → `AccessDenied`. After the signature on purpose: wildcard
+//!    matching is quadratic at worst, and only a signer may choose the pattern.
 //!
 //! Other decisions: parameter and cookie names are case-sensitive; when a name repeats, the
 //! first one counts (all are stripped); a URL-mode request takes its `Hash-Algorithm` from
@@ -405,6 +407,12 @@ impl<'a> Ctx<'_, 'a> {
                 policy.date_greater_than,
                 policy.ip_address,
             )?;
+            if !self
+                .keys
+                .check_signature(self.key_pair_id, self.key, policy_bytes, self.sig, hash)
+            {
+                return Err(deny(DenyCode::AccessDenied, DenyReason::BadSignature));
+            }
             if let Some(resource) = &policy.resource {
                 let url = UrlParts {
                     scheme: req.scheme,
@@ -415,12 +423,6 @@ impl<'a> Ctx<'_, 'a> {
                 if !resource_matches(resource, &url) {
                     return Err(deny(DenyCode::AccessDenied, DenyReason::ResourceMismatch));
                 }
-            }
-            if !self
-                .keys
-                .check_signature(self.key_pair_id, self.key, policy_bytes, self.sig, hash)
-            {
-                return Err(deny(DenyCode::AccessDenied, DenyReason::BadSignature));
             }
             if let Query::Buf { range, .. } = query {
                 return Ok(self.verified(Query::Buf { buf, range }, PolicyKind::Custom, hash));

@@ -302,6 +302,21 @@ fn order_when_several_checks_fail() {
         code(&both, "203.0.113.5", u64::MAX).0,
         DenyCode::MalformedPolicy
     );
+    // The signature is checked before the resource: a policy edited to cover this URL is a
+    // bad signature, not a resource mismatch (only signers choose wildcard patterns).
+    let other = custom(&[("resource", "https://d111111abcdef8.cloudfront.net/other/*")]);
+    let policy = String::from_utf8(decode_base64(param(&other, "Policy").as_bytes()).expect("b64"))
+        .expect("utf-8")
+        .replace("/other/*", "/p/*");
+    let edited = with_param(&other, "Policy", &encode_base64(policy.as_bytes()));
+    assert_eq!(
+        code_of(&edited),
+        (DenyCode::AccessDenied, DenyReason::BadSignature)
+    );
+    assert_eq!(
+        code_of(&other),
+        (DenyCode::AccessDenied, DenyReason::ResourceMismatch)
+    );
     // Expiry is checked before the signature (both AccessDenied; no RSA work when expired).
     let tampered = with_param(&url, "Signature", &encode_base64(&[1u8; 256]));
     assert_eq!(
