@@ -296,6 +296,40 @@ impl KeyRing {
     }
 }
 
+/// The [`TrustedKeys`] of every behavior of a model, built once per configuration version:
+/// what the edge keeps next to its `Model` and consults after selecting the behavior.
+#[derive(Debug, Clone, Default)]
+pub struct SignedBehaviors {
+    /// `[distribution][behavior]`, `None` where no signature is required.
+    table: Vec<Vec<Option<TrustedKeys>>>,
+}
+
+impl SignedBehaviors {
+    /// Builds the table for `model` from `ring` (see [`KeyRing::trusted_keys`]).
+    pub fn compile(model: &brink_model::Model, ring: &KeyRing) -> SignedBehaviors {
+        SignedBehaviors {
+            table: model
+                .distributions()
+                .iter()
+                .map(|d| {
+                    d.behaviors()
+                        .iter()
+                        .map(|b| b.requires_signature().then(|| ring.trusted_keys(b)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The keys of behavior `behavior` (position in `Distribution::behaviors`, as
+    /// `select_behavior_index` returns it) of distribution `distribution` (position in
+    /// `Model::distributions`, `DistributionIndex::get`); `None` when that behavior requires
+    /// no signature (or the indexes are out of range).
+    pub fn get(&self, distribution: usize, behavior: usize) -> Option<&TrustedKeys> {
+        self.table.get(distribution)?.get(behavior)?.as_ref()
+    }
+}
+
 /// The keys one behavior trusts, built once per configuration version; [`TrustedKeys::verify`]
 /// runs on every request of the behavior.
 #[derive(Debug, Clone, Default)]

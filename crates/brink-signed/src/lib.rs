@@ -48,8 +48,8 @@ pub use b64::{decode_vec as decode_base64, encode as encode_base64};
 pub use cache::DEFAULT_VERIFIED_CACHE_SLOTS;
 pub use deny::{render_error_xml, Denied, DenyCode, DenyReason, DENY_STATUS};
 pub use keys::{
-    HashAlgorithm, KeyAlgorithm, KeyError, KeyOptions, KeyRing, TrustedKeys, VerifyingKey,
-    AWS_MIN_RSA_BITS, MAX_RSA_BITS,
+    HashAlgorithm, KeyAlgorithm, KeyError, KeyOptions, KeyRing, SignedBehaviors, TrustedKeys,
+    VerifyingKey, AWS_MIN_RSA_BITS, MAX_RSA_BITS,
 };
 pub use sign::{SignPolicy, Signer, SigningKey};
 pub use verify::{
