@@ -30,6 +30,9 @@
 //! None for the URL parsing, cookies, signature (decoded on the stack) and key lookup. A
 //! custom policy allocates one buffer holding the decoded policy and, after it, the stripped
 //! query; a canned policy allocates the policy string, which also holds the stripped query.
+//! The RSA check itself (ring) allocates its bignum buffers (5 small ones with ring 0.17);
+//! the memo of verified signatures skips it for a signature already seen. ECDSA (p256)
+//! allocates nothing. Counted in tests/allocations.rs.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
