@@ -120,3 +120,11 @@ fn legacy_trusted_signers_trust_every_key_of_the_file() {
     };
     assert_eq!(keys.verify(&req).expect("valid").query(), None);
 }
+
+#[test]
+fn tables_are_shareable_across_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<SignedBehaviors>();
+    send_sync::<brink_signed::TrustedKeys>();
+    send_sync::<KeyRing>();
+}
