@@ -5,6 +5,7 @@ mod control;
 mod domain;
 mod edge;
 mod serve;
+mod sign;
 mod size;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     /// The control plane: CloudFront's API (and ACM's) for the aws CLI and SDKs, and the feed
     /// that carries every change to the edges.
     Control(control::ControlArgs),
+    /// Signed URLs and cookies from a private key, like `aws cloudfront sign`.
+    Sign(sign::SignArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +43,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args, None, None),
         Command::Edge(args) => edge::run(args),
         Command::Control(args) => control::run(args),
+        Command::Sign(args) => sign::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -29,6 +29,7 @@ mod origins;
 mod purge;
 mod ranges;
 mod revalidation;
+mod sign;
 mod stale;
 mod telemetry;
 mod tls;
