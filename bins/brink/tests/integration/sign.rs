@@ -10,7 +10,7 @@ use std::process::Command;
 
 use brink_signed::{KeyOptions, KeyRing, SignedRequest, Source, TrustedKeys};
 
-const PINS: &str = "botocore==1.43.11 awscli==1.45.11 rsa==4.7.2 cryptography==48.0.0";
+const PINS: &str = "-r scripts/requirements-test.txt (scripts/test.sh does it)";
 const URL: &str = "https://d111111abcdef8.cloudfront.net/private/report.pdf?v=3";
 
 struct Dir(PathBuf);
@@ -58,7 +58,7 @@ fn brink_sign(args: &[&str]) -> String {
 }
 
 fn botocore(args: &[&str]) -> String {
-    let ok = Command::new("python3")
+    let ok = Command::new(pytool("python3"))
         .args(["-c", "import botocore, rsa, cryptography"])
         .status()
         .is_ok_and(|s| s.success());
@@ -68,16 +68,16 @@ fn botocore(args: &[&str]) -> String {
     );
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../crates/brink-signed/tests/fixtures/cf_sign.py");
-    run(Command::new("python3").arg(script).args(args))
+    run(Command::new(pytool("python3")).arg(script).args(args))
 }
 
 fn aws(args: &[&str]) -> String {
-    let ok = Command::new("aws")
+    let ok = Command::new(pytool("aws"))
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(ok, "the aws CLI v1 is required: pip install {PINS}");
-    run(Command::new("aws")
+    run(Command::new(pytool("aws"))
         .args(["cloudfront", "sign"])
         .args(args)
         .env("AWS_CONFIG_FILE", "/dev/null")
@@ -405,5 +405,20 @@ fn bad_arguments_name_the_flag() {
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+/// A tool of the test virtualenv (`scripts/ensure-pyenv.sh`: target/pyenv, or
+/// `BRINK_TEST_PYENV`), falling back to `PATH`.
+fn pytool(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("BRINK_TEST_PYENV").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pyenv"),
+        std::path::PathBuf::from,
+    );
+    let p = dir.join("bin").join(name);
+    if p.exists() {
+        p
+    } else {
+        std::path::PathBuf::from(name)
     }
 }

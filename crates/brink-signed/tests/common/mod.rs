@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use brink_signed::{KeyOptions, KeyRing, SignedRequest, TrustedKeys};
 
 /// The pip packages the Python-driven tests need (scripts/requirements-test.txt).
-pub const PIP_PINS: &str = "botocore==1.43.11 awscli==1.45.11 rsa==4.7.2 cryptography==48.0.0";
+pub const PIP_PINS: &str = "-r scripts/requirements-test.txt (scripts/test.sh does it)";
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -122,7 +122,7 @@ pub fn trusted() -> TrustedKeys {
 
 /// Fails (never skips) with the exact pins when the Python packages are missing.
 pub fn python_ready() {
-    let ok = Command::new("python3")
+    let ok = Command::new(pytool("python3"))
         .args(["-c", "import botocore, rsa, cryptography"])
         .status()
         .is_ok_and(|s| s.success());
@@ -134,7 +134,7 @@ pub fn python_ready() {
 }
 
 pub fn aws_ready() {
-    let ok = Command::new("aws")
+    let ok = Command::new(pytool("aws"))
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
@@ -149,7 +149,7 @@ pub fn aws_ready() {
 pub fn py_sign(args: &[(&str, &str)]) -> String {
     python_ready();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cf_sign.py");
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(pytool("python3"));
     cmd.arg(script);
     for (k, v) in args {
         cmd.arg(format!("--{k}")).arg(v);
@@ -160,7 +160,7 @@ pub fn py_sign(args: &[(&str, &str)]) -> String {
 /// Runs `aws cloudfront sign` and returns the URL.
 pub fn aws_sign(args: &[(&str, &str)]) -> String {
     aws_ready();
-    let mut cmd = Command::new("aws");
+    let mut cmd = Command::new(pytool("aws"));
     cmd.args(["cloudfront", "sign"]);
     for (k, v) in args {
         cmd.arg(format!("--{k}")).arg(v);
@@ -238,4 +238,19 @@ pub fn url_to_cookies(url: &str) -> (String, String) {
         format!("{base}?{}", kept.join("&"))
     };
     (url, cookies.join("; "))
+}
+
+/// A tool of the test virtualenv (`scripts/ensure-pyenv.sh`: target/pyenv, or
+/// `BRINK_TEST_PYENV`), falling back to `PATH`.
+fn pytool(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("BRINK_TEST_PYENV").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pyenv"),
+        std::path::PathBuf::from,
+    );
+    let p = dir.join("bin").join(name);
+    if p.exists() {
+        p
+    } else {
+        std::path::PathBuf::from(name)
+    }
 }
