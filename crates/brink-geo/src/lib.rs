@@ -1,0 +1,318 @@
+//! IP geolocation for Brink: which country (and, when the database knows, which coordinates)
+//! an address belongs to, each country's centroid, and great-circle distances.
+//!
+//! Reads MaxMind DB files in either of two layouts, told apart per record:
+//! * flat records `{"country_code": "US"}` — the iptoasn database the project ships
+//!   (`data/geo/iptoasn-country.mmdb`, whose `AP` "Asia/Pacific" is not a country and counts
+//!   as unknown);
+//! * GeoIP2 / GeoLite2 Country and City (`country.iso_code`, City also
+//!   `location.latitude/longitude`).
+//!
+//! Owns no policy: geo restriction (the edge) and nearest-POP routing (the DNS router) decide
+//! what a country means for them. IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are
+//! canonicalised first, since the shipped file does not alias them.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The centroids table the project ships (`data/geo/country-centroids.csv`).
+const CENTROIDS_CSV: &str = include_str!("../../../data/geo/country-centroids.csv");
+
+/// An ISO 3166-1 alpha-2 country code, upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    /// Parses `"US"` (two ASCII letters, any case).
+    pub fn parse(s: &str) -> Option<Country> {
+        let b = s.as_bytes();
+        (b.len() == 2 && b.iter().all(u8::is_ascii_alphabetic))
+            .then(|| Country([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Two ASCII letters by construction.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl std::fmt::Display for Country {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the database says of an address.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    /// The country.
+    pub country: Country,
+    /// Coordinates, when the database has them (GeoIP2 City).
+    pub coordinates: Option<(f64, f64)>,
+    /// Length of the database network the address fell in (for ECS scope prefixes).
+    pub prefix_len: u8,
+}
+
+/// Why a database could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("geo database {path}: {message}")]
+pub struct GeoError {
+    path: PathBuf,
+    message: String,
+}
+
+/// Both record layouts at once; serde ignores the fields a layout lacks.
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(borrow, default)]
+    country_code: Option<&'a str>,
+    #[serde(borrow, default)]
+    country: Option<Named<'a>>,
+    #[serde(borrow, default)]
+    registered_country: Option<Named<'a>>,
+    #[serde(default)]
+    location: Option<Coordinates>,
+}
+
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow, default)]
+    iso_code: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Coordinates {
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
+}
+
+/// An open MaxMind DB.
+pub struct GeoDb {
+    reader: maxminddb::Reader<Vec<u8>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for GeoDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoDb").field("path", &self.path).finish()
+    }
+}
+
+impl GeoDb {
+    /// Reads the whole file into memory (5 MB for the shipped one).
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a MaxMind DB.
+    pub fn open(path: &Path) -> Result<GeoDb, GeoError> {
+        let reader = maxminddb::Reader::open_readfile(path).map_err(|e| GeoError {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(GeoDb {
+            reader,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The location of `ip`, or `None` when the database has no (usable) record: private
+    /// and unrouted space, `AP`, malformed records.
+    pub fn lookup(&self, ip: IpAddr) -> Option<Location> {
+        let ip = ip.to_canonical();
+        let result = self.reader.lookup(ip).ok()?;
+        let prefix_len = result.network().map_or(0, |n| n.prefix());
+        let record: Record<'_> = result.decode().ok()??;
+        let code = record
+            .country_code
+            .or_else(|| record.country.as_ref().and_then(|c| c.iso_code))
+            .or_else(|| record.registered_country.as_ref().and_then(|c| c.iso_code))?;
+        let country = Country::parse(code).filter(|c| c.as_str() != "AP")?;
+        let coordinates = record
+            .location
+            .and_then(|l| Some((l.latitude?, l.longitude?)));
+        Some(Location {
+            country,
+            coordinates,
+            prefix_len,
+        })
+    }
+}
+
+/// Country centroids (latitude, longitude in degrees).
+#[derive(Debug, Clone)]
+pub struct Centroids {
+    rows: Vec<(Country, f64, f64)>,
+}
+
+impl Default for Centroids {
+    fn default() -> Self {
+        Centroids::shipped()
+    }
+}
+
+impl Centroids {
+    /// The table the project ships (251 rows).
+    pub fn shipped() -> Centroids {
+        let mut rows: Vec<(Country, f64, f64)> = CENTROIDS_CSV
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                // code,name,lat,lon — names may hold commas inside quotes, so read the
+                // numbers from the end.
+                let mut it = l.rsplitn(3, ',');
+                let lon: f64 = it.next()?.trim().parse().ok()?;
+                let lat: f64 = it.next()?.trim().parse().ok()?;
+                let code = Country::parse(l.split(',').next()?.trim())?;
+                Some((code, lat, lon))
+            })
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        Centroids { rows }
+    }
+
+    /// The centroid of `country`.
+    pub fn get(&self, country: Country) -> Option<(f64, f64)> {
+        self.rows
+            .binary_search_by_key(&country, |r| r.0)
+            .ok()
+            .map(|i| (self.rows[i].1, self.rows[i].2))
+    }
+
+    /// Number of countries.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Great-circle distance in kilometres between two (latitude, longitude) points, by the
+/// haversine formula on a sphere of radius 6,371 km.
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
+    let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().min(1.0).asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(p: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/geo")
+            .join(p)
+    }
+
+    #[test]
+    fn the_shipped_database_answers_the_documented_addresses() {
+        let db = GeoDb::open(&data("iptoasn-country.mmdb")).expect("open");
+        for (ip, cc) in [
+            ("8.8.8.8", "US"),
+            ("81.2.69.160", "GB"),
+            ("79.192.1.1", "DE"),
+            ("60.64.1.1", "JP"),
+            ("2001:4860:4860::8888", "US"),
+            ("2a00:2000::1", "GB"),
+            // Not aliased in the file: canonicalised first.
+            ("::ffff:81.2.69.160", "GB"),
+        ] {
+            let ip: IpAddr = ip.parse().expect("ip");
+            let loc = db.lookup(ip).unwrap_or_else(|| panic!("{ip}: no record"));
+            assert_eq!(loc.country.as_str(), cc, "{ip}");
+            assert!(loc.coordinates.is_none());
+        }
+        assert_eq!(
+            db.lookup("8.8.8.8".parse().expect("ip"))
+                .map(|l| l.prefix_len),
+            Some(15)
+        );
+        for private in ["10.0.0.1", "127.0.0.1", "::1"] {
+            assert!(
+                db.lookup(private.parse().expect("ip")).is_none(),
+                "{private}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_test_range_maps_to_its_country() {
+        let db = GeoDb::open(&data("iptoasn-country.mmdb")).expect("open");
+        let csv = std::fs::read_to_string(data("test-ranges.csv")).expect("csv");
+        let mut n = 0;
+        for line in csv.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let ip: IpAddr = f[3].parse().expect("sample ip");
+            assert_eq!(
+                db.lookup(ip).map(|l| l.country.to_string()).as_deref(),
+                Some(f[0]),
+                "{line}"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 120);
+    }
+
+    #[test]
+    fn geoip2_layouts_are_read_too() {
+        let country = GeoDb::open(&data("test/GeoIP2-Country-Test.mmdb")).expect("open");
+        let loc = country
+            .lookup("81.2.69.160".parse().expect("ip"))
+            .expect("record");
+        assert_eq!(loc.country.as_str(), "GB");
+        // MaxMind's own files alias IPv4-mapped addresses; canonicalising does no harm.
+        let mapped = country
+            .lookup("::ffff:81.2.69.160".parse().expect("ip"))
+            .expect("record");
+        assert_eq!(mapped.country.as_str(), "GB");
+        let city = GeoDb::open(&data("test/GeoIP2-City-Test.mmdb")).expect("open");
+        let loc = city
+            .lookup("81.2.69.160".parse().expect("ip"))
+            .expect("record");
+        assert_eq!(loc.country.as_str(), "GB");
+        let (lat, lon) = loc.coordinates.expect("City has coordinates");
+        assert!(
+            (50.0..56.0).contains(&lat) && (-3.0..1.0).contains(&lon),
+            "{lat},{lon}"
+        );
+        let lite = GeoDb::open(&data("test/GeoLite2-Country-Test.mmdb")).expect("open");
+        assert!(lite.lookup("81.2.69.160".parse().expect("ip")).is_some());
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_naming_it() {
+        let e = GeoDb::open(&data("pops.csv")).expect_err("not a db");
+        assert!(e.to_string().contains("pops.csv"), "{e}");
+    }
+
+    #[test]
+    fn centroids_and_distances() {
+        let c = Centroids::shipped();
+        assert!(c.len() >= 250, "{}", c.len());
+        let us = c.get(Country::parse("us").expect("cc")).expect("US");
+        assert!(
+            (us.0 - 38.0).abs() < 1.0 && (us.1 + 97.0).abs() < 1.0,
+            "{us:?}"
+        );
+        assert!(c.get(Country::parse("QQ").expect("cc")).is_none());
+        // London–Paris ≈ 344 km; antipodes ≈ half the circumference.
+        let d = distance_km((51.5074, -0.1278), (48.8566, 2.3522));
+        assert!((d - 344.0).abs() < 5.0, "{d}");
+        let half = distance_km((0.0, 0.0), (0.0, 180.0));
+        assert!((half - std::f64::consts::PI * 6371.0).abs() < 1.0, "{half}");
+    }
+}
