@@ -2,6 +2,7 @@
 //! Everything else lives in the library crates.
 
 mod control;
+mod dns;
 mod domain;
 mod edge;
 mod serve;
@@ -32,6 +33,9 @@ enum Command {
     /// The control plane: CloudFront's API (and ACM's) for the aws CLI and SDKs, and the feed
     /// that carries every change to the edges.
     Control(control::ControlArgs),
+    /// The request router: authoritative geo-DNS answering each client with its nearest
+    /// healthy edge POP.
+    Dns(dns::DnsArgs),
     /// Signed URLs and cookies from a private key, like `aws cloudfront sign`.
     Sign(sign::SignArgs),
 }
@@ -43,6 +47,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args, None, None),
         Command::Edge(args) => edge::run(args),
         Command::Control(args) => control::run(args),
+        Command::Dns(args) => dns::run(args),
         Command::Sign(args) => sign::run(args),
     };
     match result {

@@ -119,6 +119,23 @@ impl GeoDb {
         })
     }
 
+    /// The database the project ships (`data/geo/iptoasn-country.mmdb`, PDDL-1.0), built into
+    /// the binary so `brink up` and `brink dns` work with no file at hand.
+    ///
+    /// # Errors
+    /// Only if the embedded bytes were damaged at build time.
+    pub fn shipped() -> Result<GeoDb, GeoError> {
+        const SHIPPED: &[u8] = include_bytes!("../../../data/geo/iptoasn-country.mmdb");
+        let reader = maxminddb::Reader::from_source(SHIPPED.to_vec()).map_err(|e| GeoError {
+            path: PathBuf::from("<built-in iptoasn-country.mmdb>"),
+            message: e.to_string(),
+        })?;
+        Ok(GeoDb {
+            reader,
+            path: PathBuf::from("<built-in iptoasn-country.mmdb>"),
+        })
+    }
+
     /// The file it was read from.
     pub fn path(&self) -> &Path {
         &self.path
@@ -291,6 +308,13 @@ mod tests {
         );
         let lite = GeoDb::open(&data("test/GeoLite2-Country-Test.mmdb")).expect("open");
         assert!(lite.lookup("81.2.69.160".parse().expect("ip")).is_some());
+    }
+
+    #[test]
+    fn the_built_in_copy_is_the_shipped_file() {
+        let db = GeoDb::shipped().expect("built in");
+        let loc = db.lookup("60.64.1.1".parse().expect("ip")).expect("record");
+        assert_eq!(loc.country.as_str(), "JP");
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! `brink dns`: the geo-DNS request router, authoritative for the CDN's domain.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::serve::ConfigError;
+
+/// `brink dns` options.
+#[derive(Debug, Args)]
+pub(crate) struct DnsArgs {
+    /// UDP and TCP address (one port for both).
+    #[arg(long, default_value = "127.0.0.1:5353", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// The zone served, e.g. `cdn.test` (the domain of the distributions' generated names).
+    #[arg(long, value_name = "DOMAIN")]
+    zone: String,
+    /// Distributions, the same document as `brink edge --config` (JSON or YAML). Re-read
+    /// when it changes.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// POPs: `code,city,country,lat,lon,address[,health_url]` with a header line.
+    #[arg(long, value_name = "FILE")]
+    pops: PathBuf,
+    /// MaxMind DB (iptoasn flat records, or GeoIP2/GeoLite2 Country or City). Default: the
+    /// iptoasn database built into brink.
+    #[arg(long, value_name = "FILE")]
+    geo_db: Option<PathBuf>,
+    /// Operator overrides: lines `CIDR POP`.
+    #[arg(long, value_name = "FILE")]
+    coverage_zone: Option<PathBuf>,
+    /// POP for clients whose location is unknown. Default: the first POP of the file.
+    #[arg(long, value_name = "CODE")]
+    default_pop: Option<String>,
+    /// TTL of A/AAAA answers, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    ttl: u32,
+    /// Seconds between health checks of POPs with a health_url (fractions allowed).
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    health_interval: f64,
+}
+
+fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("{what} {}: {e}", path.display())))
+}
+
+fn load_names(
+    path: &std::path::Path,
+    zone: &str,
+) -> Result<std::collections::HashMap<String, brink_dns::PriceClass>, ConfigError> {
+    let text = read(path, "--config")?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let file = if yaml {
+        brink_model::EdgeFile::from_yaml(&text)
+    } else {
+        brink_model::EdgeFile::from_json(&text)
+    }
+    .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
+    let opts = brink_model::ValidateOptions {
+        cdn_domain: zone.to_owned(),
+    };
+    let model = brink_model::validate_with(&file, &opts).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        ConfigError(format!(
+            "--config {}:\n  {}",
+            path.display(),
+            lines.join("\n  ")
+        ))
+    })?;
+    Ok(brink_dns::names_of(&model))
+}
+
+pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
+    let zone = crate::domain::check_cdn_domain(&args.zone)
+        .map_err(|e| ConfigError(e.0.replace("--cdn-domain", "--zone")))?;
+    let mut problems: Vec<String> = Vec::new();
+    let pops = match brink_dns::parse_pops(&read(&args.pops, "--pops")?) {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in errors {
+                problems.push(format!("--pops {}: {e}", args.pops.display()));
+            }
+            Vec::new()
+        }
+    };
+    let coverage = match &args.coverage_zone {
+        None => brink_dns::CoverageZone::default(),
+        Some(p) => match brink_dns::CoverageZone::parse(&read(p, "--coverage-zone")?, &pops) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in errors {
+                    problems.push(format!("--coverage-zone {}: {e}", p.display()));
+                }
+                brink_dns::CoverageZone::default()
+            }
+        },
+    };
+    let default_pop = match &args.default_pop {
+        None => 0,
+        Some(code) => pops
+            .iter()
+            .position(|p| &p.code == code)
+            .unwrap_or_else(|| {
+                problems.push(format!("--default-pop {code}: not in the POP list"));
+                0
+            }),
+    };
+    let geo = match &args.geo_db {
+        Some(p) => brink_geo::GeoDb::open(p),
+        None => brink_geo::GeoDb::shipped(),
+    }
+    .map_err(|e| problems.push(format!("--geo-db: {e}")))
+    .ok();
+    if !(0.05..=3600.0).contains(&args.health_interval) {
+        problems.push("--health-interval: between 0.05 and 3600 seconds".into());
+    }
+    let names = load_names(&args.config, &zone)
+        .map_err(|e| problems.push(e.0))
+        .ok();
+    if !problems.is_empty() {
+        return Err(ConfigError(format!(
+            "invalid configuration:\n  {}",
+            problems.join("\n  ")
+        ))
+        .into());
+    }
+    let zone_names = Arc::new(brink_dns::Zone::default());
+    zone_names.set_names(names.unwrap_or_default());
+    let selector = Arc::new(brink_dns::Selector::new(pops, geo, coverage, default_pop));
+    let router = brink_dns::Router::new(
+        &zone,
+        zone_names.clone(),
+        selector.clone(),
+        args.ttl,
+        Some(args.listen.ip()),
+    )
+    .map_err(|e| ConfigError(e.to_string()))?;
+    let interval = Duration::from_secs_f64(args.health_interval);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(async move {
+        let udp = tokio::net::UdpSocket::bind(args.listen)
+            .await
+            .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
+        let addr = udp.local_addr()?;
+        // TCP on the same port as UDP.
+        let tcp = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| ConfigError(format!("--listen {addr} (TCP): {e}")))?;
+        brink_dns::health::spawn(selector, interval);
+        let mut server = hickory_server::Server::new(router);
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 64);
+        // Re-read the distributions when the file changes; a bad file keeps the old names.
+        let config = args.config.clone();
+        tokio::spawn(async move {
+            let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            let mut last = modified(&config);
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let now = modified(&config);
+                if now != last {
+                    last = now;
+                    match load_names(&config, &zone) {
+                        Ok(n) => {
+                            tracing::info!(names = n.len(), "distributions reloaded");
+                            zone_names.set_names(n);
+                        }
+                        Err(e) => tracing::error!(error = %e.0, "reload refused; keeping the running names"),
+                    }
+                }
+            }
+        });
+        println!("brink ready dns={addr}");
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            r = server.block_until_done() => {
+                if let Err(e) = r {
+                    return Err(anyhow::anyhow!("DNS server stopped: {e}"));
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    })
+}

@@ -1,0 +1,185 @@
+//! Which POP answers a client: the routing rule, kept free of DNS so it can be tested (and
+//! reused by the HTTP routing mode) on its own.
+//!
+//! The rule, in order:
+//! 1. the POPs allowed by the distribution's price class that are healthy are the candidates;
+//!    if none is healthy, every allowed POP is (fail open); if the class allows none (an
+//!    operator POP list without such regions), every POP is;
+//! 2. a coverage-zone network containing the client names its POP, if that POP is a
+//!    candidate (scope = the network's prefix);
+//! 3. else the client's country (geo database) → that country's centroid → the candidate at
+//!    the smallest great-circle distance (ties: the earlier in the POP file; scope = the
+//!    database network's prefix);
+//! 4. else (no record, no centroid) the default POP if it is a candidate, else the first
+//!    candidate.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use brink_geo::{distance_km, Centroids, GeoDb};
+
+use crate::pops::{CoverageZone, Pop, PriceClass};
+
+/// The answer for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// Index into the POP list.
+    pub pop: usize,
+    /// How much of the client's address the answer depended on (RFC 7871 scope prefix).
+    pub scope: u8,
+}
+
+/// POPs, their health, and the data the rule needs.
+#[derive(Debug)]
+pub struct Selector {
+    pops: Vec<Pop>,
+    healthy: Vec<AtomicBool>,
+    geo: Option<GeoDb>,
+    centroids: Centroids,
+    coverage: CoverageZone,
+    default_pop: usize,
+}
+
+impl Selector {
+    /// Every POP starts healthy (a POP without `health_url` stays so).
+    pub fn new(
+        pops: Vec<Pop>,
+        geo: Option<GeoDb>,
+        coverage: CoverageZone,
+        default_pop: usize,
+    ) -> Selector {
+        let healthy = pops.iter().map(|_| AtomicBool::new(true)).collect();
+        Selector {
+            pops,
+            healthy,
+            geo,
+            centroids: Centroids::shipped(),
+            coverage,
+            default_pop,
+        }
+    }
+
+    /// The POPs.
+    pub fn pops(&self) -> &[Pop] {
+        &self.pops
+    }
+
+    /// Marks a POP up or down (the health poller).
+    pub fn set_healthy(&self, pop: usize, up: bool) {
+        if let Some(h) = self.healthy.get(pop) {
+            h.store(up, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a POP is currently up.
+    pub fn is_healthy(&self, pop: usize) -> bool {
+        self.healthy
+            .get(pop)
+            .is_some_and(|h| h.load(Ordering::Relaxed))
+    }
+
+    /// The POP for `client`, under price class `class`.
+    pub fn choose(&self, client: IpAddr, class: PriceClass) -> Choice {
+        let client = client.to_canonical();
+        let allowed = |i: usize| self.pops[i].price_class <= class;
+        let n = self.pops.len();
+        let mut candidates: Vec<usize> = (0..n)
+            .filter(|&i| allowed(i) && self.is_healthy(i))
+            .collect();
+        if candidates.is_empty() {
+            candidates = (0..n).filter(|&i| allowed(i)).collect();
+        }
+        if candidates.is_empty() {
+            candidates = (0..n).collect();
+        }
+        if let Some((p, len)) = self.coverage.lookup(client) {
+            if candidates.contains(&p) {
+                return Choice { pop: p, scope: len };
+            }
+        }
+        if let Some(loc) = self.geo.as_ref().and_then(|g| g.lookup(client)) {
+            if let Some(centre) = self.centroids.get(loc.country) {
+                let mut best = candidates[0];
+                let mut best_d = f64::INFINITY;
+                for &i in &candidates {
+                    let d = distance_km(centre, self.pops[i].lat_lon);
+                    if d < best_d {
+                        best_d = d;
+                        best = i;
+                    }
+                }
+                return Choice {
+                    pop: best,
+                    scope: loc.prefix_len,
+                };
+            }
+        }
+        let pop = if candidates.contains(&self.default_pop) {
+            self.default_pop
+        } else {
+            candidates[0]
+        };
+        // Unknown everywhere we looked: valid for the whole source network the client gave.
+        let scope = if client.is_ipv4() { 24 } else { 56 };
+        Choice { pop, scope }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pops::parse_pops;
+
+    fn selector(coverage: &str) -> Selector {
+        let pops = parse_pops(
+            "code,city,country,lat,lon,address\n\
+             IAD,Washington,US,38.947456,-77.459929,127.0.0.2\n\
+             FRA,Frankfurt,DE,50.0264,8.54313,127.0.0.3\n\
+             SYD,Sydney,AU,-33.9461,151.177,127.0.0.4\n",
+        )
+        .expect("pops");
+        let cz = CoverageZone::parse(coverage, &pops).expect("cz");
+        let geo = GeoDb::open(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/geo/iptoasn-country.mmdb"),
+        )
+        .expect("geo");
+        Selector::new(pops, Some(geo), cz, 0)
+    }
+
+    #[test]
+    fn nearest_healthy_allowed_pop() {
+        let s = selector("");
+        let de: IpAddr = "79.192.1.1".parse().expect("ip");
+        let au: IpAddr = "1.128.0.1".parse().expect("ip");
+        assert_eq!(s.choose(de, PriceClass::All).pop, 1);
+        assert_eq!(s.choose(de, PriceClass::All).scope, 10);
+        // Price class 100 has no Sydney.
+        let au_all = s.choose(au, PriceClass::All).pop;
+        let au_100 = s.choose(au, PriceClass::Class100).pop;
+        assert_ne!(au_100, 2);
+        // FRA down: Germany goes to the next nearest; all down: fail open.
+        s.set_healthy(1, false);
+        assert_eq!(s.choose(de, PriceClass::All).pop, 0);
+        for i in 0..3 {
+            s.set_healthy(i, false);
+        }
+        assert_eq!(s.choose(de, PriceClass::All).pop, 1);
+        let _ = au_all;
+    }
+
+    #[test]
+    fn coverage_zone_and_unknown_clients() {
+        let s = selector("79.192.0.0/16 SYD\n");
+        let ip: IpAddr = "79.192.1.1".parse().expect("ip");
+        assert_eq!(s.choose(ip, PriceClass::All), Choice { pop: 2, scope: 16 });
+        // Not allowed by the class: geography decides.
+        assert_eq!(s.choose(ip, PriceClass::Class100).pop, 1);
+        // Private space: the default POP.
+        assert_eq!(
+            s.choose("10.1.1.1".parse().expect("ip"), PriceClass::All)
+                .pop,
+            0
+        );
+    }
+}
