@@ -10,6 +10,8 @@ extra_packages=()
 command -v goaccess >/dev/null 2>&1 || extra_packages+=(goaccess)
 command -v promtool >/dev/null 2>&1 || extra_packages+=(prometheus)
 command -v openssl >/dev/null 2>&1 || extra_packages+=(openssl)
+# dig: the DNS router tests query it as a resolver would.
+command -v dig >/dev/null 2>&1 || extra_packages+=(bind9-dnsutils)
 # shellcheck source=scripts/ensure-tools.sh
 source scripts/ensure-tools.sh
 # shellcheck source=scripts/ensure-pyenv.sh

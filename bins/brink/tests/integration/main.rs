@@ -19,6 +19,7 @@ mod control_api;
 mod disk;
 mod dist_telemetry;
 mod distributions;
+mod dns;
 mod forwarding;
 mod freshness;
 mod headers;
