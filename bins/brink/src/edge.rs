@@ -21,8 +21,26 @@ pub(crate) struct EdgeArgs {
     /// "cert.pem", "PrivateKeyFile": "key.pem"}]` (paths relative to the file); they are
     /// chosen by SNI, and --tls-cert/--tls-key is then the default (`*.cloudfront.net`)
     /// certificate. Re-read on SIGHUP and when the file changes.
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "control",
+        conflicts_with = "control"
+    )]
+    config: Option<PathBuf>,
+    /// Take the configuration and invalidations from a control plane (`brink control`)
+    /// instead of a file: `http://host:port`. The last configuration applied is kept in
+    /// --state-dir and served at start, before the control plane answers (and while it is
+    /// down).
+    #[arg(long, value_name = "URL", requires = "state_dir")]
+    control: Option<String>,
+    /// The control plane's feed token: a file holding it (`DATA_DIR/edge-token` of
+    /// `brink control`).
+    #[arg(long, value_name = "FILE", requires = "control")]
+    control_token_file: Option<PathBuf>,
+    /// Where an edge fed by a control plane keeps the last configuration it applied.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
     /// Domain under which a distribution without a `DomainName` gets its generated name
     /// (`d` + 13 lowercase letters and digits + `.` + this), as CloudFront's
     /// `d111111abcdef8.cloudfront.net`.
@@ -30,6 +48,38 @@ pub(crate) struct EdgeArgs {
     cdn_domain: String,
     #[command(flatten)]
     options: ServeArgs,
+}
+
+/// Where `brink edge --control` gets its configuration.
+#[derive(Debug)]
+pub(crate) struct ControlSource {
+    /// The control plane.
+    pub(crate) url: String,
+    /// File holding the feed token.
+    pub(crate) token_file: Option<PathBuf>,
+    /// Where the last applied document lives.
+    pub(crate) state_dir: PathBuf,
+    /// Domain of generated distribution names.
+    pub(crate) cdn_domain: String,
+}
+
+/// Validates a document (JSON text) as `--config` would, with every problem in the error.
+pub(crate) fn validate_document(
+    text: &str,
+    cdn_domain: &str,
+) -> Result<brink_model::Model, String> {
+    let file =
+        EdgeFile::from_json(text).map_err(|e| format!("{} {e}", brink_model::ParseError::CODE))?;
+    let opts = brink_model::ValidateOptions {
+        cdn_domain: cdn_domain.to_owned(),
+    };
+    brink_model::validate_with(&file, &opts).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// Reads and validates the file: every problem is reported at once, each with CloudFront's
@@ -78,21 +128,22 @@ fn problems(path: &std::path::Path, errors: &[brink_model::ConfigError]) -> Conf
 }
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
-    let domain = args.cdn_domain.trim_matches('.').to_ascii_lowercase();
-    let valid_label = |l: &str| {
-        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    let domain = crate::domain::check_cdn_domain(&args.cdn_domain)?;
+    let Some(config) = args.config.clone() else {
+        return crate::edge_control::run(
+            args.options,
+            ControlSource {
+                url: args.control.unwrap_or_default(),
+                token_file: args.control_token_file,
+                state_dir: args.state_dir.unwrap_or_default(),
+                cdn_domain: domain,
+            },
+        );
     };
-    if domain.len() > 200 || !domain.split('.').all(valid_label) {
-        return Err(ConfigError(format!(
-            "--cdn-domain {:?}: not a DNS domain name (letters, digits and '-' in dot-separated labels)",
-            args.cdn_domain
-        ))
-        .into());
-    }
-    let model = load(&args.config, &domain)?;
+    let model = load(&config, &domain)?;
     // The certificate files are read here first so that a bad one is a configuration error
     // (exit 64) naming the field; reloads check them again before switching.
-    brink_edge::check_viewer_certificates(&model).map_err(|e| problems(&args.config, &e))?;
+    brink_edge::check_viewer_certificates(&model).map_err(|e| problems(&config, &e))?;
     // `--check` (a `ServeArgs` flag) stops in `serve::run` once the options are checked too.
     tracing::info!(
         distributions = model.distributions().len(),
@@ -100,10 +151,10 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     );
     // SIGHUP and changes to the file reload it; a file that fails validation is refused
     // with its problems logged, and the running configuration stays.
-    let path = args.config.clone();
+    let path = config.clone();
     let source = brink_edge::ModelSource {
         load: Arc::new(move || load(&path, &domain).map(Arc::new).map_err(|e| e.0)),
-        path: args.config.clone(),
+        path: config,
     };
-    crate::serve::run(args.options, Some(Arc::new(model)), Some(source))
+    crate::serve::run(args.options, Some(Arc::new(model)), Some(source), None)
 }

@@ -5,9 +5,11 @@ mod control;
 mod dns;
 mod domain;
 mod edge;
+mod edge_control;
 mod serve;
 mod sign;
 mod size;
+mod up;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +28,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The whole CDN on one machine: the control plane and several edge POPs, ready for the
+    /// aws CLI and boto3 (`source DIR/env`).
+    Up(up::UpArgs),
     /// One caching edge in front of one origin.
     Serve(serve::ServeArgs),
     /// An edge serving the CloudFront distributions of a configuration file.
@@ -44,7 +49,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args, None, None),
+        Command::Up(args) => up::run(args),
+        Command::Serve(args) => serve::run(args, None, None, None),
         Command::Edge(args) => edge::run(args),
         Command::Control(args) => control::run(args),
         Command::Dns(args) => dns::run(args),

@@ -123,6 +123,13 @@ pub(crate) struct ServeArgs {
     manual_clock: bool,
 }
 
+impl ServeArgs {
+    /// The POP name (`--pop`), which is also who an edge is to the control plane.
+    pub(crate) fn pop(&self) -> &str {
+        &self.pop
+    }
+}
+
 /// A configuration error: the process exits with 64.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -266,10 +273,15 @@ fn config(
     }
 }
 
+/// Called once the edge serves, with its addresses and a handle on it (`brink edge --control`
+/// starts following the control plane's feed there).
+pub(crate) type AfterReady = Box<dyn FnOnce(brink_edge::Bound, brink_edge::EdgeHandle) + Send>;
+
 pub(crate) fn run(
     args: ServeArgs,
     model: Option<Arc<Model>>,
     model_source: Option<brink_edge::ModelSource>,
+    after_ready: Option<AfterReady>,
 ) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
@@ -284,13 +296,16 @@ pub(crate) fn run(
         }
         return Ok(());
     }
-    brink_edge::run(cfg, threads, |bound| {
+    brink_edge::run_with_handle(cfg, threads, |bound, handle| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
             Some(a) => println!("brink ready listen={} admin={a}", bound.listen),
             None => println!("brink ready listen={}", bound.listen),
         }
         tracing::info!(listen = %bound.listen, threads, "edge started");
+        if let Some(f) = after_ready {
+            f(bound, handle);
+        }
     })
     .context("edge failed")
 }

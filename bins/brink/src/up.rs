@@ -134,7 +134,7 @@ async fn supervise(args: UpArgs, dir: PathBuf) -> anyhow::Result<()> {
         _ = int.recv() => None,
         dead = first_exit(&mut children) => Some(dead),
     };
-    if let Some((name, status)) = exited {
+    if let Some((name, status)) = &exited {
         tracing::error!(child = %name, %status, "a component stopped; stopping the others");
         eprintln!("brink up: {name} exited ({status}); stopping everything");
     }
@@ -328,8 +328,8 @@ fn terminate(pid: u32) {
 /// Reads the control plane's credentials (written by `brink control` on its first start).
 fn credentials(control_dir: &Path) -> anyhow::Result<(String, String)> {
     let path = control_dir.join("credentials");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut id = None;
     let mut secret = None;
     for line in text.lines() {
@@ -358,7 +358,9 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         .map(|r| format!("{}={}", r.name, r.get("listen").unwrap_or_default()))
         .collect();
     let mut s = String::new();
-    s.push_str("# Written by `brink up`; `source` it to point the aws CLI and boto3 at this CDN.\n");
+    s.push_str(
+        "# Written by `brink up`; `source` it to point the aws CLI and boto3 at this CDN.\n",
+    );
     for (k, v) in [
         ("AWS_ENDPOINT_URL_CLOUDFRONT", endpoint.as_str()),
         ("AWS_ENDPOINT_URL_ACM", endpoint.as_str()),

@@ -107,16 +107,7 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
             };
             match PurgePattern::parse(&path) {
                 Ok(p) => {
-                    let mut n = edge.cache.purge(&scope, &p);
-                    // Like a CloudFront invalidation, an exact path takes every header,
-                    // cookie and encoding variant of it too (they follow a `\n` in the key).
-                    if let PurgePattern::Exact(target) = &p {
-                        if !scope.is_empty() {
-                            n += edge
-                                .cache
-                                .purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
-                        }
-                    }
+                    let n = purge(&edge.cache, &scope, &p);
                     tracing::info!(path, distribution = scope, purged = n, "purge");
                     reply(
                         StatusCode::OK,
@@ -154,4 +145,17 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         }
         _ => json_error(StatusCode::NOT_FOUND, "not found"),
     }
+}
+
+/// Removes what `pattern` names in `scope`; an exact path takes every header, cookie and
+/// encoding variant of it too (they follow a `\n` in the key), like a CloudFront
+/// invalidation. Returns the number of objects removed.
+pub(crate) fn purge(cache: &brink_cache::Cache, scope: &str, pattern: &PurgePattern) -> u64 {
+    let mut n = cache.purge(scope, pattern);
+    if let PurgePattern::Exact(target) = pattern {
+        if !scope.is_empty() {
+            n += cache.purge(scope, &PurgePattern::Prefix(format!("{target}\n")));
+        }
+    }
+    n
 }

@@ -64,6 +64,59 @@ pub struct Bound {
 /// A listener could not be bound, a runtime or a signal handler could not start, or the
 /// viewer certificate could not be loaded.
 pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std::io::Result<()> {
+    run_with_handle(cfg, threads, |bound, _| on_ready(bound))
+}
+
+/// What an outside configuration source (the control plane's feed) needs from a running
+/// edge: put a new model in force and enforce invalidations, exactly as a reload of the file
+/// and the admin API's purge do. Cheap to clone; usable from any thread.
+#[derive(Clone)]
+pub struct EdgeHandle {
+    models: std::sync::Arc<proxy::Models>,
+    cache: std::sync::Arc<brink_cache::Cache>,
+    tls: Option<std::sync::Arc<tls::ViewerTls>>,
+}
+
+impl std::fmt::Debug for EdgeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeHandle").finish_non_exhaustive()
+    }
+}
+
+impl EdgeHandle {
+    /// Puts `model` in force (with its viewer certificates, when the listener speaks TLS):
+    /// requests that start after this returns use it; connections and the cache are kept.
+    ///
+    /// # Errors
+    /// The model's certificates cannot be used; the running model stays.
+    pub fn install_model(&self, model: std::sync::Arc<brink_model::Model>) -> Result<(), String> {
+        install(&self.models, self.tls.as_deref(), model, "control plane")
+    }
+
+    /// Removes every cached object of `distribution` that `pattern` (`/exact`, `/prefix*`)
+    /// names, every variant of an exact path included, as a CloudFront invalidation does.
+    /// Effective when it returns. An unknown distribution has nothing cached: `Ok(0)`.
+    ///
+    /// # Errors
+    /// The pattern is not an invalidation path.
+    pub fn invalidate(&self, distribution: &str, pattern: &str) -> Result<u64, String> {
+        let p = brink_http::key::PurgePattern::parse(pattern).map_err(|e| e.to_string())?;
+        if self.models.purge_scope(Some(distribution)).is_err() {
+            return Ok(0);
+        }
+        Ok(admin::purge(&self.cache, distribution, &p))
+    }
+}
+
+/// [`run`], handing `on_ready` an [`EdgeHandle`] too.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_handle(
+    cfg: EdgeConfig,
+    threads: usize,
+    on_ready: impl FnOnce(Bound, EdgeHandle),
+) -> std::io::Result<()> {
     let threads = threads.max(1);
     // The listener speaks TLS when there is a default certificate (`--tls-cert`) or the
     // distributions' file lists certificates; it is plain HTTP otherwise.
@@ -154,7 +207,14 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     }
     drop(alive_tx);
     drop(shutdown_rx);
-    on_ready(bound);
+    on_ready(
+        bound,
+        EdgeHandle {
+            models: shared.models.clone(),
+            cache: shared.cache.clone(),
+            tls: viewer_tls.clone(),
+        },
+    );
     let reloader = Reloader {
         source: cfg.model_source.clone(),
         models: shared.models.clone(),
@@ -307,33 +367,42 @@ impl Reloader {
         self.modified = modified(&src.path);
         match (src.load)() {
             Ok(model) => {
-                let n = model.distributions().len();
-                match &self.tls {
-                    Some(tls) => {
-                        if let Err(problems) = tls.install_model(&model) {
-                            tracing::error!(
-                                why,
-                                %problems,
-                                "configuration reload refused (viewer certificates); keeping the running one"
-                            );
-                            return;
-                        }
-                    }
-                    None if !model.certificates().is_empty() => tracing::warn!(
+                if let Err(problems) = install(&self.models, self.tls.as_deref(), model, why) {
+                    tracing::error!(
                         why,
-                        "the file now lists Certificates but the listener was started without \
-                         TLS: they are used after a restart"
-                    ),
-                    None => {}
+                        %problems,
+                        "configuration reload refused (viewer certificates); keeping the running one"
+                    );
                 }
-                self.models.replace(model);
-                tracing::info!(why, distributions = n, "configuration reloaded");
             }
             Err(problems) => {
                 tracing::error!(why, %problems, "configuration reload refused; keeping the running one")
             }
         }
     }
+}
+
+/// Puts a validated model in force, its viewer certificates first (a model whose
+/// certificates cannot be used is refused and the running one stays).
+fn install(
+    models: &proxy::Models,
+    tls: Option<&tls::ViewerTls>,
+    model: std::sync::Arc<brink_model::Model>,
+    why: &str,
+) -> Result<(), String> {
+    let n = model.distributions().len();
+    match tls {
+        Some(tls) => tls.install_model(&model).map_err(|p| p.to_string())?,
+        None if !model.certificates().is_empty() => tracing::warn!(
+            why,
+            "the configuration now lists Certificates but the listener was started without \
+             TLS: they are used after a restart"
+        ),
+        None => {}
+    }
+    models.replace(model);
+    tracing::info!(why, distributions = n, "configuration reloaded");
+    Ok(())
 }
 
 /// SIGHUP: re-reads the default viewer certificate, keeping the old one when that fails.

@@ -34,5 +34,6 @@ mod sign;
 mod stale;
 mod telemetry;
 mod tls;
+mod up;
 mod vary;
 mod viewer_tls;

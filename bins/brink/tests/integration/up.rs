@@ -1,0 +1,481 @@
+//! `brink up` and `brink edge --control`: the README's walkthrough with the real aws CLI
+//! (create, wait deployed, Miss then Hit through every edge, invalidate, wait completed, Miss
+//! again, update with If-Match, disable, delete), a restart that finds everything again, and
+//! static stability: edges keep serving while the control plane is killed, catch up when it
+//! returns, and a killed edge restarts serving before the control plane is back.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::testkit::control::{pyenv_bin, temp_dir, Control};
+use crate::testkit::{Reply, TestOrigin};
+
+/// A running `brink up`.
+struct Up {
+    child: Child,
+    env: Vec<(String, String)>,
+    edges: Vec<(String, SocketAddr)>,
+}
+
+impl Up {
+    fn start(dir: &Path, edges: usize) -> Up {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args(["up", "--edges", &edges.to_string()])
+            .args([
+                "--control-listen",
+                "127.0.0.1:0",
+                "--edge-port",
+                "0",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn brink up");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("ready line");
+        assert!(line.starts_with("brink ready control="), "{line:?}");
+        let text = std::fs::read_to_string(dir.join("env")).expect("DIR/env");
+        let env: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+        let edges = env
+            .iter()
+            .find(|(k, _)| k == "BRINK_EDGES")
+            .expect("BRINK_EDGES")
+            .1
+            .split_whitespace()
+            .map(|e| {
+                let (pop, addr) = e.split_once('=').expect("POP=addr");
+                (pop.to_owned(), addr.parse().expect("addr"))
+            })
+            .collect();
+        Up { child, env, edges }
+    }
+
+    fn aws(&self, args: &[&str]) -> Value {
+        aws_with(&self.env, args)
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn aws_with(env: &[(String, String)], args: &[&str]) -> Value {
+    let mut cmd = Command::new(pyenv_bin().join("aws"));
+    cmd.args(args).args(["--output", "json"]);
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("aws");
+    assert!(
+        out.status.success(),
+        "aws {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Value::Null;
+    }
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// GET through an edge with the distribution's Host: (status, X-Cache, body).
+fn get(edge: SocketAddr, host: &str, path: &str) -> (u16, String, String) {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "10",
+            "-D",
+            "-",
+            "-H",
+            &format!("Host: {host}"),
+        ])
+        .arg(format!("http://{edge}{path}"))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let x_cache = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("x-cache:")
+                .then(|| l[8..].trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, x_cache, body.to_owned())
+}
+
+fn config_file(dir: &Path, origin: &TestOrigin, caller_ref: &str) -> PathBuf {
+    let p = dir.join(format!("{caller_ref}.json"));
+    let cfg = serde_json::json!({
+        "CallerReference": caller_ref, "Comment": "walkthrough", "Enabled": true,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "origin", "DomainName": "127.0.0.1",
+            "CustomOriginConfig": {"HTTPPort": origin.port(), "HTTPSPort": 443,
+                "OriginProtocolPolicy": "http-only"}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "origin", "ViewerProtocolPolicy": "allow-all",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+    });
+    std::fs::write(&p, cfg.to_string()).expect("write");
+    p
+}
+
+fn file_arg(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+/// Polls `cond` every 20 ms for up to `limit` (state that arrives over the network; nothing
+/// here waits for time to pass).
+fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_through_brink_up() {
+    let origin = TestOrigin::start().await;
+    origin.route(
+        "/hello.txt",
+        Reply::cacheable("hello, edge\n", "max-age=3600"),
+    );
+    let dir = temp_dir("up");
+    let up = tokio::task::block_in_place(|| Up::start(&dir, 2));
+    let cfg = config_file(&dir, &origin, "walkthrough");
+    tokio::task::block_in_place(|| {
+        assert_eq!(up.edges.len(), 2);
+        assert_eq!(up.edges[0].0, "IAD50-C1");
+        assert_eq!(
+            up.edges[1].1.ip().to_string(),
+            "127.0.0.3",
+            "each edge on its own address"
+        );
+        let created = up.aws(&[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&cfg),
+        ]);
+        let id = created["Distribution"]["Id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let host = created["Distribution"]["DomainName"]
+            .as_str()
+            .expect("domain")
+            .to_owned();
+        assert!(host.ends_with(".cdn.test"), "{host}");
+        up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
+        let got = up.aws(&["cloudfront", "get-distribution", "--id", &id]);
+        assert_eq!(got["Distribution"]["Status"], "Deployed");
+        // Deployed means every edge serves it: Miss then Hit on each, one origin fetch each.
+        for (i, (pop, edge)) in up.edges.iter().enumerate() {
+            let (status, x_cache, body) = get(*edge, &host, "/hello.txt");
+            assert_eq!(
+                (status, x_cache.as_str(), body.as_str()),
+                (200, "Miss from cloudfront", "hello, edge\n"),
+                "{pop}"
+            );
+            let (_, x_cache, _) = get(*edge, &host, "/hello.txt");
+            assert_eq!(x_cache, "Hit from cloudfront", "{pop}");
+            assert_eq!(origin.hits("/hello.txt"), i + 1);
+        }
+        // Invalidate everything; once Completed, every edge misses again.
+        let inv = up.aws(&[
+            "cloudfront",
+            "create-invalidation",
+            "--distribution-id",
+            &id,
+            "--paths",
+            "/*",
+        ]);
+        let inv_id = inv["Invalidation"]["Id"].as_str().expect("id").to_owned();
+        up.aws(&[
+            "cloudfront",
+            "wait",
+            "invalidation-completed",
+            "--distribution-id",
+            &id,
+            "--id",
+            &inv_id,
+        ]);
+        for (pop, edge) in &up.edges {
+            let (_, x_cache, _) = get(*edge, &host, "/hello.txt");
+            assert_eq!(
+                x_cache, "Miss from cloudfront",
+                "{pop} after the invalidation"
+            );
+        }
+        assert_eq!(origin.hits("/hello.txt"), 4);
+        // Update with If-Match: a default root object reaches the edges.
+        let got_cfg = up.aws(&["cloudfront", "get-distribution-config", "--id", &id]);
+        let etag = got_cfg["ETag"].as_str().expect("etag").to_owned();
+        let mut new_cfg = got_cfg["DistributionConfig"].clone();
+        new_cfg["DefaultRootObject"] = "hello.txt".into();
+        let p = dir.join("update.json");
+        std::fs::write(&p, new_cfg.to_string()).expect("write");
+        let updated = up.aws(&[
+            "cloudfront",
+            "update-distribution",
+            "--id",
+            &id,
+            "--if-match",
+            &etag,
+            "--distribution-config",
+            &file_arg(&p),
+        ]);
+        up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
+        for (pop, edge) in &up.edges {
+            let (status, _, body) = get(*edge, &host, "/");
+            assert_eq!(
+                (status, body.as_str()),
+                (200, "hello, edge\n"),
+                "{pop}: / is the root object"
+            );
+        }
+        // Disable, wait, delete.
+        new_cfg["Enabled"] = false.into();
+        std::fs::write(&p, new_cfg.to_string()).expect("write");
+        let etag = updated["ETag"].as_str().expect("etag").to_owned();
+        let disabled = up.aws(&[
+            "cloudfront",
+            "update-distribution",
+            "--id",
+            &id,
+            "--if-match",
+            &etag,
+            "--distribution-config",
+            &file_arg(&p),
+        ]);
+        up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
+        let (status, _, _) = get(up.edges[0].1, &host, "/hello.txt");
+        assert_eq!(status, 403, "a disabled distribution is not served");
+        let etag = disabled["ETag"].as_str().expect("etag");
+        up.aws(&[
+            "cloudfront",
+            "delete-distribution",
+            "--id",
+            &id,
+            "--if-match",
+            etag,
+        ]);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_brink_up_on_the_same_directory_finds_everything() {
+    let origin = TestOrigin::start().await;
+    origin.route("/a", Reply::cacheable("a", "max-age=3600"));
+    let dir = temp_dir("up-again");
+    let cfg = config_file(&dir, &origin, "again");
+    tokio::task::block_in_place(|| {
+        let mut up = Up::start(&dir, 1);
+        let created = up.aws(&[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&cfg),
+        ]);
+        let id = created["Distribution"]["Id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let host = created["Distribution"]["DomainName"]
+            .as_str()
+            .expect("domain")
+            .to_owned();
+        let key = up
+            .env
+            .iter()
+            .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+            .cloned();
+        up.stop();
+        assert!(!dir.join("env").exists(), "env is removed on stop");
+        let up2 = Up::start(&dir, 1);
+        assert_eq!(
+            up2.env
+                .iter()
+                .find(|(k, _)| k == "AWS_ACCESS_KEY_ID")
+                .cloned(),
+            key
+        );
+        let got = up2.aws(&["cloudfront", "get-distribution", "--id", &id]);
+        assert_eq!(got["Distribution"]["DomainName"], host.as_str());
+        let edge = up2.edges[0].1;
+        assert!(eventually(Duration::from_secs(10), || get(
+            edge, &host, "/a"
+        )
+        .0 == 200));
+    });
+}
+
+/// `brink edge --control` on its own (not under `brink up`, so the test can kill pieces).
+struct FedEdge {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl FedEdge {
+    fn start(control: &str, token: &Path, state: &Path, ip: &str) -> FedEdge {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args(["edge", "--control", control, "--control-token-file"])
+            .arg(token)
+            .arg("--state-dir")
+            .arg(state)
+            .args([
+                "--pop",
+                &format!("T{}50-C1", ip.rsplit('.').next().unwrap_or("0")),
+                "--cdn-domain",
+                "cdn.test",
+                "--threads",
+                "1",
+            ])
+            .args(["--listen", &format!("{ip}:0")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn edge");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("ready");
+        let addr = line
+            .trim()
+            .strip_prefix("brink ready listen=")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .parse()
+            .expect("addr");
+        FedEdge { child, addr }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for FedEdge {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edges_outlive_the_control_plane_and_catch_up() {
+    let origin = TestOrigin::start().await;
+    origin.route("/x", Reply::cacheable("x1", "max-age=3600"));
+    origin.route("/y", Reply::cacheable("y", "max-age=3600"));
+    tokio::task::block_in_place(|| {
+        let mut control = Control::start();
+        let listen = control.addr.to_string();
+        let url = control.url();
+        let token = control.dir.join("edge-token");
+        let states = temp_dir("fed");
+        let mut e1 = FedEdge::start(&url, &token, &states.join("e1"), "127.0.0.5");
+        let e2 = FedEdge::start(&url, &token, &states.join("e2"), "127.0.0.6");
+        let cfg = config_file(&states, &origin, "fed");
+        let created = control.aws_ok(&[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&cfg),
+        ]);
+        let id = created["Distribution"]["Id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let host = created["Distribution"]["DomainName"]
+            .as_str()
+            .expect("host")
+            .to_owned();
+        control.aws_ok(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
+        for e in [&e1, &e2] {
+            assert_eq!(get(e.addr, &host, "/x").1, "Miss from cloudfront");
+        }
+        // kill -9 the control plane: both edges keep serving the configuration they have.
+        control.kill();
+        for e in [&e1, &e2] {
+            assert_eq!(get(e.addr, &host, "/x").1, "Hit from cloudfront");
+            assert_eq!(get(e.addr, &host, "/y").0, 200);
+        }
+        // kill -9 an edge too, and restart it while the control plane is still down: it
+        // serves its last configuration (and its disk-less cache is empty: a miss).
+        e1.kill();
+        let e1b = FedEdge::start(&url, &token, &states.join("e1"), "127.0.0.5");
+        let (status, x_cache, body) = get(e1b.addr, &host, "/x");
+        assert_eq!(
+            (status, x_cache.as_str(), body.as_str()),
+            (200, "Miss from cloudfront", "x1")
+        );
+        // The control plane returns on the same address with everything it had.
+        let control2 = Control::start_in(&control.dir, &listen);
+        let got = control2.aws_ok(&["cloudfront", "get-distribution-config", "--id", &id]);
+        let etag = got["ETag"].as_str().expect("etag").to_owned();
+        let mut new_cfg = got["DistributionConfig"].clone();
+        new_cfg["DefaultRootObject"] = "y".into();
+        let p = states.join("u.json");
+        std::fs::write(&p, new_cfg.to_string()).expect("write");
+        control2.aws_ok(&[
+            "cloudfront",
+            "update-distribution",
+            "--id",
+            &id,
+            "--if-match",
+            &etag,
+            "--distribution-config",
+            &file_arg(&p),
+        ]);
+        // The update made after it returned reaches every edge.
+        for e in [&e1b, &e2] {
+            assert!(
+                eventually(Duration::from_secs(30), || get(e.addr, &host, "/").2 == "y"),
+                "the update never reached {}",
+                e.addr
+            );
+        }
+        let status = control2.aws_ok(&["cloudfront", "get-distribution", "--id", &id]);
+        assert!(
+            eventually(Duration::from_secs(30), || {
+                control2.aws_ok(&["cloudfront", "get-distribution", "--id", &id])["Distribution"]
+                    ["Status"]
+                    == "Deployed"
+            }),
+            "{status}"
+        );
+    });
+}
