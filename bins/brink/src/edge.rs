@@ -46,6 +46,10 @@ pub(crate) struct EdgeArgs {
     /// `d111111abcdef8.cloudfront.net`.
     #[arg(long, value_name = "DOMAIN", default_value = "cloudfront.net")]
     cdn_domain: String,
+    /// MaxMind DB for geo restriction (the shipped iptoasn layout, or GeoIP2/GeoLite2 Country
+    /// or City). Default: the iptoasn database built into brink.
+    #[arg(long, value_name = "FILE")]
+    geo_db: Option<PathBuf>,
     #[command(flatten)]
     options: ServeArgs,
 }
@@ -129,6 +133,12 @@ fn problems(path: &std::path::Path, errors: &[brink_model::ConfigError]) -> Conf
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     let domain = crate::domain::check_cdn_domain(&args.cdn_domain)?;
+    let geo = match &args.geo_db {
+        Some(p) => brink_geo::GeoDb::open(p),
+        None => brink_geo::GeoDb::shipped(),
+    }
+    .map_err(|e| ConfigError(format!("--geo-db: {e}")))?;
+    let geo = Some(Arc::new(geo));
     let Some(config) = args.config.clone() else {
         return crate::edge_control::run(
             args.options,
@@ -138,6 +148,7 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
                 state_dir: args.state_dir.unwrap_or_default(),
                 cdn_domain: domain,
             },
+            geo,
         );
     };
     let model = load(&config, &domain)?;
@@ -156,5 +167,5 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
         load: Arc::new(move || load(&path, &domain).map(Arc::new).map_err(|e| e.0)),
         path: config,
     };
-    crate::serve::run(args.options, Some(Arc::new(model)), Some(source), None)
+    crate::serve::run(args.options, Some(Arc::new(model)), Some(source), None, geo)
 }

@@ -35,7 +35,11 @@ impl Apply for EdgeApply {
     }
 }
 
-pub(crate) fn run(options: ServeArgs, source: ControlSource) -> anyhow::Result<()> {
+pub(crate) fn run(
+    options: ServeArgs,
+    source: ControlSource,
+    geo: Option<Arc<brink_geo::GeoDb>>,
+) -> anyhow::Result<()> {
     if !source.url.starts_with("http://") {
         return Err(ConfigError(format!(
             "--control {:?}: an http:// URL of brink control",
@@ -101,5 +105,5 @@ pub(crate) fn run(options: ServeArgs, source: ControlSource) -> anyhow::Result<(
             tracing::error!(error = %e, "control feed thread could not start");
         }
     });
-    crate::serve::run(options, Some(Arc::new(initial)), None, Some(after))
+    crate::serve::run(options, Some(Arc::new(initial)), None, Some(after), geo)
 }

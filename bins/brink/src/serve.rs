@@ -118,6 +118,10 @@ pub(crate) struct ServeArgs {
     /// On SIGTERM/SIGINT, seconds in-flight requests get to finish before the process exits.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     shutdown_grace: u64,
+    /// A proxy in front of the edge (CIDR, repeatable) whose `X-Forwarded-For` gives the
+    /// viewer's address for geo restriction and signed-URL IP conditions.
+    #[arg(long, value_name = "CIDR")]
+    trusted_proxy: Vec<String>,
     /// Let `POST /debug/clock/advance` on the admin port move the cache's clock (for tests).
     #[arg(long, hide = true)]
     manual_clock: bool,
@@ -232,6 +236,19 @@ fn config(
             .map_err(|e| problems.push(format!("--log-fields: {e}")))
             .ok(),
     };
+    let trusted_proxies: Vec<brink_geo::Cidr> = args
+        .trusted_proxy
+        .iter()
+        .filter_map(|c| {
+            let parsed = brink_geo::Cidr::parse(c);
+            if parsed.is_none() {
+                problems.push(format!(
+                    "--trusted-proxy {c:?}: not a CIDR (e.g. 10.0.0.0/8)"
+                ));
+            }
+            parsed
+        })
+        .collect();
     let origin_ca = args.origin_ca.and_then(|path| {
         OriginCa::load(&path)
             .map_err(|e| problems.push(e.to_string()))
@@ -242,6 +259,8 @@ fn config(
             listen: args.listen,
             admin: args.admin,
             origin,
+            geo: None,
+            trusted_proxies,
             model,
             model_source,
             pop: args.pop,
@@ -282,13 +301,15 @@ pub(crate) fn run(
     model: Option<Arc<Model>>,
     model_source: Option<brink_edge::ModelSource>,
     after_ready: Option<AfterReady>,
+    geo: Option<Arc<brink_geo::GeoDb>>,
 ) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
     };
     let check = args.check;
-    let cfg = config(args, model, model_source)?;
+    let mut cfg = config(args, model, model_source)?;
+    cfg.geo = geo;
     if check {
         match &cfg.model {
             Some(m) => println!("config OK ({} distributions)", m.distributions().len()),

@@ -48,6 +48,13 @@ pub enum EdgeError {
     /// The behavior does not allow this method.
     #[error("method not allowed by the cache behavior")]
     MethodNotAllowed,
+    /// The behavior requires a signed URL or signed cookies and the request's did not pass
+    /// (cloudfront.md §5): 403 with CloudFront's XML body for the code.
+    #[error("signed URL or cookies refused: {0:?}")]
+    Signature(brink_signed::DenyCode),
+    /// The viewer's country is not allowed by the distribution's geo restriction (§6).
+    #[error("viewer country blocked by the geo restriction")]
+    GeoBlocked,
 }
 
 impl EdgeError {
@@ -66,7 +73,9 @@ impl EdgeError {
             EdgeError::UnknownHost
             | EdgeError::DistributionDisabled
             | EdgeError::HttpsRequired
-            | EdgeError::MethodNotAllowed => StatusCode::FORBIDDEN,
+            | EdgeError::MethodNotAllowed
+            | EdgeError::Signature(_)
+            | EdgeError::GeoBlocked => StatusCode::FORBIDDEN,
         }
     }
 
@@ -77,6 +86,8 @@ impl EdgeError {
             EdgeError::OriginTimeout | EdgeError::OriginProtocol => "OriginCommError",
             EdgeError::BodyOnGet => "InvalidRequest",
             EdgeError::MethodNotAllowed => "InvalidRequestMethod",
+            EdgeError::GeoBlocked => "ClientGeoBlocked",
+            EdgeError::Signature(_) => "AccessDenied",
             EdgeError::Rejected(_)
             | EdgeError::BadBody
             | EdgeError::Loop
@@ -113,6 +124,8 @@ impl EdgeError {
             EdgeError::DistributionDisabled => "This distribution is not enabled.",
             EdgeError::HttpsRequired => "This distribution only accepts HTTPS requests.",
             EdgeError::MethodNotAllowed => "This distribution is not configured to allow the HTTP request method that was used for this request.",
+            EdgeError::Signature(_) => "Access denied.",
+            EdgeError::GeoBlocked => "The Amazon CloudFront distribution is configured to block access from your country.",
         }
     }
 }
@@ -130,6 +143,17 @@ impl From<FetchFailure> for EdgeError {
 /// The HTML error page for `err`, with `request_id` in its footer (as CloudFront's pages do).
 pub(crate) fn error_page(err: &EdgeError, request_id: &HeaderValue) -> Response<EdgeBody> {
     let status = err.status();
+    if let EdgeError::Signature(code) = err {
+        // CloudFront's XML error document for signed requests (cloudfront.md §5).
+        let mut resp = Response::new(EdgeBody::Full(Some(Bytes::from_static(
+            code.xml_body().as_bytes(),
+        ))));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        return resp;
+    }
     let id = request_id.to_str().unwrap_or("-");
     let html = format!(
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" \"http://www.w3.org/TR/html4/loose.dtd\">\n\

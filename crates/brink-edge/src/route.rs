@@ -500,7 +500,110 @@ pub(crate) enum Router {
         model: Arc<Model>,
         /// `targets[distribution][behavior]`.
         targets: Vec<Vec<Arc<Target>>>,
+        /// Viewer access checks (signed URLs and cookies, geo restriction).
+        access: Arc<Access>,
     },
+}
+
+/// What the viewer-access phase needs, compiled with the model: the trusted keys of every
+/// behavior that requires signatures (keys parsed once), and the geo database.
+#[derive(Debug)]
+pub(crate) struct Access {
+    trusted_proxies: Vec<brink_geo::Cidr>,
+    signed: brink_signed::SignedBehaviors,
+    geo: Option<Arc<brink_geo::GeoDb>>,
+    /// Whether any distribution needs a check at all: when not, the phase costs one branch.
+    any: bool,
+}
+
+impl Access {
+    fn new(model: &Model, cfg: &EdgeConfig) -> Access {
+        let geo = cfg.geo.clone();
+        let pems: Vec<(String, String)> = model
+            .public_keys()
+            .iter()
+            .map(|k| (k.id.clone(), k.encoded_key.clone()))
+            .collect();
+        // RSA keys under 2048 bits are refused as on AWS; a key that cannot be used is left
+        // out (requests naming it get InvalidKey) and logged once per configuration.
+        let ring = match brink_signed::KeyRing::compile(
+            pems.iter().map(|(id, pem)| (id.as_str(), pem.as_str())),
+            &brink_signed::KeyOptions::default(),
+        ) {
+            Ok(r) => r,
+            Err(errors) => {
+                for e in &errors {
+                    tracing::error!(key = %e.id, error = %e.message, "public key unusable for signed URLs");
+                }
+                brink_signed::KeyRing::compile(
+                    pems.iter()
+                        .filter(|(id, _)| !errors.iter().any(|e| e.id == *id))
+                        .map(|(id, pem)| (id.as_str(), pem.as_str())),
+                    &brink_signed::KeyOptions::default(),
+                )
+                .unwrap_or_default()
+            }
+        };
+        let signed = brink_signed::SignedBehaviors::compile(model, &ring);
+        let geo_needed = model.distributions().iter().any(|d| {
+            !matches!(
+                d.geo_restriction,
+                brink_model::compiled::GeoRestriction::None
+            )
+        });
+        let signed_needed = model
+            .distributions()
+            .iter()
+            .enumerate()
+            .any(|(i, d)| (0..d.behaviors().len()).any(|b| signed.get(i, b).is_some()));
+        Access {
+            trusted_proxies: cfg.trusted_proxies.clone(),
+            signed,
+            geo,
+            any: geo_needed || signed_needed,
+        }
+    }
+}
+
+impl Access {
+    /// The viewer's address: the TCP peer, or, when the peer is a trusted proxy, the
+    /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+    fn client(&self, viewer: &Viewer<'_>) -> std::net::IpAddr {
+        let peer = viewer.peer.to_canonical();
+        if !self.trusted_proxies.iter().any(|c| c.contains(peer)) {
+            return peer;
+        }
+        let mut client = peer;
+        let entries: Vec<&str> = viewer
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for e in entries.iter().rev() {
+            let Ok(ip) = e.parse::<std::net::IpAddr>() else {
+                break;
+            };
+            client = ip.to_canonical();
+            if !self.trusted_proxies.iter().any(|c| c.contains(client)) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// The viewer facts the access phase reads.
+pub(crate) struct Viewer<'a> {
+    pub(crate) host: Option<&'a str>,
+    pub(crate) target: &'a PathAndQuery,
+    pub(crate) https: bool,
+    pub(crate) headers: &'a http::HeaderMap,
+    pub(crate) peer: std::net::IpAddr,
+    /// Now, Unix seconds (the edge's clock).
+    pub(crate) now: u64,
 }
 
 impl Router {
@@ -567,6 +670,7 @@ impl Router {
                 Router::Model {
                     model: model.clone(),
                     targets,
+                    access: Arc::new(Access::new(model, cfg)),
                 }
             }
         }
@@ -581,7 +685,7 @@ impl Router {
         host: Option<&str>,
         pq: Option<&PathAndQuery>,
     ) -> Option<Arc<crate::logging::LogTag>> {
-        let Router::Model { model, targets } = self else {
+        let Router::Model { model, targets, .. } = self else {
             return None;
         };
         let index = host.and_then(|h| model.router().route(h))?;
@@ -591,6 +695,82 @@ impl Router {
         }
         let b = dist.select_behavior_index(pq.map_or("/", PathAndQuery::path));
         targets.get(index.get())?.get(b)?.log.clone()
+    }
+
+    /// Viewer access (the phase after *route*, cloudfront.md §1 steps 5 and 6): the
+    /// distribution's geo restriction by the TCP peer's country (unknown country: allowed),
+    /// then, when the behavior trusts key groups or signers, a valid signed URL or signed
+    /// cookies. Returns the target to use from here on: `path` (the default root object's),
+    /// or the request's, without the signing parameters, which never reach the cache key or
+    /// the origin.
+    pub(crate) fn check_access(
+        &self,
+        viewer: &Viewer<'_>,
+        path: Option<PathAndQuery>,
+    ) -> Result<Option<PathAndQuery>, EdgeError> {
+        let Router::Model { model, access, .. } = self else {
+            return Ok(path);
+        };
+        if !access.any {
+            return Ok(path);
+        }
+        let Some(index) = viewer.host.and_then(|h| model.router().route(h)) else {
+            return Ok(path);
+        };
+        let dist = model.distribution(index);
+        let client = access.client(viewer);
+        if !matches!(
+            dist.geo_restriction,
+            brink_model::compiled::GeoRestriction::None
+        ) {
+            let country = access
+                .geo
+                .as_ref()
+                .and_then(|g| g.lookup(client))
+                .map(|l| l.country);
+            if !dist
+                .geo_restriction
+                .allows(country.as_ref().map(brink_geo::Country::as_str))
+            {
+                return Err(EdgeError::GeoBlocked);
+            }
+        }
+        let b = dist.select_behavior_index(viewer.target.path());
+        let Some(keys) = access.signed.get(index.get(), b) else {
+            return Ok(path);
+        };
+        let cookies: Vec<&[u8]> = viewer
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
+        let request = brink_signed::SignedRequest {
+            scheme: if viewer.https { "https" } else { "http" },
+            host: viewer.host.unwrap_or_default(),
+            path: viewer.target.path(),
+            query: viewer.target.query(),
+            cookies: &cookies,
+            peer: client,
+            now: viewer.now,
+        };
+        let verified = keys
+            .verify(&request)
+            .map_err(|d| EdgeError::Signature(d.code))?;
+        let stripped = verified.query();
+        if stripped == viewer.target.query() {
+            return Ok(path);
+        }
+        // Rebuild the target without the signing parameters (on the default root object's
+        // path when that applies).
+        let base = path
+            .as_ref()
+            .map_or(viewer.target.path(), PathAndQuery::path);
+        let rebuilt = match stripped {
+            Some(q) if !q.is_empty() => format!("{base}?{q}"),
+            _ => base.to_owned(),
+        };
+        Ok(PathAndQuery::try_from(rebuilt).ok().or(path))
     }
 
     /// Routes a request (phase 2). `https` says whether the viewer connection is TLS.
@@ -609,7 +789,7 @@ impl Router {
                     cacheable: matches!(*method, Method::GET | Method::HEAD),
                 }
             }
-            Router::Model { model, targets } => (model, targets),
+            Router::Model { model, targets, .. } => (model, targets),
         };
         let Some(index) = host.and_then(|h| model.router().route(h)) else {
             return Routed::Reject(EdgeError::UnknownHost);

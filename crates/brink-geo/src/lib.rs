@@ -215,6 +215,63 @@ impl Centroids {
     }
 }
 
+/// An IP network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address (host bits zero).
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub len: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n` or `x::/n` (a bare address is a host route).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, l) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = a.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len: u8 = if l.is_empty() {
+            max
+        } else {
+            l.trim().parse().ok()?
+        };
+        (len <= max).then(|| Cidr {
+            addr: mask(addr, len),
+            len,
+        })
+    }
+
+    /// Whether `ip` is inside.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        ip.is_ipv4() == self.addr.is_ipv4() && mask(ip, self.len) == self.addr
+    }
+}
+
+/// `ip` with every bit after `len` cleared.
+pub fn mask(ip: IpAddr, len: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len.min(32)))
+            };
+            IpAddr::V4((bits & m).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len.min(128)))
+            };
+            IpAddr::V6((bits & m).into())
+        }
+    }
+}
+
 /// Great-circle distance in kilometres between two (latitude, longitude) points, by the
 /// haversine formula on a sphere of radius 6,371 km.
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {

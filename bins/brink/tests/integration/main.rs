@@ -36,4 +36,5 @@ mod telemetry;
 mod tls;
 mod up;
 mod vary;
+mod viewer_access;
 mod viewer_tls;

@@ -334,6 +334,20 @@ impl Edge {
                 }
             };
         tag.clone_from(&route.log);
+        // Viewer access: geo restriction, then signed URLs / cookies.
+        let viewer = crate::route::Viewer {
+            host,
+            target: &target,
+            https: conn.tls.is_some(),
+            headers: req.headers(),
+            peer: conn.peer.ip(),
+            now: self
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let path = router.check_access(&viewer, path)?;
         let fetching = Fetching {
             route,
             target: path.unwrap_or(target),

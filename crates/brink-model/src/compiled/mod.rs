@@ -33,10 +33,18 @@ pub struct Model {
     pub(crate) origin_request_policies: HashMap<String, Arc<OriginRequestPolicy>>,
     pub(crate) response_headers_policies: HashMap<String, Arc<ResponseHeadersPolicy>>,
     pub(crate) key_groups: HashMap<String, Arc<KeyGroup>>,
+    pub(crate) public_keys: HashMap<String, Arc<PublicKey>>,
     pub(crate) certificates: HashMap<String, CertificateFiles>,
 }
 
 impl Model {
+    /// Every public key of the file (signed URLs: a `Key-Pair-Id` names one), in id order.
+    pub fn public_keys(&self) -> Vec<&PublicKey> {
+        let mut keys: Vec<&PublicKey> = self.public_keys.values().map(|k| &**k).collect();
+        keys.sort_by(|a, b| a.id.cmp(&b.id));
+        keys
+    }
+
     /// All distributions, in file order.
     pub fn distributions(&self) -> &[Distribution] {
         &self.distributions

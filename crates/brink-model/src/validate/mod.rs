@@ -127,6 +127,7 @@ pub fn validate_with(file: &EdgeFile, opts: &ValidateOptions) -> Result<Model, V
         origin_request_policies: reg.origin_request,
         response_headers_policies: reg.response_headers,
         key_groups: reg.key_groups,
+        public_keys: reg.public_keys,
         certificates,
     })
 }

@@ -40,6 +40,7 @@ pub(crate) struct Registry {
     pub(crate) origin_request: HashMap<String, Arc<OriginRequestPolicy>>,
     pub(crate) response_headers: HashMap<String, Arc<ResponseHeadersPolicy>>,
     pub(crate) key_groups: HashMap<String, Arc<KeyGroup>>,
+    pub(crate) public_keys: HashMap<String, Arc<crate::compiled::PublicKey>>,
 }
 
 pub(crate) fn build_registry(cx: &mut Ctx, file: &EdgeFile) -> Registry {
@@ -145,6 +146,7 @@ pub(crate) fn build_registry(cx: &mut Ctx, file: &EdgeFile) -> Registry {
         origin_request,
         response_headers,
         key_groups,
+        public_keys,
     }
 }
 
