@@ -21,8 +21,28 @@ pub(crate) struct DnsArgs {
     zone: String,
     /// Distributions, the same document as `brink edge --config` (JSON or YAML). Re-read
     /// when it changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "control",
+        conflicts_with = "control"
+    )]
+    config: Option<PathBuf>,
+    /// Take the distributions from a control plane's feed instead (`http://host:port`); the
+    /// last names received are kept in --state-dir and served while it is down.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "state_dir",
+        requires = "control_token_file"
+    )]
+    control: Option<String>,
+    /// The control plane's feed token file (`DATA_DIR/edge-token`).
     #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    control_token_file: Option<PathBuf>,
+    /// Where the router keeps the last document from the control plane.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
     /// POPs: `code,city,country,lat,lon,address[,health_url]` with a header line.
     #[arg(long, value_name = "FILE")]
     pops: PathBuf,
@@ -49,10 +69,35 @@ fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
         .map_err(|e| ConfigError(format!("{what} {}: {e}", path.display())))
 }
 
-fn load_names(
-    path: &std::path::Path,
-    zone: &str,
-) -> Result<std::collections::HashMap<String, brink_dns::PriceClass>, ConfigError> {
+type Names = std::collections::HashMap<String, brink_dns::PriceClass>;
+
+/// The feed applied to the router: new names on every document; invalidations mean nothing
+/// to DNS.
+struct ZoneApply {
+    zone: Arc<brink_dns::Zone>,
+    cdn_domain: String,
+}
+
+impl brink_feed::Apply for ZoneApply {
+    fn config(&mut self, version: u64, document: &[u8]) -> Result<(), String> {
+        let text = std::str::from_utf8(document).map_err(|e| e.to_string())?;
+        let model = crate::edge::validate_document(text, &self.cdn_domain)?;
+        let names = brink_dns::names_of(&model);
+        tracing::info!(
+            version,
+            names = names.len(),
+            "distributions from the control plane"
+        );
+        self.zone.set_names(names);
+        Ok(())
+    }
+
+    fn invalidate(&mut self, _: &brink_feed::Invalidation) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn load_names(path: &std::path::Path, zone: &str) -> Result<Names, ConfigError> {
     let text = read(path, "--config")?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     let file = if yaml {
@@ -119,9 +164,23 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     if !(0.05..=3600.0).contains(&args.health_interval) {
         problems.push("--health-interval: between 0.05 and 3600 seconds".into());
     }
-    let names = load_names(&args.config, &zone)
-        .map_err(|e| problems.push(e.0))
-        .ok();
+    let names: Option<Names> = match (&args.config, &args.state_dir) {
+        (Some(c), _) => load_names(c, &zone).map_err(|e| problems.push(e.0)).ok(),
+        // Fed by a control plane: the names it sent last, until it answers.
+        (None, Some(dir)) => brink_feed::FeedClient::persisted_config(dir)
+            .and_then(|(_, doc)| String::from_utf8(doc).ok())
+            .and_then(|t| crate::edge::validate_document(&t, &zone).ok())
+            .map(|m| brink_dns::names_of(&m))
+            .or_else(|| Some(Names::new())),
+        (None, None) => None,
+    };
+    let token = match &args.control_token_file {
+        Some(f) => std::fs::read_to_string(f)
+            .map(|t| t.trim().to_owned())
+            .map_err(|e| problems.push(format!("--control-token-file {}: {e}", f.display())))
+            .ok(),
+        None => None,
+    };
     if !problems.is_empty() {
         return Err(ConfigError(format!(
             "invalid configuration:\n  {}",
@@ -159,9 +218,25 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
         let mut server = hickory_server::Server::new(router);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64);
+        if let (Some(url), Some(dir), Some(token)) = (&args.control, &args.state_dir, token) {
+            let client = brink_feed::FeedClient {
+                base: url.clone(),
+                token,
+                pop: "dns".into(),
+                address: addr.to_string(),
+                state_dir: dir.clone(),
+                wait: Duration::from_secs(brink_feed::DEFAULT_WAIT_SECS),
+            };
+            let apply = ZoneApply {
+                zone: zone_names.clone(),
+                cdn_domain: zone.clone(),
+            };
+            tokio::spawn(client.run(apply));
+        }
         // Re-read the distributions when the file changes; a bad file keeps the old names.
         let config = args.config.clone();
         tokio::spawn(async move {
+            let Some(config) = config else { return };
             let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
             let mut last = modified(&config);
             let mut tick = tokio::time::interval(Duration::from_millis(500));

@@ -58,6 +58,9 @@ pub(crate) struct UpArgs {
     /// Domain of generated distribution names (`d` + 13 characters + `.` + this).
     #[arg(long, default_value = "cdn.test", value_name = "DOMAIN")]
     cdn_domain: String,
+    /// Address of the geo-DNS router (UDP and TCP), authoritative for --cdn-domain.
+    #[arg(long, default_value = "127.0.0.1:5353", value_name = "ADDR")]
+    dns_listen: SocketAddr,
     /// Memory cache of each edge, with a unit.
     #[arg(long, default_value = "256MiB", value_name = "SIZE")]
     memory_cache: String,
@@ -210,8 +213,57 @@ async fn start_all(
         }
         children.push(spawn(exe, &pop, &argv).await?);
     }
+    // The router: the edges as its POPs (coordinates of their real locations), each polled
+    // on its admin /healthz; names from the control plane's feed.
+    let mut pops = String::from("code,city,country,lat,lon,address,health_url\n");
+    for r in &children[1..] {
+        let (Some(listen), Some(admin)) = (r.get("listen"), r.get("admin")) else {
+            bail!("{}: no listen/admin in its ready line", r.name);
+        };
+        let ip = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+        let code = r.name.get(..3).unwrap_or(&r.name);
+        let Some(row) = POPS_CSV
+            .lines()
+            .find(|l| l.starts_with(&format!("{code},")))
+        else {
+            bail!("{code}: not in data/geo/pops.csv");
+        };
+        let f: Vec<&str> = row.split(',').collect();
+        pops.push_str(&format!(
+            "{},{},{},{},{},{ip},http://{admin}/healthz\n",
+            r.name, f[1], f[2], f[3], f[4]
+        ));
+    }
+    let dns_dir = dir.join("dns");
+    std::fs::create_dir_all(&dns_dir)?;
+    write_atomically(&dns_dir.join("pops.csv"), &pops)?;
+    children.push(
+        spawn(
+            exe,
+            "dns",
+            &[
+                "dns".into(),
+                "--listen".into(),
+                args.dns_listen.to_string(),
+                "--zone".into(),
+                args.cdn_domain.clone(),
+                "--pops".into(),
+                path_arg(&dns_dir.join("pops.csv")),
+                "--control".into(),
+                control_url,
+                "--control-token-file".into(),
+                path_arg(&control_dir.join("edge-token")),
+                "--state-dir".into(),
+                path_arg(&dns_dir),
+            ],
+        )
+        .await?,
+    );
     Ok(())
 }
+
+/// The default edge locations and their coordinates.
+const POPS_CSV: &str = include_str!("../../../data/geo/pops.csv");
 
 fn path_arg(p: &Path) -> String {
     p.to_string_lossy().into_owned()
@@ -353,8 +405,15 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
     let control = children.first().context("no control plane")?;
     let endpoint = format!("http://{}", control.get("listen").unwrap_or_default());
     let (id, secret) = credentials(&dir.join("control"))?;
+    let dns = children
+        .iter()
+        .find(|r| r.name == "dns")
+        .and_then(|r| r.get("dns"))
+        .unwrap_or_default()
+        .to_owned();
     let edges: Vec<String> = children[1..]
         .iter()
+        .filter(|r| r.name != "dns")
         .map(|r| format!("{}={}", r.name, r.get("listen").unwrap_or_default()))
         .collect();
     let mut s = String::new();
@@ -369,6 +428,7 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         ("AWS_DEFAULT_REGION", "us-east-1"),
         ("BRINK_CDN_DOMAIN", args.cdn_domain.as_str()),
         ("BRINK_EDGES", edges.join(" ").as_str()),
+        ("BRINK_DNS", dns.as_str()),
     ] {
         s.push_str(&format!("export {k}='{v}'\n"));
     }
@@ -392,6 +452,15 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `println!` that survives a closed stdout (a supervisor must not die because whoever started
+/// it stopped reading).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 fn print_banner(dir: &Path, children: &[Running]) {
     let control = children
         .first()
@@ -402,19 +471,27 @@ fn print_banner(dir: &Path, children: &[Running]) {
         .and_then(|c| c.get("listen"))
         .unwrap_or_default();
     let env = dir.join("env");
-    println!("brink ready control={control} env={}", env.display());
-    println!();
-    println!("  CloudFront + ACM API  http://{control}");
-    for r in &children[1..] {
-        println!(
+    say!("brink ready control={control} env={}", env.display());
+    say!("");
+    say!("  CloudFront + ACM API  http://{control}");
+    for r in children[1..].iter().filter(|r| r.name != "dns") {
+        say!(
             "  edge {:<9}       http://{}",
             r.name,
             r.get("listen").unwrap_or_default()
         );
     }
-    println!();
-    println!("  source {}", env.display());
-    println!("  aws cloudfront create-distribution --origin-domain-name example.com");
-    println!("  curl -H 'Host: <DomainName>' http://{first_edge}/");
-    println!();
+    if let Some(dns) = children
+        .iter()
+        .find(|r| r.name == "dns")
+        .and_then(|r| r.get("dns"))
+    {
+        let (host, port) = dns.rsplit_once(':').unwrap_or((dns, "53"));
+        say!("  geo-DNS router        {dns}   (dig @{host} -p {port} +subnet=79.192.0.0/16 d….<domain> A)");
+    }
+    say!("");
+    say!("  source {}", env.display());
+    say!("  aws cloudfront create-distribution --origin-domain-name example.com");
+    say!("  curl -H 'Host: <DomainName>' http://{first_edge}/");
+    say!("");
 }

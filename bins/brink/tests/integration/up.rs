@@ -35,7 +35,7 @@ impl Up {
             ])
             .arg(dir)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("up.log")).expect("log file"))
             .spawn()
             .expect("spawn brink up");
         let mut line = String::new();
@@ -202,6 +202,41 @@ async fn the_readme_walkthrough_through_brink_up() {
         up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
         let got = up.aws(&["cloudfront", "get-distribution", "--id", &id]);
         assert_eq!(got["Distribution"]["Status"], "Deployed");
+        // The geo-DNS router answers the new name with the nearest edge: Germany → FRA,
+        // the United States → IAD (test-ranges.csv).
+        let dns = up
+            .env
+            .iter()
+            .find(|(k, _)| k == "BRINK_DNS")
+            .expect("BRINK_DNS")
+            .1
+            .clone();
+        let (dns_host, dns_port) = dns.rsplit_once(':').expect("host:port");
+        let dig = |subnet: &str| {
+            let out = Command::new("dig")
+                .args([
+                    &format!("@{dns_host}"),
+                    "-p",
+                    dns_port,
+                    "+short",
+                    "+time=5",
+                    "+tries=1",
+                ])
+                .args([&format!("+subnet={subnet}"), host.as_str(), "A"])
+                .output()
+                .expect("dig");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(
+            dig("79.192.0.0/16"),
+            up.edges[1].1.ip().to_string(),
+            "DE → FRA50-C1"
+        );
+        assert_eq!(
+            dig("73.0.0.0/16"),
+            up.edges[0].1.ip().to_string(),
+            "US → IAD50-C1"
+        );
         // Deployed means every edge serves it: Miss then Hit on each, one origin fetch each.
         for (i, (pop, edge)) in up.edges.iter().enumerate() {
             let (status, x_cache, body) = get(*edge, &host, "/hello.txt");
