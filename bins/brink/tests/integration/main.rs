@@ -25,6 +25,7 @@ mod lifecycle;
 mod many_distributions;
 mod methods;
 mod origins;
+mod path_security;
 mod purge;
 mod ranges;
 mod revalidation;
