@@ -309,6 +309,30 @@ pub fn storability(x: &Exchange<'_>, policy: &TtlPolicy) -> Storability {
     })
 }
 
+/// The `Age` a response carries (RFC 9111 §5.1), `None` when absent or invalid.
+///
+/// `Age` is a singleton, but a cache that meets a list (`Age: 5, 10`, or two field lines)
+/// uses its first member and drops the rest (§5.1). That member must be a delta-seconds
+/// (RFC 9111 §1.2.1: one or more digits, nothing else: no sign, no fraction, no trailing
+/// garbage); when it is not (`10x`, `+10`, `-1`, `1.5`, empty), the field is ignored as §5.1
+/// recommends, i.e. treated as absent: the response's age then comes from `Date` and the
+/// exchange's own timing alone. A valid value beyond 2^31 counts as 2^31 (§1.2.2).
+pub fn age_value(headers: &HeaderMap) -> Option<Duration> {
+    let first_line = headers.get(header::AGE)?.as_bytes();
+    let first_member = first_line
+        .split(|&b| b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if first_member.is_empty() || !first_member.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = first_member.iter().fold(0u64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(Duration::from_secs(secs).min(MAX_DELTA))
+}
+
 /// RFC 9111 §4.2.3 age bookkeeping for one stored response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AgeBase {
@@ -322,11 +346,7 @@ impl AgeBase {
     /// Computes `corrected_initial_age` from the exchange's timestamps and the response's
     /// `Date` and `Age` headers.
     pub fn new(headers: &HeaderMap, request_time: SystemTime, response_time: SystemTime) -> Self {
-        let age_value = headers
-            .get(header::AGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(Duration::ZERO, |s| Duration::from_secs(s).min(MAX_DELTA));
+        let age_value = age_value(headers).unwrap_or(Duration::ZERO);
         let apparent_age = date_value(headers)
             .and_then(|d| response_time.duration_since(d).ok())
             .unwrap_or(Duration::ZERO);

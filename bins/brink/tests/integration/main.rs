@@ -15,6 +15,7 @@ mod bad_input;
 mod caching;
 mod coalescing;
 mod compression;
+mod conformance;
 mod disk;
 mod dist_telemetry;
 mod distributions;

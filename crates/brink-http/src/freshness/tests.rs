@@ -413,3 +413,38 @@ fn age_follows_rfc9111() {
         Duration::ZERO
     );
 }
+
+#[test]
+fn age_lists_use_the_first_member_and_invalid_values_are_ignored() {
+    let age = |v: &[&str]| {
+        let mut h = HeaderMap::new();
+        for v in v {
+            h.append(header::AGE, HeaderValue::from_str(v).unwrap());
+        }
+        age_value(&h).map(|d| d.as_secs())
+    };
+    assert_eq!(age(&["10"]), Some(10));
+    assert_eq!(age(&[" 10 "]), Some(10));
+    // RFC 9111 §5.1: a list's first member counts.
+    assert_eq!(age(&["5, 10"]), Some(5));
+    assert_eq!(age(&["5,10"]), Some(5));
+    assert_eq!(age(&["5", "10"]), Some(5));
+    // Not delta-seconds: ignored as if absent.
+    for bad in ["10x", "+10", "-1", "1.5", "", ",5", "0x10", "1 0", "ten"] {
+        assert_eq!(age(&[bad]), None, "{bad:?}");
+    }
+    assert_eq!(age(&[]), None);
+    // §1.2.2: overflowing values count as 2^31.
+    assert_eq!(age(&["99999999999999999999999"]), Some(2_147_483_648));
+    // In the age bookkeeping: an ignored Age leaves only the exchange's own delay.
+    let h = headers(&[("age", "10x")]);
+    assert_eq!(
+        AgeBase::new(&h, t(NOW), t(NOW + 1)).initial_age.as_secs(),
+        1
+    );
+    let h = headers(&[("age", "5, 10")]);
+    assert_eq!(
+        AgeBase::new(&h, t(NOW), t(NOW + 1)).initial_age.as_secs(),
+        6
+    );
+}

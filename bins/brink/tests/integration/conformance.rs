@@ -1,0 +1,169 @@
+//! RFC 9110 / 9111 / 9213 conformance items of issue 9 part 3, each run in both `brink
+//! serve` and `brink edge` (one distribution, a cache policy with MinTTL 0 so the origin's
+//! headers decide): an invalid or list-valued `Age` (RFC 9111 §5.1), `Expires` in the
+//! obsolete date formats and in the wrong letter case (RFC 9110 §5.6.7, RFC 9111 §4.2), a
+//! `CDN-Cache-Control` that is not a valid Structured Field dictionary (RFC 9213 §2.1), and
+//! `must-understand` (RFC 9111 §5.2.2.3). Every verdict is checked with the origin's request
+//! counter, `X-Cache`, `Age` and the exact body; time moves only through the manual clock.
+
+use serde_json::json;
+
+use crate::testkit::*;
+
+const HOST: &str = "conf.test";
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Serve,
+    Edge,
+}
+
+const MODES: [Mode; 2] = [Mode::Serve, Mode::Edge];
+
+fn edge_config(origin_port: u16) -> String {
+    json!({
+        "Distributions": [{
+            "Id": "ECONFORM1",
+            "DomainName": HOST,
+            "DistributionConfig": {
+                "CallerReference": "conformance",
+                "Enabled": true,
+                "Origins": { "Quantity": 1, "Items": [{
+                    "Id": "web",
+                    "DomainName": "127.0.0.1",
+                    "CustomOriginConfig": {
+                        "HTTPPort": origin_port,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "http-only"
+                    }
+                }]},
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "web",
+                    "ViewerProtocolPolicy": "allow-all",
+                    "CachePolicyId": "cp-origin-headers"
+                }
+            }
+        }],
+        "CachePolicies": [{
+            "Id": "cp-origin-headers",
+            "CachePolicyConfig": {
+                "Name": "origin-headers",
+                "MinTTL": 0,
+                "DefaultTTL": 86400,
+                "MaxTTL": 31536000,
+                "ParametersInCacheKeyAndForwardedToOrigin": {
+                    "EnableAcceptEncodingGzip": false,
+                    "EnableAcceptEncodingBrotli": false,
+                    "HeadersConfig": { "HeaderBehavior": "none" },
+                    "CookiesConfig": { "CookieBehavior": "none" },
+                    "QueryStringsConfig": { "QueryStringBehavior": "none" }
+                }
+            }
+        }]
+    })
+    .to_string()
+}
+
+/// An origin and `brink serve` or `brink edge` in front of it, clocks linked.
+struct Rig {
+    origin: TestOrigin,
+    edge: Edge,
+    mode: Mode,
+}
+
+impl Rig {
+    async fn start(mode: Mode) -> Rig {
+        let origin = TestOrigin::start().await;
+        let mut edge = match mode {
+            Mode::Serve => Edge::start(&origin.url(), &[]).await,
+            Mode::Edge => Edge::start_config(&edge_config(origin.port()), &[]).await,
+        };
+        edge.link_origin_clock(&origin);
+        Rig { origin, edge, mode }
+    }
+
+    async fn get(&self, path: &str) -> Resp {
+        match self.mode {
+            Mode::Serve => self.edge.get(path).await,
+            Mode::Edge => self.edge.get_with(path, &[("host", HOST)]).await,
+        }
+    }
+
+    /// GET `path`: a miss that reached the origin once more, with `body`.
+    async fn miss(&self, path: &str, body: &[u8], ctx: &str) -> Resp {
+        let ctx = format!("{:?}: {ctx}", self.mode);
+        let before = self.origin.hits(path);
+        let r = self.get(path).await;
+        assert_miss(&r, &ctx);
+        assert_body(&r, body, &ctx);
+        assert_origin_hits(&self.origin, path, before + 1, &ctx);
+        r
+    }
+
+    /// GET `path`: a hit with `body`, the origin not asked; returns the response (its `Age`).
+    async fn hit(&self, path: &str, body: &[u8], ctx: &str) -> Resp {
+        let ctx = format!("{:?}: {ctx}", self.mode);
+        let before = self.origin.hits(path);
+        let r = self.get(path).await;
+        assert_hit(&r, &ctx);
+        assert_body(&r, body, &ctx);
+        assert_origin_hits(&self.origin, path, before, &ctx);
+        r
+    }
+
+    async fn advance(&self, secs: u64) {
+        self.edge.advance_clock(secs).await;
+    }
+}
+
+#[track_caller]
+fn assert_age_within(r: &Resp, lo: u64, hi: u64, ctx: &str) {
+    let age = r.age();
+    assert!(
+        age.is_some_and(|a| (lo..=hi).contains(&a)),
+        "{ctx}: Age {:?}, expected {lo}..={hi}",
+        r.header("age")
+    );
+}
+
+/// RFC 9111 §5.1: of a list-valued `Age` the first member counts; an `Age` that is not a
+/// delta-seconds (`+50`, `10x`) is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn age_lists_count_their_first_member_and_invalid_ages_are_ignored() {
+    for mode in MODES {
+        let rig = Rig::start(mode).await;
+        let o = &rig.origin;
+        o.route(
+            "/age/list",
+            Reply::cacheable("list", "max-age=100").header("age", "5, 10"),
+        );
+        o.route(
+            "/age/plus",
+            Reply::cacheable("plus", "max-age=100").header("age", "+50"),
+        );
+        o.route(
+            "/age/garbage",
+            Reply::cacheable("garbage", "max-age=100").header("age", "10x"),
+        );
+        rig.miss("/age/list", b"list", "first").await;
+        rig.miss("/age/plus", b"plus", "first").await;
+        rig.miss("/age/garbage", b"garbage", "first").await;
+
+        rig.advance(90).await;
+        // 5 (the first member) + 90; one more second at most from `Date`'s granularity.
+        let r = rig.hit("/age/list", b"list", "age 95 of 100").await;
+        assert_age_within(&r, 95, 96, "list");
+        // `+50` and `10x` are ignored: age 90, not 140 (which would be stale).
+        let r = rig.hit("/age/plus", b"plus", "Age +50 ignored").await;
+        assert_age_within(&r, 90, 91, "plus");
+        let r = rig.hit("/age/garbage", b"garbage", "Age 10x ignored").await;
+        assert_age_within(&r, 90, 91, "garbage");
+
+        rig.advance(6).await;
+        // 5 + 96 = 101 > 100: stale. Had the list been ignored, the age would be 96: fresh.
+        rig.miss("/age/list", b"list", "age 101 of 100").await;
+        let r = rig.hit("/age/plus", b"plus", "age 96 of 100").await;
+        assert_age_within(&r, 96, 97, "plus");
+        rig.hit("/age/garbage", b"garbage", "age 96 of 100").await;
+    }
+}
