@@ -18,6 +18,7 @@ use brink_model::TtlPolicy;
 use http::{header, HeaderMap, Method, StatusCode};
 
 use crate::cache_control::CacheControl;
+use crate::date::parse_http_date;
 
 /// RFC 9111 §1.2.2: delta-seconds beyond 2^31 are treated as 2^31.
 const MAX_DELTA: Duration = Duration::from_secs(2_147_483_648);
@@ -141,8 +142,9 @@ fn cached_error_with_lifetime(status: StatusCode) -> bool {
 }
 
 /// The origin's own freshness lifetime `F` (RFC 9111 §4.2.1): `s-maxage`, else `max-age`,
-/// else `Expires − Date`. `None` when the origin gave none. An invalid `Expires` means
-/// "already expired" (RFC 9111 §5.3).
+/// else `Expires − Date`. `None` when the origin gave none. `Expires` and `Date` are read in
+/// any of the three HTTP-date formats and any letter case ([`crate::date`]); an invalid
+/// `Expires` means "already expired" (RFC 9111 §5.3).
 pub fn origin_lifetime(
     cc: &CacheControl,
     headers: &HeaderMap,
@@ -155,11 +157,8 @@ pub fn origin_lifetime(
         return Some(Duration::from_secs(m).min(MAX_DELTA));
     }
     let expires = headers.get(header::EXPIRES)?;
-    let Some(expires) = expires
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-    else {
+    // Obsolete formats and any letter case are valid (crate::date); anything else is not.
+    let Some(expires) = parse_http_date(expires.as_bytes()) else {
         return Some(Duration::ZERO);
     };
     let date = date_value(headers).unwrap_or(response_time);
@@ -168,22 +167,14 @@ pub fn origin_lifetime(
 
 /// RFC 9111 §4.2.2: with `Last-Modified`, 10 % of the time since the last change.
 fn heuristic_lifetime(headers: &HeaderMap, response_time: SystemTime) -> Option<Duration> {
-    let lm = headers
-        .get(header::LAST_MODIFIED)?
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())?;
+    let lm = parse_http_date(headers.get(header::LAST_MODIFIED)?.as_bytes())?;
     let date = date_value(headers).unwrap_or(response_time);
     Some(date.duration_since(lm).unwrap_or(Duration::ZERO) / 10)
 }
 
 /// The parsed `Date` header, if valid.
 pub fn date_value(headers: &HeaderMap) -> Option<SystemTime> {
-    headers
-        .get(header::DATE)?
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())
+    parse_http_date(headers.get(header::DATE)?.as_bytes())
 }
 
 /// True when the response carries a validator (`ETag` or `Last-Modified`) the cache can

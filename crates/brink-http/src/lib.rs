@@ -12,6 +12,7 @@
 pub mod accept_encoding;
 pub mod cache_control;
 pub mod conditional;
+pub mod date;
 pub mod freshness;
 pub mod key;
 pub mod range;

@@ -167,3 +167,84 @@ async fn age_lists_count_their_first_member_and_invalid_ages_are_ignored() {
         rig.hit("/age/garbage", b"garbage", "age 96 of 100").await;
     }
 }
+
+/// `http_date_from_now(offset)` in RFC 850 form (`Sunday, 06-Nov-94 08:49:37 GMT`).
+fn rfc850_from_now(offset: i64) -> String {
+    let imf = http_date_from_now(offset);
+    let day = match &imf[..3] {
+        "Mon" => "Monday",
+        "Tue" => "Tuesday",
+        "Wed" => "Wednesday",
+        "Thu" => "Thursday",
+        "Fri" => "Friday",
+        "Sat" => "Saturday",
+        _ => "Sunday",
+    };
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    format!(
+        "{day}, {}-{}-{} {} GMT",
+        &imf[5..7],
+        &imf[8..11],
+        &imf[14..16],
+        &imf[17..25]
+    )
+}
+
+/// `http_date_from_now(offset)` in asctime form (`Sun Nov  6 08:49:37 1994`).
+fn asctime_from_now(offset: i64) -> String {
+    let imf = http_date_from_now(offset);
+    let day: u32 = imf[5..7].parse().expect("day");
+    format!(
+        "{} {} {day:>2} {} {}",
+        &imf[..3],
+        &imf[8..11],
+        &imf[17..25],
+        &imf[12..16]
+    )
+}
+
+/// RFC 9110 §5.6.7 / RFC 9111 §4.2: `Expires` in RFC 850 or asctime form, or in the wrong
+/// letter case, is a valid lifetime; a truly invalid one means already expired (§5.3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expires_in_obsolete_formats_and_any_case_gives_a_lifetime() {
+    for mode in MODES {
+        let rig = Rig::start(mode).await;
+        let o = &rig.origin;
+        let cases = [
+            ("/exp/rfc850", rfc850_from_now(100)),
+            ("/exp/asctime", asctime_from_now(100)),
+            ("/exp/lower", http_date_from_now(100).to_ascii_lowercase()),
+            ("/exp/upper", http_date_from_now(100).to_ascii_uppercase()),
+        ];
+        for (path, expires) in &cases {
+            o.route(path, Reply::ok(*path).header("expires", expires));
+            rig.miss(path, path.as_bytes(), &format!("first, Expires {expires}"))
+                .await;
+        }
+        o.route(
+            "/exp/invalid",
+            Reply::ok("invalid").header("expires", "soon"),
+        );
+        rig.miss("/exp/invalid", b"invalid", "first").await;
+
+        rig.advance(50).await;
+        for (path, expires) in &cases {
+            let r = rig
+                .hit(
+                    path,
+                    path.as_bytes(),
+                    &format!("50 s into Expires {expires}"),
+                )
+                .await;
+            assert_age_within(&r, 50, 51, path);
+        }
+        // An invalid Expires is already expired: never reused.
+        rig.miss("/exp/invalid", b"invalid", "Expires: soon").await;
+
+        rig.advance(60).await;
+        for (path, expires) in &cases {
+            rig.miss(path, path.as_bytes(), &format!("past Expires {expires}"))
+                .await;
+        }
+    }
+}

@@ -448,3 +448,41 @@ fn age_lists_use_the_first_member_and_invalid_values_are_ignored() {
         6
     );
 }
+
+#[test]
+fn expires_in_obsolete_formats_and_any_case_counts() {
+    let date = httpdate::fmt_http_date(t(NOW));
+    // NOW + 100 s = 2023-11-14 22:15:00 UTC, a Tuesday.
+    for expires in [
+        "Tue, 14 Nov 2023 22:15:00 GMT",
+        "Tuesday, 14-Nov-23 22:15:00 GMT",
+        "Tue Nov 14 22:15:00 2023",
+        "tue, 14 nov 2023 22:15:00 gmt",
+        "TUESDAY, 14-NOV-23 22:15:00 GMT",
+    ] {
+        assert_eq!(
+            fresh(verdict(200, &[("date", &date), ("expires", expires)])),
+            100,
+            "{expires}"
+        );
+    }
+    // A lower-case Date is read too: Expires − Date.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("date", &date.to_ascii_lowercase()),
+                ("expires", "Tue, 14 Nov 2023 22:15:00 GMT")
+            ]
+        )),
+        100
+    );
+    // Still invalid: already expired (RFC 9111 §5.3).
+    for bad in ["soon", "Tue, 14 Nov 2023 22:15:00 UTC", "Tue, 14 Nov 2023"] {
+        assert_eq!(
+            verdict(200, &[("date", &date), ("expires", bad)]),
+            Storability::NoStore(NoStoreReason::ZeroTtl),
+            "{bad}"
+        );
+    }
+}
