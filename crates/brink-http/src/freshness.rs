@@ -109,14 +109,20 @@ pub struct Exchange<'a> {
 }
 
 /// The `Cache-Control` directives this cache obeys for a response: `CDN-Cache-Control` when
-/// the origin sent one (RFC 9213 §2.1), `Cache-Control` otherwise.
+/// the origin sent a valid one (RFC 9213 §2.1: a Structured Field dictionary with the right
+/// types, see [`crate::cdn_cache_control`]), `Cache-Control` otherwise: an invalid or empty
+/// `CDN-Cache-Control` is ignored as a whole.
 pub fn effective_cache_control(headers: &HeaderMap) -> CacheControl {
-    let name = if headers.contains_key(CDN_CACHE_CONTROL) {
-        CDN_CACHE_CONTROL
-    } else {
-        header::CACHE_CONTROL.as_str()
-    };
-    CacheControl::parse(headers.get_all(name).iter().map(|v| v.as_bytes()))
+    let cdn = headers.get_all(CDN_CACHE_CONTROL);
+    if let Some(cc) = crate::cdn_cache_control::parse(cdn.iter().map(|v| v.as_bytes())) {
+        return cc;
+    }
+    CacheControl::parse(
+        headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .map(|v| v.as_bytes()),
+    )
 }
 
 /// The RFC 9213 targeted field name.

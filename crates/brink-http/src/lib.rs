@@ -11,6 +11,7 @@
 
 pub mod accept_encoding;
 pub mod cache_control;
+pub mod cdn_cache_control;
 pub mod conditional;
 pub mod date;
 pub mod freshness;

@@ -248,3 +248,65 @@ async fn expires_in_obsolete_formats_and_any_case_gives_a_lifetime() {
         }
     }
 }
+
+/// RFC 9213 §2.1: a `CDN-Cache-Control` that is not a valid Structured Field dictionary, or
+/// gives a directive a value of the wrong type, is ignored as a whole and `Cache-Control`
+/// decides; a valid one still wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_cdn_cache_control_is_ignored_as_a_whole() {
+    for mode in MODES {
+        let rig = Rig::start(mode).await;
+        let o = &rig.origin;
+        // Each falls back to Cache-Control: max-age=100.
+        let invalid = [
+            ("/cdn/quoted", "max-age=\"5\""),
+            ("/cdn/decimal", "max-age=1.5"),
+            ("/cdn/bad-token", "max-age=5, Foo"),
+            ("/cdn/bool-as-int", "no-store=1"),
+            ("/cdn/trailing-comma", "no-store,"),
+        ];
+        for (path, cdn) in invalid {
+            o.route(
+                path,
+                Reply::cacheable(path, "max-age=100").header("cdn-cache-control", cdn),
+            );
+            rig.miss(
+                path,
+                path.as_bytes(),
+                &format!("first, CDN-Cache-Control {cdn}"),
+            )
+            .await;
+        }
+        o.route(
+            "/cdn/valid",
+            Reply::cacheable("valid", "max-age=100").header("cdn-cache-control", "max-age=5;x=?1"),
+        );
+        rig.miss("/cdn/valid", b"valid", "first").await;
+
+        rig.advance(50).await;
+        for (path, cdn) in invalid {
+            let r = rig
+                .hit(
+                    path,
+                    path.as_bytes(),
+                    &format!("CDN-Cache-Control {cdn} ignored"),
+                )
+                .await;
+            assert!(
+                r.header("cdn-cache-control").is_none(),
+                "{mode:?}: not passed to the viewer"
+            );
+        }
+        rig.miss(
+            "/cdn/valid",
+            b"valid",
+            "a valid CDN-Cache-Control max-age=5 wins",
+        )
+        .await;
+        rig.advance(51).await;
+        for (path, _) in invalid {
+            rig.miss(path, path.as_bytes(), "Cache-Control max-age=100 is over")
+                .await;
+        }
+    }
+}

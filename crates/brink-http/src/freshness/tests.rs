@@ -486,3 +486,63 @@ fn expires_in_obsolete_formats_and_any_case_counts() {
         );
     }
 }
+
+#[test]
+fn an_invalid_cdn_cache_control_falls_back_to_cache_control() {
+    for bad in [
+        "max-age=\"5\"",
+        "max-age=1.5",
+        "max-age=5, Foo",
+        "no-store=1",
+        "max-age=5,",
+    ] {
+        assert_eq!(
+            fresh(verdict(
+                200,
+                &[("cache-control", "max-age=100"), ("cdn-cache-control", bad)]
+            )),
+            100,
+            "{bad}"
+        );
+    }
+    // An invalid one cannot forbid storing either: Cache-Control decides.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "no-store, X")
+            ]
+        )),
+        100
+    );
+    // An empty one is absent.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[("cache-control", "max-age=100"), ("cdn-cache-control", "")]
+        )),
+        100
+    );
+    // A valid one still wins, `none` included (it stores with the default TTL here).
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "max-age=5;x=1")
+            ]
+        )),
+        5
+    );
+    assert_eq!(
+        verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "none, no-store")
+            ]
+        ),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+}
