@@ -49,6 +49,9 @@ pub enum NoStoreReason {
     ZeroTtl,
     /// The TTL policy disables caching (all TTLs zero).
     CachingDisabled,
+    /// `must-understand` on a status code whose caching rules this cache does not implement
+    /// (RFC 9111 §5.2.2.3; see [`understood_status`]).
+    MustUnderstand,
 }
 
 impl NoStoreReason {
@@ -63,6 +66,7 @@ impl NoStoreReason {
             NoStoreReason::VaryStar => "vary-star",
             NoStoreReason::ZeroTtl => "zero-ttl",
             NoStoreReason::CachingDisabled => "caching-disabled",
+            NoStoreReason::MustUnderstand => "must-understand",
         }
     }
 }
@@ -137,6 +141,20 @@ fn heuristically_cacheable(status: StatusCode) -> bool {
     )
 }
 
+/// The status codes whose caching requirements this cache understands, for RFC 9111
+/// §5.2.2.3 `must-understand`: the ones it has a storing rule for. That is every status
+/// RFC 9110 §15.1 makes heuristically cacheable (200, 203, 204, 300, 301, 308, 404, 405,
+/// 410, 414, 501), the redirects stored with explicit freshness (302, 307), and the errors
+/// CloudFront's rules cache (400, 403, 412, 415, 500, 502, 503, 504; cloudfront.md §2.3).
+/// Not understood: 206 and 304 (partial and validation responses, never stored as such),
+/// 1xx, and every other code, defined (201, 202, 421, 429, 451…) or not (299, 599…).
+pub fn understood_status(status: StatusCode) -> bool {
+    heuristically_cacheable(status)
+        || always_cached_error(status)
+        || cached_error_with_lifetime(status)
+        || matches!(status.as_u16(), 302 | 307)
+}
+
 /// CloudFront §2.3: errors cached for `ErrorCachingMinTTL` even without headers.
 fn always_cached_error(status: StatusCode) -> bool {
     matches!(status.as_u16(), 404 | 414 | 500 | 501 | 502 | 503 | 504)
@@ -202,7 +220,17 @@ pub fn storability(x: &Exchange<'_>, policy: &TtlPolicy) -> Storability {
     if x.method != Method::GET {
         return Storability::NoStore(R::Method);
     }
-    let cc = effective_cache_control(x.headers);
+    let mut cc = effective_cache_control(x.headers);
+    // RFC 9111 §5.2.2.3: with `must-understand`, a status whose caching rules this cache
+    // does not implement is never stored (not even under a MinTTL: the origin asked for
+    // this explicitly); an understood one is stored per its other directives, `no-store`
+    // ignored.
+    if cc.must_understand {
+        if !understood_status(x.status) {
+            return Storability::NoStore(R::MustUnderstand);
+        }
+        cc.no_store = false;
+    }
     // A request with credentials is shared only when the origin said so (RFC 9111 §3.5);
     // both fields count, whichever the origin used.
     if x.request_has_authorization {

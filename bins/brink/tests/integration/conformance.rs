@@ -310,3 +310,57 @@ async fn an_invalid_cdn_cache_control_is_ignored_as_a_whole() {
         }
     }
 }
+
+/// RFC 9111 §5.2.2.3: with `must-understand`, a status this cache understands is stored per
+/// its other directives, `no-store` notwithstanding; a status it does not understand (299
+/// here) is not stored, though the same response without `must-understand` is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn must_understand_overrides_no_store_only_for_understood_statuses() {
+    for mode in MODES {
+        let rig = Rig::start(mode).await;
+        let o = &rig.origin;
+        o.route(
+            "/mu/ok",
+            Reply::cacheable("ok", "max-age=100, no-store, must-understand"),
+        );
+        o.route(
+            "/mu/no-store",
+            Reply::cacheable("no-store", "max-age=100, no-store"),
+        );
+        rig.miss("/mu/ok", b"ok", "first").await;
+        let r = rig
+            .hit(
+                "/mu/ok",
+                b"ok",
+                "200 with must-understand: no-store ignored",
+            )
+            .await;
+        assert_age_within(&r, 0, 1, "just stored");
+        rig.miss("/mu/no-store", b"no-store", "first").await;
+        rig.miss("/mu/no-store", b"no-store", "no-store alone: never stored")
+            .await;
+
+        o.route(
+            "/mu/299",
+            Reply::status(299, "unknown").header("cache-control", "max-age=100, must-understand"),
+        );
+        o.route(
+            "/mu/299-plain",
+            Reply::status(299, "plain").header("cache-control", "max-age=100"),
+        );
+        for (path, body, stored) in [
+            ("/mu/299", "unknown", false),
+            ("/mu/299-plain", "plain", true),
+        ] {
+            let ctx = format!("{mode:?} {path}");
+            for i in 0..2 {
+                let r = rig.get(path).await;
+                assert_eq!(r.status, 299, "{ctx}");
+                assert_body(&r, body.as_bytes(), &ctx);
+                let want = if i == 1 && stored { HIT } else { MISS };
+                assert_x_cache(&r, want, &format!("{ctx} request {i}"));
+            }
+            assert_origin_hits(o, path, if stored { 1 } else { 2 }, &ctx);
+        }
+    }
+}

@@ -546,3 +546,57 @@ fn an_invalid_cdn_cache_control_falls_back_to_cache_control() {
         Storability::NoStore(NoStoreReason::NoStore)
     );
 }
+
+#[test]
+fn must_understand_stores_understood_statuses_despite_no_store() {
+    let mu = [("cache-control", "max-age=60, no-store, must-understand")];
+    for status in [200, 203, 204, 300, 301, 302, 307, 308, 404, 410, 500, 503] {
+        assert_eq!(fresh(verdict(status, &mu)), 60, "{status}");
+        assert_eq!(
+            fresh(verdict_with(status, &mu, &plain(), false)),
+            60,
+            "{status}"
+        );
+    }
+    // Not understood: never stored, with or without no-store, even under a MinTTL.
+    let mu_only = [("cache-control", "max-age=60, must-understand")];
+    for status in [201, 202, 206, 299, 421, 429, 451, 599] {
+        assert_eq!(
+            verdict(status, &mu_only),
+            Storability::NoStore(NoStoreReason::MustUnderstand),
+            "{status}"
+        );
+        assert_eq!(
+            verdict_with(status, &mu, &policy(10, 60, 100), false),
+            Storability::NoStore(NoStoreReason::MustUnderstand),
+            "{status}"
+        );
+    }
+    // Without must-understand, 201 and 299 with a lifetime are stored as before, and
+    // no-store holds.
+    assert_eq!(fresh(verdict(201, &[("cache-control", "max-age=60")])), 60);
+    assert_eq!(fresh(verdict(299, &[("cache-control", "max-age=60")])), 60);
+    assert_eq!(
+        verdict(200, &[("cache-control", "max-age=60, no-store")]),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+    // The targeted field carries it too.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=30, no-store, must-understand")
+            ]
+        )),
+        30
+    );
+    // A malformed must-understand is ignored: no-store holds.
+    assert_eq!(
+        verdict(
+            200,
+            &[("cache-control", "max-age=60, no-store, must-understand;x")]
+        ),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+}
