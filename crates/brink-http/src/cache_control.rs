@@ -40,6 +40,9 @@ pub struct CacheControl {
     pub no_transform: bool,
     /// `immutable` (RFC 8246).
     pub immutable: bool,
+    /// `must-understand` (RFC 9111 §5.2.2.3): store only if the status code's caching rules
+    /// are understood, and then regardless of `no-store`.
+    pub must_understand: bool,
     /// `stale-while-revalidate=N` (RFC 5861).
     pub stale_while_revalidate: Option<u64>,
     /// `stale-if-error=N` (RFC 5861).
@@ -70,7 +73,8 @@ impl CacheControl {
     ///   cautious choice); repetitions keep the smallest value.
     /// - A directive followed by garbage (e.g. `no-store;x`) still counts when it restricts
     ///   caching (`no-store`, `no-cache`, `private`, `must-revalidate`, `proxy-revalidate`,
-    ///   `no-transform`) but is ignored when it would widen it (`public`, `immutable`).
+    ///   `no-transform`) but is ignored when it would widen it (`public`, `immutable`,
+    ///   `must-understand`).
     /// - Non-UTF-8 bytes are simply part of unknown tokens or arguments.
     pub fn parse<'a, I: IntoIterator<Item = &'a [u8]>>(field_lines: I) -> CacheControl {
         let mut acc = Accumulator::default();
@@ -135,6 +139,7 @@ impl fmt::Display for CacheControl {
             (self.proxy_revalidate, "proxy-revalidate"),
             (self.no_transform, "no-transform"),
             (self.immutable, "immutable"),
+            (self.must_understand, "must-understand"),
         ];
         for (set, name) in flags {
             if set {
@@ -234,6 +239,10 @@ impl Accumulator {
             out.public |= well_formed;
         } else if is("immutable") {
             out.immutable |= well_formed;
+        } else if is("must-understand") {
+            // It can override `no-store`, so a malformed one is ignored (then `no-store`
+            // holds).
+            out.must_understand |= well_formed;
         }
     }
 }
@@ -623,13 +632,14 @@ mod tests {
             proxy_revalidate: true,
             no_transform: true,
             immutable: true,
+            must_understand: true,
             stale_while_revalidate: Some(3),
             stale_if_error: Some(4),
         };
         assert_eq!(
             all.to_string(),
             "max-age=1, s-maxage=2, no-cache, no-store, private, public, must-revalidate, \
-             proxy-revalidate, no-transform, immutable, stale-while-revalidate=3, \
+             proxy-revalidate, no-transform, immutable, must-understand, stale-while-revalidate=3, \
              stale-if-error=4"
         );
         assert_eq!(p(&all.to_string()), all);
@@ -676,7 +686,7 @@ mod tests {
             s_maxage in delta(),
             stale_while_revalidate in delta(),
             stale_if_error in delta(),
-            flags in proptest::array::uniform8(any::<bool>()),
+            flags in proptest::array::uniform9(any::<bool>()),
         ) -> CacheControl {
             CacheControl {
                 max_age,
@@ -689,6 +699,7 @@ mod tests {
                 proxy_revalidate: flags[5],
                 no_transform: flags[6],
                 immutable: flags[7],
+                must_understand: flags[8],
                 stale_while_revalidate,
                 stale_if_error,
             }

@@ -294,10 +294,10 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// An HTTP-date (RFC 9110 §5.6.7, all three historic formats) as a timestamp.
+/// An HTTP-date (RFC 9110 §5.6.7, all three historic formats, any letter case) as a
+/// timestamp.
 fn parse_date(value: &[u8]) -> Option<SystemTime> {
-    let s = std::str::from_utf8(trim_ows(value)).ok()?;
-    httpdate::parse_http_date(s).ok()
+    crate::date::parse_http_date(trim_ows(value))
 }
 
 /// The date in header `name` when it is present exactly once and valid.

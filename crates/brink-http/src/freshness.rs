@@ -18,6 +18,7 @@ use brink_model::TtlPolicy;
 use http::{header, HeaderMap, Method, StatusCode};
 
 use crate::cache_control::CacheControl;
+use crate::date::parse_http_date;
 
 /// RFC 9111 §1.2.2: delta-seconds beyond 2^31 are treated as 2^31.
 const MAX_DELTA: Duration = Duration::from_secs(2_147_483_648);
@@ -48,6 +49,9 @@ pub enum NoStoreReason {
     ZeroTtl,
     /// The TTL policy disables caching (all TTLs zero).
     CachingDisabled,
+    /// `must-understand` on a status code whose caching rules this cache does not implement
+    /// (RFC 9111 §5.2.2.3; see [`understood_status`]).
+    MustUnderstand,
 }
 
 impl NoStoreReason {
@@ -62,6 +66,7 @@ impl NoStoreReason {
             NoStoreReason::VaryStar => "vary-star",
             NoStoreReason::ZeroTtl => "zero-ttl",
             NoStoreReason::CachingDisabled => "caching-disabled",
+            NoStoreReason::MustUnderstand => "must-understand",
         }
     }
 }
@@ -108,14 +113,20 @@ pub struct Exchange<'a> {
 }
 
 /// The `Cache-Control` directives this cache obeys for a response: `CDN-Cache-Control` when
-/// the origin sent one (RFC 9213 §2.1), `Cache-Control` otherwise.
+/// the origin sent a valid one (RFC 9213 §2.1: a Structured Field dictionary with the right
+/// types, see [`crate::cdn_cache_control`]), `Cache-Control` otherwise: an invalid or empty
+/// `CDN-Cache-Control` is ignored as a whole.
 pub fn effective_cache_control(headers: &HeaderMap) -> CacheControl {
-    let name = if headers.contains_key(CDN_CACHE_CONTROL) {
-        CDN_CACHE_CONTROL
-    } else {
-        header::CACHE_CONTROL.as_str()
-    };
-    CacheControl::parse(headers.get_all(name).iter().map(|v| v.as_bytes()))
+    let cdn = headers.get_all(CDN_CACHE_CONTROL);
+    if let Some(cc) = crate::cdn_cache_control::parse(cdn.iter().map(|v| v.as_bytes())) {
+        return cc;
+    }
+    CacheControl::parse(
+        headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .map(|v| v.as_bytes()),
+    )
 }
 
 /// The RFC 9213 targeted field name.
@@ -130,6 +141,20 @@ fn heuristically_cacheable(status: StatusCode) -> bool {
     )
 }
 
+/// The status codes whose caching requirements this cache understands, for RFC 9111
+/// §5.2.2.3 `must-understand`: the ones it has a storing rule for. That is every status
+/// RFC 9110 §15.1 makes heuristically cacheable (200, 203, 204, 300, 301, 308, 404, 405,
+/// 410, 414, 501), the redirects stored with explicit freshness (302, 307), and the errors
+/// CloudFront's rules cache (400, 403, 412, 415, 500, 502, 503, 504; cloudfront.md §2.3).
+/// Not understood: 206 and 304 (partial and validation responses, never stored as such),
+/// 1xx, and every other code, defined (201, 202, 421, 429, 451…) or not (299, 599…).
+pub fn understood_status(status: StatusCode) -> bool {
+    heuristically_cacheable(status)
+        || always_cached_error(status)
+        || cached_error_with_lifetime(status)
+        || matches!(status.as_u16(), 302 | 307)
+}
+
 /// CloudFront §2.3: errors cached for `ErrorCachingMinTTL` even without headers.
 fn always_cached_error(status: StatusCode) -> bool {
     matches!(status.as_u16(), 404 | 414 | 500 | 501 | 502 | 503 | 504)
@@ -141,8 +166,9 @@ fn cached_error_with_lifetime(status: StatusCode) -> bool {
 }
 
 /// The origin's own freshness lifetime `F` (RFC 9111 §4.2.1): `s-maxage`, else `max-age`,
-/// else `Expires − Date`. `None` when the origin gave none. An invalid `Expires` means
-/// "already expired" (RFC 9111 §5.3).
+/// else `Expires − Date`. `None` when the origin gave none. `Expires` and `Date` are read in
+/// any of the three HTTP-date formats and any letter case ([`crate::date`]); an invalid
+/// `Expires` means "already expired" (RFC 9111 §5.3).
 pub fn origin_lifetime(
     cc: &CacheControl,
     headers: &HeaderMap,
@@ -155,11 +181,8 @@ pub fn origin_lifetime(
         return Some(Duration::from_secs(m).min(MAX_DELTA));
     }
     let expires = headers.get(header::EXPIRES)?;
-    let Some(expires) = expires
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-    else {
+    // Obsolete formats and any letter case are valid (crate::date); anything else is not.
+    let Some(expires) = parse_http_date(expires.as_bytes()) else {
         return Some(Duration::ZERO);
     };
     let date = date_value(headers).unwrap_or(response_time);
@@ -168,22 +191,14 @@ pub fn origin_lifetime(
 
 /// RFC 9111 §4.2.2: with `Last-Modified`, 10 % of the time since the last change.
 fn heuristic_lifetime(headers: &HeaderMap, response_time: SystemTime) -> Option<Duration> {
-    let lm = headers
-        .get(header::LAST_MODIFIED)?
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())?;
+    let lm = parse_http_date(headers.get(header::LAST_MODIFIED)?.as_bytes())?;
     let date = date_value(headers).unwrap_or(response_time);
     Some(date.duration_since(lm).unwrap_or(Duration::ZERO) / 10)
 }
 
 /// The parsed `Date` header, if valid.
 pub fn date_value(headers: &HeaderMap) -> Option<SystemTime> {
-    headers
-        .get(header::DATE)?
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())
+    parse_http_date(headers.get(header::DATE)?.as_bytes())
 }
 
 /// True when the response carries a validator (`ETag` or `Last-Modified`) the cache can
@@ -205,7 +220,17 @@ pub fn storability(x: &Exchange<'_>, policy: &TtlPolicy) -> Storability {
     if x.method != Method::GET {
         return Storability::NoStore(R::Method);
     }
-    let cc = effective_cache_control(x.headers);
+    let mut cc = effective_cache_control(x.headers);
+    // RFC 9111 §5.2.2.3: with `must-understand`, a status whose caching rules this cache
+    // does not implement is never stored (not even under a MinTTL: the origin asked for
+    // this explicitly); an understood one is stored per its other directives, `no-store`
+    // ignored.
+    if cc.must_understand {
+        if !understood_status(x.status) {
+            return Storability::NoStore(R::MustUnderstand);
+        }
+        cc.no_store = false;
+    }
     // A request with credentials is shared only when the origin said so (RFC 9111 §3.5);
     // both fields count, whichever the origin used.
     if x.request_has_authorization {
@@ -309,6 +334,30 @@ pub fn storability(x: &Exchange<'_>, policy: &TtlPolicy) -> Storability {
     })
 }
 
+/// The `Age` a response carries (RFC 9111 §5.1), `None` when absent or invalid.
+///
+/// `Age` is a singleton, but a cache that meets a list (`Age: 5, 10`, or two field lines)
+/// uses its first member and drops the rest (§5.1). That member must be a delta-seconds
+/// (RFC 9111 §1.2.1: one or more digits, nothing else: no sign, no fraction, no trailing
+/// garbage); when it is not (`10x`, `+10`, `-1`, `1.5`, empty), the field is ignored as §5.1
+/// recommends, i.e. treated as absent: the response's age then comes from `Date` and the
+/// exchange's own timing alone. A valid value beyond 2^31 counts as 2^31 (§1.2.2).
+pub fn age_value(headers: &HeaderMap) -> Option<Duration> {
+    let first_line = headers.get(header::AGE)?.as_bytes();
+    let first_member = first_line
+        .split(|&b| b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    if first_member.is_empty() || !first_member.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = first_member.iter().fold(0u64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(Duration::from_secs(secs).min(MAX_DELTA))
+}
+
 /// RFC 9111 §4.2.3 age bookkeeping for one stored response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AgeBase {
@@ -322,11 +371,7 @@ impl AgeBase {
     /// Computes `corrected_initial_age` from the exchange's timestamps and the response's
     /// `Date` and `Age` headers.
     pub fn new(headers: &HeaderMap, request_time: SystemTime, response_time: SystemTime) -> Self {
-        let age_value = headers
-            .get(header::AGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(Duration::ZERO, |s| Duration::from_secs(s).min(MAX_DELTA));
+        let age_value = age_value(headers).unwrap_or(Duration::ZERO);
         let apparent_age = date_value(headers)
             .and_then(|d| response_time.duration_since(d).ok())
             .unwrap_or(Duration::ZERO);

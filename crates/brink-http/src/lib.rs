@@ -11,7 +11,9 @@
 
 pub mod accept_encoding;
 pub mod cache_control;
+pub mod cdn_cache_control;
 pub mod conditional;
+pub mod date;
 pub mod freshness;
 pub mod key;
 pub mod range;

@@ -52,6 +52,7 @@ mod error;
 pub mod geo;
 pub mod host;
 pub mod managed;
+pub mod path_normalize;
 pub mod path_pattern;
 pub mod raw;
 pub mod ttl;

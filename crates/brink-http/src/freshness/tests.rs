@@ -413,3 +413,190 @@ fn age_follows_rfc9111() {
         Duration::ZERO
     );
 }
+
+#[test]
+fn age_lists_use_the_first_member_and_invalid_values_are_ignored() {
+    let age = |v: &[&str]| {
+        let mut h = HeaderMap::new();
+        for v in v {
+            h.append(header::AGE, HeaderValue::from_str(v).unwrap());
+        }
+        age_value(&h).map(|d| d.as_secs())
+    };
+    assert_eq!(age(&["10"]), Some(10));
+    assert_eq!(age(&[" 10 "]), Some(10));
+    // RFC 9111 §5.1: a list's first member counts.
+    assert_eq!(age(&["5, 10"]), Some(5));
+    assert_eq!(age(&["5,10"]), Some(5));
+    assert_eq!(age(&["5", "10"]), Some(5));
+    // Not delta-seconds: ignored as if absent.
+    for bad in ["10x", "+10", "-1", "1.5", "", ",5", "0x10", "1 0", "ten"] {
+        assert_eq!(age(&[bad]), None, "{bad:?}");
+    }
+    assert_eq!(age(&[]), None);
+    // §1.2.2: overflowing values count as 2^31.
+    assert_eq!(age(&["99999999999999999999999"]), Some(2_147_483_648));
+    // In the age bookkeeping: an ignored Age leaves only the exchange's own delay.
+    let h = headers(&[("age", "10x")]);
+    assert_eq!(
+        AgeBase::new(&h, t(NOW), t(NOW + 1)).initial_age.as_secs(),
+        1
+    );
+    let h = headers(&[("age", "5, 10")]);
+    assert_eq!(
+        AgeBase::new(&h, t(NOW), t(NOW + 1)).initial_age.as_secs(),
+        6
+    );
+}
+
+#[test]
+fn expires_in_obsolete_formats_and_any_case_counts() {
+    let date = httpdate::fmt_http_date(t(NOW));
+    // NOW + 100 s = 2023-11-14 22:15:00 UTC, a Tuesday.
+    for expires in [
+        "Tue, 14 Nov 2023 22:15:00 GMT",
+        "Tuesday, 14-Nov-23 22:15:00 GMT",
+        "Tue Nov 14 22:15:00 2023",
+        "tue, 14 nov 2023 22:15:00 gmt",
+        "TUESDAY, 14-NOV-23 22:15:00 GMT",
+    ] {
+        assert_eq!(
+            fresh(verdict(200, &[("date", &date), ("expires", expires)])),
+            100,
+            "{expires}"
+        );
+    }
+    // A lower-case Date is read too: Expires − Date.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("date", &date.to_ascii_lowercase()),
+                ("expires", "Tue, 14 Nov 2023 22:15:00 GMT")
+            ]
+        )),
+        100
+    );
+    // Still invalid: already expired (RFC 9111 §5.3).
+    for bad in ["soon", "Tue, 14 Nov 2023 22:15:00 UTC", "Tue, 14 Nov 2023"] {
+        assert_eq!(
+            verdict(200, &[("date", &date), ("expires", bad)]),
+            Storability::NoStore(NoStoreReason::ZeroTtl),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn an_invalid_cdn_cache_control_falls_back_to_cache_control() {
+    for bad in [
+        "max-age=\"5\"",
+        "max-age=1.5",
+        "max-age=5, Foo",
+        "no-store=1",
+        "max-age=5,",
+    ] {
+        assert_eq!(
+            fresh(verdict(
+                200,
+                &[("cache-control", "max-age=100"), ("cdn-cache-control", bad)]
+            )),
+            100,
+            "{bad}"
+        );
+    }
+    // An invalid one cannot forbid storing either: Cache-Control decides.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "no-store, X")
+            ]
+        )),
+        100
+    );
+    // An empty one is absent.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[("cache-control", "max-age=100"), ("cdn-cache-control", "")]
+        )),
+        100
+    );
+    // A valid one still wins, `none` included (it stores with the default TTL here).
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "max-age=5;x=1")
+            ]
+        )),
+        5
+    );
+    assert_eq!(
+        verdict(
+            200,
+            &[
+                ("cache-control", "max-age=100"),
+                ("cdn-cache-control", "none, no-store")
+            ]
+        ),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+}
+
+#[test]
+fn must_understand_stores_understood_statuses_despite_no_store() {
+    let mu = [("cache-control", "max-age=60, no-store, must-understand")];
+    for status in [200, 203, 204, 300, 301, 302, 307, 308, 404, 410, 500, 503] {
+        assert_eq!(fresh(verdict(status, &mu)), 60, "{status}");
+        assert_eq!(
+            fresh(verdict_with(status, &mu, &plain(), false)),
+            60,
+            "{status}"
+        );
+    }
+    // Not understood: never stored, with or without no-store, even under a MinTTL.
+    let mu_only = [("cache-control", "max-age=60, must-understand")];
+    for status in [201, 202, 206, 299, 421, 429, 451, 599] {
+        assert_eq!(
+            verdict(status, &mu_only),
+            Storability::NoStore(NoStoreReason::MustUnderstand),
+            "{status}"
+        );
+        assert_eq!(
+            verdict_with(status, &mu, &policy(10, 60, 100), false),
+            Storability::NoStore(NoStoreReason::MustUnderstand),
+            "{status}"
+        );
+    }
+    // Without must-understand, 201 and 299 with a lifetime are stored as before, and
+    // no-store holds.
+    assert_eq!(fresh(verdict(201, &[("cache-control", "max-age=60")])), 60);
+    assert_eq!(fresh(verdict(299, &[("cache-control", "max-age=60")])), 60);
+    assert_eq!(
+        verdict(200, &[("cache-control", "max-age=60, no-store")]),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+    // The targeted field carries it too.
+    assert_eq!(
+        fresh(verdict(
+            200,
+            &[
+                ("cache-control", "no-store"),
+                ("cdn-cache-control", "max-age=30, no-store, must-understand")
+            ]
+        )),
+        30
+    );
+    // A malformed must-understand is ignored: no-store holds.
+    assert_eq!(
+        verdict(
+            200,
+            &[("cache-control", "max-age=60, no-store, must-understand;x")]
+        ),
+        Storability::NoStore(NoStoreReason::NoStore)
+    );
+}

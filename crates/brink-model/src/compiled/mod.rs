@@ -268,8 +268,12 @@ impl Distribution {
         }
     }
 
-    /// The behavior for a request path: the first `CacheBehaviors` pattern that matches, in
-    /// list order, else the default behavior. No allocation.
+    /// The behavior for a raw request path: the first `CacheBehaviors` pattern that matches
+    /// the path's normalized form ([`normalize_path`](crate::path_normalize::normalize_path):
+    /// RFC 3986 §6.2.2 plus merged slashes), in list order, else the default behavior. So
+    /// `/public/../private/x`, `/%70rivate/x` and `//private/x` all get the `/private/*`
+    /// behavior. The caller keeps sending the raw path to the origin. No allocation unless
+    /// the path needs normalizing (a `%`, `//` or dot segment that changes it).
     pub fn select_behavior(&self, path: &str) -> &Behavior {
         &self.behaviors[self.select_behavior_index(path)]
     }
@@ -277,9 +281,16 @@ impl Distribution {
     /// Like [`select_behavior`](Self::select_behavior), returning the position in
     /// [`behaviors`](Self::behaviors) (the default behavior is the last position).
     pub fn select_behavior_index(&self, path: &str) -> usize {
+        let path = crate::path_normalize::normalize_path(path);
+        self.select_behavior_index_normalized(&path)
+    }
+
+    /// Behavior selection on a path the caller has already normalized (no normalization
+    /// here: a raw path given to this function can bypass behaviors).
+    pub fn select_behavior_index_normalized(&self, normalized: &str) -> usize {
         self.patterns
             .iter()
-            .position(|p| p.as_ref().is_some_and(|p| p.matches(path)))
+            .position(|p| p.as_ref().is_some_and(|p| p.matches(normalized)))
             .unwrap_or(self.patterns.len())
     }
 
