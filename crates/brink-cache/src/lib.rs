@@ -194,7 +194,7 @@ impl Cache {
                     disk.remove(d.id);
                 }
             }
-            disk.register(id, file, Arc::downgrade(&obj));
+            disk.register(id, obj.key.hash_value(), file, Arc::downgrade(&obj));
         }
         tracing::info!(
             objects = n,
@@ -668,5 +668,7 @@ impl disk::Persisted for Cache {
     }
 }
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;
