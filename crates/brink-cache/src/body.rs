@@ -237,6 +237,8 @@ impl Body {
             // A spilled body has released chunks: it is never frozen (the placeholders are
             // not its bytes); readers keep going through the spill file.
             if state == BodyState::Complete && inner.released == 0 {
+                // The list stays for readers that go by index: no spare capacity to pin.
+                inner.chunks.shrink_to_fit();
                 let _ = self.frozen.set(inner.chunks.clone().into());
             }
             std::mem::take(&mut inner.wakers)

@@ -194,7 +194,7 @@ impl Cache {
                     disk.remove(d.id);
                 }
             }
-            disk.register(id, file, Arc::downgrade(&obj));
+            disk.register(id, obj.key.hash_value(), file, Arc::downgrade(&obj));
         }
         tracing::info!(
             objects = n,
@@ -332,6 +332,7 @@ impl Cache {
         body: Arc<Body>,
     ) -> Arc<Object> {
         let header_bytes = meta.header_bytes();
+        let overhead = object_overhead(&meta, key);
         let object = Arc::new(Object::new(key.clone(), Arc::new(meta), body));
         let mut removed: SmallVec<[Arc<Object>; 2]> = SmallVec::new();
         let inserted = {
@@ -364,9 +365,9 @@ impl Cache {
                 self.remove_object(key, &object);
                 self.stats.too_large.fetch_add(1, Ordering::Relaxed);
             } else {
-                object.accounting.lock().bytes = header_bytes + body_bytes;
-                self.used
-                    .fetch_add(header_bytes + body_bytes, Ordering::Relaxed);
+                let charge = header_bytes + body_bytes + overhead;
+                object.accounting.lock().bytes = charge;
+                self.used.fetch_add(charge, Ordering::Relaxed);
                 self.clock_hand.lock().push_back(Arc::downgrade(&object));
                 self.stats.inserts.fetch_add(1, Ordering::Relaxed);
                 self.make_room();
@@ -470,9 +471,10 @@ impl Cache {
                         Body::complete(bytes),
                     ));
                     promoted.set_disk(d.id, d.file, d.store);
-                    promoted.accounting.lock().bytes = header_bytes + len;
+                    let charge = header_bytes + len + object_overhead(&object.meta, &object.key);
+                    promoted.accounting.lock().bytes = charge;
                     if self.replace(&object, promoted.clone()) {
-                        self.used.fetch_add(header_bytes + len, Ordering::Relaxed);
+                        self.used.fetch_add(charge, Ordering::Relaxed);
                         self.clock_hand.lock().push_back(Arc::downgrade(&promoted));
                         self.make_room();
                         return Some(promoted);
@@ -563,6 +565,34 @@ impl Cache {
             self.stats.evictions.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// What an object in memory costs beyond its body and `Meta::header_bytes`, charged to the
+/// budget so that the budget bounds the memory really used (issue 9, part 7): the object, its
+/// metadata and body records with their `Arc` counts, its index entry (at the hash table's
+/// lowest load), its CLOCK slot, its key text, the header map's table and each header's own
+/// allocation, with allocator rounding. `tests/object_cost.rs` counts the real allocations of
+/// small objects stored the way the edge stores them and checks this charge covers them.
+fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
+    use std::mem::size_of;
+    /// Rounding and bookkeeping a general-purpose allocator adds to one allocation.
+    const PER_ALLOC: usize = 16;
+    // One hash-table bucket of `HeaderMap`: hash, name, value, links.
+    const BUCKET: usize = 2 + size_of::<http::HeaderName>() + size_of::<http::HeaderValue>() + 24;
+    const FIXED: usize = 3 * (16 + PER_ALLOC)
+        + size_of::<Object>()
+        + size_of::<Meta>()
+        + size_of::<Body>()
+        // Index entry at a load of one half, then the CLOCK queue's weak pointer (doubling).
+        + 2 * (size_of::<CacheKey>() + size_of::<Slot>() + 1)
+        + 2 * size_of::<Weak<Object>>()
+        // The body's chunk list and its frozen copy.
+        + 2 * (size_of::<Bytes>() + 16 + PER_ALLOC);
+    let h = &meta.headers;
+    let table = h.capacity() * BUCKET + h.capacity().next_power_of_two() * 4 * 2 + PER_ALLOC * 2;
+    // Each value (and custom name) is an allocation of its own.
+    let values = h.len() * (size_of::<Bytes>() + PER_ALLOC);
+    (FIXED + table + values + key.encoded().len() + PER_ALLOC) as u64
 }
 
 fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {
@@ -668,5 +698,7 @@ impl disk::Persisted for Cache {
     }
 }
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;

@@ -8,8 +8,9 @@
 
 pub mod file;
 pub mod format;
+pub(crate) mod s3fifo;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use parking_lot::Mutex;
 
 pub use file::DiskFile;
 use format::BlockHasher;
+use s3fifo::S3Fifo;
 
 use crate::object::{Meta, Object};
 
@@ -86,24 +88,11 @@ pub struct DiskConfig {
     pub capacity: u64,
 }
 
-/// S3-FIFO (Yang et al., SOSP 2023): a small FIFO for new files, a main FIFO for those read
-/// again, and a ghost list of recently evicted ids. One-hit wonders (a scan) leave through the
-/// small queue without displacing the main one.
-#[derive(Debug, Default)]
-struct S3Fifo {
-    small: VecDeque<u64>,
-    main: VecDeque<u64>,
-    ghost: VecDeque<u64>,
-    ghost_set: HashSet<u64>,
-    small_bytes: u64,
-}
-
+/// A file the tier holds (its place in the eviction queues is kept by [`S3Fifo`]).
 #[derive(Debug)]
 struct Entry {
     file: Arc<DiskFile>,
     object: Weak<Object>,
-    freq: u8,
-    in_main: bool,
 }
 
 /// The disk tier.
@@ -228,39 +217,31 @@ impl DiskStore {
         }
     }
 
-    /// Registers a complete file (after a write or at recovery) and evicts if over budget.
-    pub(crate) fn register(&self, id: u64, file: Arc<DiskFile>, object: Weak<Object>) {
+    /// Registers a complete file (after a write or at recovery) under the hash of its
+    /// cache key, and evicts if over budget.
+    pub(crate) fn register(
+        &self,
+        id: u64,
+        key_hash: u64,
+        file: Arc<DiskFile>,
+        object: Weak<Object>,
+    ) {
         let size = file.file_len;
         let mut victims = Vec::new();
         {
             let mut guard = self.entries.lock();
             let (entries, fifo) = &mut *guard;
-            let to_main = fifo.ghost_set.remove(&id);
-            entries.insert(
-                id,
-                Entry {
-                    file,
-                    object,
-                    freq: 0,
-                    in_main: to_main,
-                },
-            );
-            if to_main {
-                fifo.main.push_back(id);
-            } else {
-                fifo.small.push_back(id);
-                fifo.small_bytes += size;
-            }
-            self.used.fetch_add(size, Ordering::Relaxed);
-            while self.used.load(Ordering::Relaxed) > self.capacity {
-                match evict_one(entries, fifo, self.capacity) {
-                    Some(e) => {
-                        self.used.fetch_sub(e.file.file_len, Ordering::Relaxed);
-                        victims.push(e);
-                    }
-                    None => break,
+            entries.insert(id, Entry { file, object });
+            fifo.insert(id, key_hash, size);
+            while fifo.used() > self.capacity {
+                let Some((victim, _)) = fifo.evict(self.capacity) else {
+                    break;
+                };
+                if let Some(e) = entries.remove(&victim) {
+                    victims.push(e);
                 }
             }
+            self.used.store(fifo.used(), Ordering::Relaxed);
         }
         for v in victims {
             self.stats.evictions.fetch_add(1, Ordering::Relaxed);
@@ -275,20 +256,46 @@ impl DiskStore {
 
     /// Notes a read of file `id` (S3-FIFO frequency).
     pub(crate) fn touch(&self, id: u64) {
-        if let Some(e) = self.entries.lock().0.get_mut(&id) {
-            e.freq = (e.freq + 1).min(3);
-        }
+        self.entries.lock().1.touch(id);
     }
 
     /// Forgets and deletes file `id` (purged, replaced or corrupt).
     pub(crate) fn remove(&self, id: u64) {
-        let removed = self.entries.lock().0.remove(&id);
+        let removed = {
+            let mut guard = self.entries.lock();
+            let (entries, fifo) = &mut *guard;
+            fifo.remove(id);
+            self.used.store(fifo.used(), Ordering::Relaxed);
+            entries.remove(&id)
+        };
         if let Some(e) = removed {
-            self.used.fetch_sub(e.file.file_len, Ordering::Relaxed);
             let _ = self.ops.try_send(Op::Delete {
                 path: e.file.path.clone(),
             });
         }
+    }
+
+    /// Checks the tier's books: bytes used within the budget, the queues' byte counts equal
+    /// to their entries' sizes, every file in exactly one queue (tests).
+    #[cfg(test)]
+    pub(crate) fn check_accounting(&self) -> Result<(), String> {
+        let guard = self.entries.lock();
+        let (entries, fifo) = &*guard;
+        fifo.check()?;
+        let sum: u64 = entries.values().map(|e| e.file.file_len).sum();
+        if entries.len() != fifo.len() || sum != fifo.used() || sum != self.used_bytes() {
+            return Err(format!(
+                "{} files of {sum} bytes, queues {} entries / {} bytes, used {}",
+                entries.len(),
+                fifo.len(),
+                fifo.used(),
+                self.used_bytes()
+            ));
+        }
+        if sum > self.capacity {
+            return Err(format!("{sum} bytes over the budget of {}", self.capacity));
+        }
+        Ok(())
     }
 
     /// Scans the directory for complete files: returns each with its id, key and metadata.
@@ -368,45 +375,6 @@ fn load(path: &Path) -> io::Result<(String, Meta, DiskFile)> {
         format::decode_crcs(&crcs),
     );
     Ok((key, meta, file))
-}
-
-fn evict_one(entries: &mut HashMap<u64, Entry>, fifo: &mut S3Fifo, capacity: u64) -> Option<Entry> {
-    loop {
-        // Evict from the small queue while it holds more than 10 % of the budget.
-        let from_small = fifo.small_bytes > capacity / 10 || fifo.main.is_empty();
-        if from_small {
-            let id = fifo.small.pop_front()?;
-            let Some(e) = entries.get(&id) else { continue };
-            fifo.small_bytes = fifo.small_bytes.saturating_sub(e.file.file_len);
-            if e.freq > 0 {
-                // Read again while in the small queue: promote.
-                if let Some(e) = entries.get_mut(&id) {
-                    e.freq = 0;
-                    e.in_main = true;
-                }
-                fifo.main.push_back(id);
-                continue;
-            }
-            fifo.ghost.push_back(id);
-            fifo.ghost_set.insert(id);
-            if fifo.ghost.len() > entries.len().max(1024) {
-                if let Some(old) = fifo.ghost.pop_front() {
-                    fifo.ghost_set.remove(&old);
-                }
-            }
-            return entries.remove(&id);
-        }
-        let id = fifo.main.pop_front()?;
-        let Some(e) = entries.get_mut(&id) else {
-            continue;
-        };
-        if e.freq > 0 {
-            e.freq -= 1;
-            fifo.main.push_back(id);
-            continue;
-        }
-        return entries.remove(&id);
-    }
 }
 
 /// An object being persisted; dropped without [`DiskWrite::finish`] it is abandoned.
@@ -563,7 +531,7 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                     Ok(()) => {
                         let file = Arc::new(DiskFile::new(dest, head_len, body_len, crcs));
                         obj.set_disk(id, file.clone(), Arc::downgrade(&store));
-                        store.register(id, file, Arc::downgrade(&obj));
+                        store.register(id, obj.key.hash_value(), file, Arc::downgrade(&obj));
                         store.stats.writes.fetch_add(1, Ordering::Relaxed);
                         let hook = store.on_persisted.lock().as_ref().and_then(Weak::upgrade);
                         if let Some(hook) = hook {
