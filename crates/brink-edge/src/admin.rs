@@ -17,7 +17,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::proxy::{Edge, PurgeScopeError};
+use crate::lifecycle::Edge;
+use crate::process::PurgeScopeError;
 
 /// Serves the admin API on `listener` forever.
 pub(crate) async fn serve_admin(edge: Arc<Edge>, listener: TcpListener) {

@@ -9,15 +9,13 @@ mod admin;
 mod body;
 mod compress;
 mod config;
-mod deliver;
 mod errors;
 pub mod h1guard;
 mod headers;
-mod logging;
+mod lifecycle;
 mod origin;
-mod proxy;
-mod response_headers;
-mod route;
+mod policy;
+mod process;
 mod server;
 mod tls;
 
@@ -27,8 +25,8 @@ pub use config::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };
 pub use errors::EdgeError;
-pub use logging::Logged;
-pub use proxy::Edge;
+pub use lifecycle::log::Logged;
+pub use lifecycle::Edge;
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 
 use std::net::SocketAddr;
@@ -79,7 +77,7 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     } else {
         None
     };
-    let shared = proxy::Shared::new(&cfg);
+    let shared = process::Shared::new(&cfg);
     let rt = || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -111,7 +109,7 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     // Installed before anyone can learn the port, so an early SIGTERM is never fatal.
     let signals = {
         let _in_runtime = control.enter();
-        Signals::new()?
+        process::Signals::new()?
     };
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
@@ -155,13 +153,16 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     drop(alive_tx);
     drop(shutdown_rx);
     on_ready(bound);
-    let reloader = Reloader {
+    let reloader = process::Reloader {
         source: cfg.model_source.clone(),
         models: shared.models.clone(),
         tls: viewer_tls.clone(),
-        modified: cfg.model_source.as_ref().and_then(|s| modified(&s.path)),
+        modified: cfg
+            .model_source
+            .as_ref()
+            .and_then(|s| process::modified(&s.path)),
     };
-    let drained = control.block_on(supervise(
+    let drained = control.block_on(process::supervise(
         signals,
         shutdown_tx,
         alive_rx,
@@ -175,182 +176,4 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
         }
     }
     Ok(())
-}
-
-/// What a signal asks for.
-enum SignalEvent {
-    /// SIGTERM or SIGINT (the name).
-    Stop(&'static str),
-    /// SIGHUP.
-    Reload,
-}
-
-/// The signals `run` handles.
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    /// Installs the handlers (must run inside a runtime).
-    fn new() -> std::io::Result<Signals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-
-    async fn next(&mut self) -> SignalEvent {
-        tokio::select! {
-            Some(()) = self.term.recv() => SignalEvent::Stop("SIGTERM"),
-            Some(()) = self.int.recv() => SignalEvent::Stop("SIGINT"),
-            Some(()) = self.hup.recv() => SignalEvent::Reload,
-            // Only when the signal driver is gone, which does not happen while `run` runs.
-            else => std::future::pending().await,
-        }
-    }
-}
-
-/// Waits for a stop signal (reloading on SIGHUP meanwhile), then drains the workers within
-/// `grace`. Returns whether every worker finished.
-async fn supervise(
-    mut signals: Signals,
-    shutdown: tokio::sync::watch::Sender<bool>,
-    mut workers: tokio::sync::mpsc::Receiver<()>,
-    tls: Option<std::sync::Arc<tls::ViewerTls>>,
-    grace: std::time::Duration,
-    mut reloader: Reloader,
-) -> bool {
-    let mut poll = tokio::time::interval(CONFIG_POLL);
-    loop {
-        tokio::select! {
-            _ = workers.recv() => {
-                tracing::error!("every worker thread has stopped; exiting");
-                return true;
-            }
-            _ = poll.tick() => reloader.if_changed(),
-            event = signals.next() => match event {
-                SignalEvent::Reload => {
-                    reload(tls.as_deref());
-                    reloader.reload("SIGHUP");
-                }
-                SignalEvent::Stop(name) => {
-                    tracing::info!(
-                        signal = name,
-                        grace_secs = grace.as_secs_f64(),
-                        "shutting down: no new connections, waiting for in-flight requests"
-                    );
-                    break;
-                }
-            },
-        }
-    }
-    shutdown.send_replace(true);
-    let deadline = tokio::time::sleep(grace);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            _ = workers.recv() => {
-                tracing::info!("all connections finished; exiting");
-                return true;
-            }
-            () = &mut deadline => {
-                tracing::warn!(
-                    grace_secs = grace.as_secs_f64(),
-                    "shutdown grace period over with requests still in flight; exiting anyway"
-                );
-                return false;
-            }
-            event = signals.next() => match event {
-                SignalEvent::Reload => reload(tls.as_deref()),
-                SignalEvent::Stop(name) => {
-                    tracing::warn!(signal = name, "second stop signal; exiting now");
-                    return false;
-                }
-            },
-        }
-    }
-}
-
-/// How often the configuration file's modification time is checked.
-const CONFIG_POLL: std::time::Duration = std::time::Duration::from_millis(500);
-
-fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// Reloads the distributions on SIGHUP and when their file changes.
-struct Reloader {
-    source: Option<ModelSource>,
-    models: std::sync::Arc<proxy::Models>,
-    /// Viewer TLS, rebuilt with every accepted model (its certificates, SNI names, policies).
-    tls: Option<std::sync::Arc<tls::ViewerTls>>,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl Reloader {
-    fn if_changed(&mut self) {
-        let Some(src) = &self.source else { return };
-        let now = modified(&src.path);
-        if now.is_some() && now != self.modified {
-            self.reload("file changed");
-        }
-    }
-
-    /// Validates the file again; a valid model replaces the running one atomically, an
-    /// invalid one is refused with every problem logged and the running one stays.
-    fn reload(&mut self, why: &str) {
-        let Some(src) = &self.source else { return };
-        self.modified = modified(&src.path);
-        match (src.load)() {
-            Ok(model) => {
-                let n = model.distributions().len();
-                match &self.tls {
-                    Some(tls) => {
-                        if let Err(problems) = tls.install_model(&model) {
-                            tracing::error!(
-                                why,
-                                %problems,
-                                "configuration reload refused (viewer certificates); keeping the running one"
-                            );
-                            return;
-                        }
-                    }
-                    None if !model.certificates().is_empty() => tracing::warn!(
-                        why,
-                        "the file now lists Certificates but the listener was started without \
-                         TLS: they are used after a restart"
-                    ),
-                    None => {}
-                }
-                self.models.replace(model);
-                tracing::info!(why, distributions = n, "configuration reloaded");
-            }
-            Err(problems) => {
-                tracing::error!(why, %problems, "configuration reload refused; keeping the running one")
-            }
-        }
-    }
-}
-
-/// SIGHUP: re-reads the default viewer certificate, keeping the old one when that fails.
-fn reload(tls: Option<&tls::ViewerTls>) {
-    let Some(tls) = tls else {
-        tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
-        return;
-    };
-    match tls.reload_default() {
-        Ok(true) => tracing::info!(
-            cert = %tls.files().map(|f| f.cert.display().to_string()).unwrap_or_default(),
-            "SIGHUP: TLS certificate reloaded"
-        ),
-        Ok(false) => {}
-        Err(e) => tracing::error!(
-            error = %e,
-            "SIGHUP: TLS certificate reload failed; keeping the current certificate"
-        ),
-    }
 }
