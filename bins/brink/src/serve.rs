@@ -284,7 +284,7 @@ pub(crate) fn run(
         }
         return Ok(());
     }
-    brink_edge::run(cfg, threads, |bound| {
+    brink_edge::run(cfg, threads, |bound, _handle| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
             Some(a) => println!("brink ready listen={} admin={a}", bound.listen),

@@ -8,7 +8,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use brink_http::key::PurgePattern;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -18,7 +17,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::lifecycle::Edge;
-use crate::process::PurgeScopeError;
+use crate::process::{PurgeError, PurgeScopeError};
 
 /// Serves the admin API on `listener` forever.
 pub(crate) async fn serve_admin(edge: Arc<Edge>, listener: TcpListener) {
@@ -88,44 +87,24 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 return json_error(StatusCode::BAD_REQUEST, "missing query parameter: path");
             };
             let distribution = query_param(req, "distribution");
-            let scope = match edge.models.purge_scope(distribution.as_deref()) {
-                Ok(scope) => scope,
-                Err(PurgeScopeError::NoDistributions) => {
-                    return json_error(
-                        StatusCode::BAD_REQUEST,
-                        "brink serve has no distributions: drop the distribution parameter",
-                    )
+            match crate::process::purge(&edge.cache, &edge.models, distribution.as_deref(), &path) {
+                Ok(n) => reply(
+                    StatusCode::OK,
+                    "application/json",
+                    format!("{{\"purged\":{n}}}\n"),
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::NoDistributions)) => json_error(
+                    StatusCode::BAD_REQUEST,
+                    "brink serve has no distributions: drop the distribution parameter",
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::Missing)) => json_error(
+                    StatusCode::BAD_REQUEST,
+                    "missing query parameter: distribution (the distribution id)",
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::Unknown)) => {
+                    json_error(StatusCode::NOT_FOUND, "NoSuchDistribution")
                 }
-                Err(PurgeScopeError::Missing) => {
-                    return json_error(
-                        StatusCode::BAD_REQUEST,
-                        "missing query parameter: distribution (the distribution id)",
-                    )
-                }
-                Err(PurgeScopeError::Unknown) => {
-                    return json_error(StatusCode::NOT_FOUND, "NoSuchDistribution")
-                }
-            };
-            match PurgePattern::parse(&path) {
-                Ok(p) => {
-                    let mut n = edge.cache.purge(&scope, &p);
-                    // Like a CloudFront invalidation, an exact path takes every header,
-                    // cookie and encoding variant of it too (they follow a `\n` in the key).
-                    if let PurgePattern::Exact(target) = &p {
-                        if !scope.is_empty() {
-                            n += edge
-                                .cache
-                                .purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
-                        }
-                    }
-                    tracing::info!(path, distribution = scope, purged = n, "purge");
-                    reply(
-                        StatusCode::OK,
-                        "application/json",
-                        format!("{{\"purged\":{n}}}\n"),
-                    )
-                }
-                Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+                Err(PurgeError::Pattern(e)) => json_error(StatusCode::BAD_REQUEST, &e),
             }
         }
         (&Method::POST, "/debug/clock/advance") => {

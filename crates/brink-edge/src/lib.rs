@@ -27,6 +27,7 @@ pub use config::{
 pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
 pub use lifecycle::Edge;
+pub use process::EdgeHandle;
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 
 use std::net::SocketAddr;
@@ -41,7 +42,9 @@ pub struct Bound {
 }
 
 /// Runs the edge on `threads` worker threads until SIGTERM or SIGINT; calls `on_ready` once
-/// every listener is bound and the signal handlers are installed.
+/// every listener is bound and the signal handlers are installed, with the bound addresses
+/// and an [`EdgeHandle`] through which an external configuration source installs models and
+/// invalidates paths.
 ///
 /// Thread per core: each worker thread runs its own single-threaded runtime with its own
 /// `SO_REUSEPORT` listener on the same address and its own origin connection pool, so a
@@ -61,7 +64,11 @@ pub struct Bound {
 /// # Errors
 /// A listener could not be bound, a runtime or a signal handler could not start, or the
 /// viewer certificate could not be loaded.
-pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std::io::Result<()> {
+pub fn run(
+    cfg: EdgeConfig,
+    threads: usize,
+    on_ready: impl FnOnce(Bound, EdgeHandle),
+) -> std::io::Result<()> {
     let threads = threads.max(1);
     // The listener speaks TLS when there is a default certificate (`--tls-cert`) or the
     // distributions' file lists certificates; it is plain HTTP otherwise.
@@ -152,7 +159,7 @@ pub fn run(cfg: EdgeConfig, threads: usize, on_ready: impl FnOnce(Bound)) -> std
     }
     drop(alive_tx);
     drop(shutdown_rx);
-    on_ready(bound);
+    on_ready(bound, EdgeHandle::new(&shared, viewer_tls.clone()));
     let reloader = process::Reloader {
         source: cfg.model_source.clone(),
         models: shared.models.clone(),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use brink_cache::{Cache, Clock, ManualClock};
+use brink_http::key::PurgePattern;
 
 use crate::config::{EdgeConfig, ModelSource};
 use crate::lifecycle::log::Telemetry;
@@ -251,31 +252,142 @@ impl Reloader {
         match (src.load)() {
             Ok(model) => {
                 let n = model.distributions().len();
-                match &self.tls {
-                    Some(tls) => {
-                        if let Err(problems) = tls.install_model(&model) {
-                            tracing::error!(
-                                why,
-                                %problems,
-                                "configuration reload refused (viewer certificates); keeping the running one"
-                            );
-                            return;
-                        }
-                    }
-                    None if !model.certificates().is_empty() => tracing::warn!(
+                match install(&self.models, self.tls.as_deref(), model, why) {
+                    Ok(()) => tracing::info!(why, distributions = n, "configuration reloaded"),
+                    Err(problems) => tracing::error!(
                         why,
-                        "the file now lists Certificates but the listener was started without \
-                         TLS: they are used after a restart"
+                        %problems,
+                        "configuration reload refused (viewer certificates); keeping the running one"
                     ),
-                    None => {}
                 }
-                self.models.replace(model);
-                tracing::info!(why, distributions = n, "configuration reloaded");
             }
             Err(problems) => {
                 tracing::error!(why, %problems, "configuration reload refused; keeping the running one")
             }
         }
+    }
+}
+
+/// Puts a validated `model` in force: the viewer certificates it lists are loaded and the
+/// TLS configurations rebuilt first; if that fails, nothing changes. The one path a reload
+/// (SIGHUP, file change) and an [`EdgeHandle`] take. `why` goes to the log.
+fn install(
+    models: &Models,
+    tls: Option<&tls::ViewerTls>,
+    model: Arc<brink_model::Model>,
+    why: &str,
+) -> Result<(), String> {
+    match tls {
+        Some(tls) => tls.install_model(&model).map_err(|e| e.to_string())?,
+        None if !model.certificates().is_empty() => tracing::warn!(
+            why,
+            "the file now lists Certificates but the listener was started without \
+             TLS: they are used after a restart"
+        ),
+        None => {}
+    }
+    models.replace(model);
+    Ok(())
+}
+
+/// Why a purge was refused.
+#[derive(Debug)]
+pub(crate) enum PurgeError {
+    /// The distribution named (or its absence) does not fit this edge.
+    Scope(PurgeScopeError),
+    /// The path pattern is not valid.
+    Pattern(String),
+}
+
+/// Removes what `path` (an exact path or a `*`-ended prefix) matches from the cache, for
+/// `distribution` (`None` for `brink serve`). Like a CloudFront invalidation, an exact path
+/// takes every header, cookie and encoding variant of it too (they follow a `\n` in the key).
+/// Effective when it returns; the number of objects removed. The admin `POST /purge` and
+/// [`EdgeHandle::invalidate`] both come here.
+pub(crate) fn purge(
+    cache: &Cache,
+    models: &Models,
+    distribution: Option<&str>,
+    path: &str,
+) -> Result<u64, PurgeError> {
+    let scope = models
+        .purge_scope(distribution)
+        .map_err(PurgeError::Scope)?;
+    let pattern = PurgePattern::parse(path).map_err(|e| PurgeError::Pattern(e.to_string()))?;
+    let mut n = cache.purge(&scope, &pattern);
+    if let PurgePattern::Exact(target) = &pattern {
+        if !scope.is_empty() {
+            n += cache.purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
+        }
+    }
+    tracing::info!(path, distribution = scope, purged = n, "purge");
+    Ok(n)
+}
+
+/// What an external configuration source (a control plane) needs from a running edge:
+/// install a new model, invalidate cached paths. Handed to `run`'s ready callback; cheap to
+/// clone, usable from any thread.
+#[derive(Clone)]
+pub struct EdgeHandle {
+    models: Arc<Models>,
+    tls: Option<Arc<tls::ViewerTls>>,
+    cache: Arc<Cache>,
+}
+
+impl std::fmt::Debug for EdgeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeHandle").finish_non_exhaustive()
+    }
+}
+
+impl EdgeHandle {
+    pub(crate) fn new(shared: &Shared, tls: Option<Arc<tls::ViewerTls>>) -> EdgeHandle {
+        EdgeHandle {
+            models: shared.models.clone(),
+            tls,
+            cache: shared.cache.clone(),
+        }
+    }
+
+    /// Puts `model` (already validated: a compiled [`brink_model::Model`]) in force the way
+    /// a reload does: its viewer certificates are loaded first, and workers switch to it at
+    /// their next request; the cache is untouched. Certificates listed while the listener
+    /// runs without TLS are used after a restart (logged).
+    ///
+    /// # Errors
+    /// A viewer certificate could not be loaded or does not cover its aliases: the running
+    /// model stays.
+    pub fn install_model(&self, model: Arc<brink_model::Model>) -> Result<(), String> {
+        let n = model.distributions().len();
+        install(
+            &self.models,
+            self.tls.as_deref(),
+            model,
+            "installed by handle",
+        )?;
+        tracing::info!(distributions = n, "configuration installed");
+        Ok(())
+    }
+
+    /// Invalidates `pattern` (an exact path, or a prefix ending in `*`) of `distribution`
+    /// (its `Id`; `""` for `brink serve`), as the admin `POST /purge` does. Effective when
+    /// it returns; the number of objects removed.
+    ///
+    /// # Errors
+    /// An unknown distribution (`NoSuchDistribution`), a distribution named to `brink serve`
+    /// or none to `brink edge`, or an invalid pattern.
+    pub fn invalidate(&self, distribution: &str, pattern: &str) -> Result<u64, String> {
+        let distribution = (!distribution.is_empty()).then_some(distribution);
+        purge(&self.cache, &self.models, distribution, pattern).map_err(|e| match e {
+            PurgeError::Scope(PurgeScopeError::Unknown) => "NoSuchDistribution".to_owned(),
+            PurgeError::Scope(PurgeScopeError::NoDistributions) => {
+                "brink serve has no distributions".to_owned()
+            }
+            PurgeError::Scope(PurgeScopeError::Missing) => {
+                "a distribution id is required".to_owned()
+            }
+            PurgeError::Pattern(e) => e,
+        })
     }
 }
 
@@ -295,5 +407,15 @@ fn reload(tls: Option<&tls::ViewerTls>) {
             error = %e,
             "SIGHUP: TLS certificate reload failed; keeping the current certificate"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A control-plane client keeps the handle on its own threads and tasks.
+    #[test]
+    fn edge_handle_is_clone_send_sync() {
+        fn check<T: Clone + Send + Sync + 'static>() {}
+        check::<super::EdgeHandle>();
     }
 }
