@@ -28,7 +28,12 @@ impl Apply for EdgeApply {
     fn invalidate(&mut self, inv: &Invalidation) -> Result<(), String> {
         let mut n = 0;
         for path in &inv.paths {
-            n += self.handle.invalidate(&inv.distribution_id, path)?;
+            match self.handle.invalidate(&inv.distribution_id, path) {
+                Ok(k) => n += k,
+                // A distribution this edge does not serve (deleted since) has nothing cached.
+                Err(e) if e == "NoSuchDistribution" => {}
+                Err(e) => return Err(e),
+            }
         }
         tracing::info!(id = %inv.id, distribution = %inv.distribution_id, removed = n, "invalidation enforced");
         Ok(())

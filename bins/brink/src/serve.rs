@@ -317,7 +317,7 @@ pub(crate) fn run(
         }
         return Ok(());
     }
-    brink_edge::run_with_handle(cfg, threads, |bound, handle| {
+    brink_edge::run(cfg, threads, |bound, handle| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
             Some(a) => println!("brink ready listen={} admin={a}", bound.listen),

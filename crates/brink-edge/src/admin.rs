@@ -8,7 +8,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use brink_http::key::PurgePattern;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -17,7 +16,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::proxy::{Edge, PurgeScopeError};
+use crate::lifecycle::Edge;
+use crate::process::{PurgeError, PurgeScopeError};
 
 /// Serves the admin API on `listener` forever.
 pub(crate) async fn serve_admin(edge: Arc<Edge>, listener: TcpListener) {
@@ -87,35 +87,24 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 return json_error(StatusCode::BAD_REQUEST, "missing query parameter: path");
             };
             let distribution = query_param(req, "distribution");
-            let scope = match edge.models.purge_scope(distribution.as_deref()) {
-                Ok(scope) => scope,
-                Err(PurgeScopeError::NoDistributions) => {
-                    return json_error(
-                        StatusCode::BAD_REQUEST,
-                        "brink serve has no distributions: drop the distribution parameter",
-                    )
+            match crate::process::purge(&edge.cache, &edge.models, distribution.as_deref(), &path) {
+                Ok(n) => reply(
+                    StatusCode::OK,
+                    "application/json",
+                    format!("{{\"purged\":{n}}}\n"),
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::NoDistributions)) => json_error(
+                    StatusCode::BAD_REQUEST,
+                    "brink serve has no distributions: drop the distribution parameter",
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::Missing)) => json_error(
+                    StatusCode::BAD_REQUEST,
+                    "missing query parameter: distribution (the distribution id)",
+                ),
+                Err(PurgeError::Scope(PurgeScopeError::Unknown)) => {
+                    json_error(StatusCode::NOT_FOUND, "NoSuchDistribution")
                 }
-                Err(PurgeScopeError::Missing) => {
-                    return json_error(
-                        StatusCode::BAD_REQUEST,
-                        "missing query parameter: distribution (the distribution id)",
-                    )
-                }
-                Err(PurgeScopeError::Unknown) => {
-                    return json_error(StatusCode::NOT_FOUND, "NoSuchDistribution")
-                }
-            };
-            match PurgePattern::parse(&path) {
-                Ok(p) => {
-                    let n = purge(&edge.cache, &scope, &p);
-                    tracing::info!(path, distribution = scope, purged = n, "purge");
-                    reply(
-                        StatusCode::OK,
-                        "application/json",
-                        format!("{{\"purged\":{n}}}\n"),
-                    )
-                }
-                Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+                Err(PurgeError::Pattern(e)) => json_error(StatusCode::BAD_REQUEST, &e),
             }
         }
         (&Method::POST, "/debug/clock/advance") => {
@@ -145,17 +134,4 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         }
         _ => json_error(StatusCode::NOT_FOUND, "not found"),
     }
-}
-
-/// Removes what `pattern` names in `scope`; an exact path takes every header, cookie and
-/// encoding variant of it too (they follow a `\n` in the key), like a CloudFront
-/// invalidation. Returns the number of objects removed.
-pub(crate) fn purge(cache: &brink_cache::Cache, scope: &str, pattern: &PurgePattern) -> u64 {
-    let mut n = cache.purge(scope, pattern);
-    if let PurgePattern::Exact(target) = pattern {
-        if !scope.is_empty() {
-            n += cache.purge(scope, &PurgePattern::Prefix(format!("{target}\n")));
-        }
-    }
-    n
 }

@@ -26,7 +26,7 @@ use http::{StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use crate::route::Rules;
+use crate::policy::Rules;
 
 /// Smallest body the edge compresses (cloudfront.md §8.3).
 pub(crate) const MIN_LEN: u64 = 1_000;

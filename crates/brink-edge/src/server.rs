@@ -24,7 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::h1guard::{GuardTimeouts, GuardedIo, MAX_HEADERS};
-use crate::proxy::{Conn, Edge};
+use crate::lifecycle::{Conn, Edge};
 use crate::tls::{Accepted, TlsInfo, ViewerTls};
 
 /// Size of hyper's read buffer: above the guard's 20,480-byte head limit, so hyper never
@@ -191,9 +191,9 @@ fn viewer_service(
     conn: Conn,
 ) -> impl hyper::service::Service<
     http::Request<hyper::body::Incoming>,
-    Response = http::Response<crate::logging::Logged>,
+    Response = http::Response<crate::lifecycle::log::Logged>,
     Error = Infallible,
-    Future = impl Future<Output = Result<http::Response<crate::logging::Logged>, Infallible>>
+    Future = impl Future<Output = Result<http::Response<crate::lifecycle::log::Logged>, Infallible>>
                  + Send
                  + 'static,
 > + Clone

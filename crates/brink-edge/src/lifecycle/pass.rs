@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use brink_cache::FetchFailure;
+use brink_http::freshness::NoStoreReason;
 use brink_http::key::PurgePattern;
 use http::header;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
@@ -14,10 +15,11 @@ use hyper::body::Incoming;
 
 use crate::body::{EdgeBody, OriginBody};
 use crate::errors::EdgeError;
-use crate::headers::{self, x_cache, X_CACHE};
-use crate::route::Target;
+use crate::headers;
+use crate::policy::forward;
 
-use super::{Edge, Fetching};
+use super::route::Target;
+use super::{Answer, CacheStatus, Edge, Fetching};
 
 impl Edge {
     /// Phase 7: methods that are never cached go through, streamed both ways.
@@ -25,7 +27,7 @@ impl Edge {
         self: &Arc<Self>,
         mut req: Request<Incoming>,
         f: Fetching,
-    ) -> Result<Response<EdgeBody>, EdgeError> {
+    ) -> Result<Answer, EdgeError> {
         // Read the first body frame before contacting the origin, so that a body whose
         // framing is broken from the start is refused without reaching the origin.
         let first = if req.body().is_end_stream() {
@@ -78,10 +80,9 @@ impl Edge {
         let mut resp = result.map_err(EdgeError::from)?;
         if let Some(viewer_upgrade) = viewer_upgrade {
             if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-                return Ok(relay_upgrade(
-                    viewer_upgrade,
-                    &mut resp,
-                    self.cfg.websocket_idle_timeout,
+                return Ok((
+                    relay_upgrade(viewer_upgrade, &mut resp, self.cfg.websocket_idle_timeout),
+                    CacheStatus::Pass,
                 ));
             }
         }
@@ -90,12 +91,11 @@ impl Edge {
             self.invalidate_after_write(&f, &parts.headers);
         }
         headers::clean_response_headers(&mut parts.headers, false);
-        parts.headers.insert(X_CACHE.clone(), x_cache::MISS);
-        parts.headers.insert(
-            headers::CACHE_STATUS.clone(),
-            headers::cache_status("fwd=request"),
-        );
-        Ok(Response::from_parts(parts, EdgeBody::Origin(body)))
+        CacheStatus::Pass.write(&mut parts.headers);
+        Ok((
+            Response::from_parts(parts, EdgeBody::Origin(body)),
+            CacheStatus::Pass,
+        ))
     }
 
     /// One pass-through origin request to `target` with the viewer's head (headers forwarded
@@ -110,8 +110,8 @@ impl Edge {
     ) -> Result<Response<Incoming>, FetchFailure> {
         let edge = self.to_origin(target, f);
         let mut headers = match &target.rules {
-            None => headers::pass_origin_headers(&viewer.headers, &edge),
-            Some(rules) => headers::policy_pass_headers(&viewer.headers, rules, &edge),
+            None => forward::pass_origin_headers(&viewer.headers, &edge),
+            Some(rules) => forward::policy_pass_headers(&viewer.headers, rules, &edge),
         };
         if upgrade {
             if let Some(u) = viewer.headers.get(header::UPGRADE) {
@@ -224,11 +224,7 @@ fn relay_upgrade(
         headers.insert(header::UPGRADE, u);
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
-    headers.insert(X_CACHE.clone(), x_cache::MISS);
-    headers.insert(
-        headers::CACHE_STATUS.clone(),
-        headers::cache_status("fwd=request"),
-    );
+    CacheStatus::Pass.write(&mut headers);
     *out.headers_mut() = headers;
     out
 }
@@ -328,4 +324,27 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
+}
+
+/// A response that was not stored, streamed to the viewer (headers cleaned as for a
+/// cacheable request, since the viewer's cookies were not forwarded either).
+pub(super) fn pass_response(
+    req: &Request<()>,
+    route: &Target,
+    mut parts: http::response::Parts,
+    body: Incoming,
+    why: NoStoreReason,
+) -> Answer {
+    headers::clean_response_headers(&mut parts.headers, route.strips_set_cookie());
+    if let Some(r) = &route.rules {
+        forward::filter_vary(&mut parts.headers, r);
+    }
+    let status = CacheStatus::NotStored(why);
+    status.write(&mut parts.headers);
+    let body = if req.method() == Method::HEAD {
+        EdgeBody::Empty
+    } else {
+        EdgeBody::Origin(body)
+    };
+    (Response::from_parts(parts, body), status)
 }

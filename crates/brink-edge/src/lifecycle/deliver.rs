@@ -13,24 +13,8 @@ use brink_http::range::{self, Multipart, RangeOutcome};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::body::{EdgeBody, Part};
-use crate::headers::{self, x_cache, X_CACHE};
 
-/// How the object was obtained, for `X-Cache`, `Cache-Status` and `Age`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Served {
-    /// Fresh in cache.
-    Hit,
-    /// Waited on another request's fetch (CloudFront logs these as hits).
-    Collapsed,
-    /// Stale, served while a background refresh runs.
-    StaleWhileRevalidate,
-    /// Stale, served because the origin failed.
-    StaleIfError,
-    /// Revalidated with the origin (304).
-    RefreshHit,
-    /// Fetched for this request.
-    Miss,
-}
+use super::CacheStatus;
 
 /// Headers a 304 carries (RFC 9110 §15.4.5).
 const NOT_MODIFIED_HEADERS: [header::HeaderName; 6] = [
@@ -46,7 +30,7 @@ const NOT_MODIFIED_HEADERS: [header::HeaderName; 6] = [
 pub(crate) fn deliver<B>(
     req: &Request<B>,
     obj: &Arc<Object>,
-    served: Served,
+    served: CacheStatus,
     now: SystemTime,
 ) -> Response<EdgeBody> {
     let meta = &obj.meta;
@@ -196,26 +180,15 @@ fn finish(
     mut resp: Response<EdgeBody>,
     status: StatusCode,
     mut headers: HeaderMap,
-    served: Served,
+    served: CacheStatus,
     age: std::time::Duration,
 ) -> Response<EdgeBody> {
-    let (xc, cs) = match served {
-        Served::Hit | Served::Collapsed => (x_cache::HIT, "Brink; hit"),
-        Served::StaleWhileRevalidate => (x_cache::HIT, "Brink; hit; detail=stale-while-revalidate"),
-        Served::StaleIfError => (x_cache::HIT, "Brink; hit; fwd=stale; detail=stale-if-error"),
-        Served::RefreshHit => (
-            x_cache::REFRESH_HIT,
-            "Brink; fwd=stale; fwd-status=304; stored",
-        ),
-        Served::Miss => (x_cache::MISS, "Brink; fwd=miss; stored"),
-    };
     // RFC 9111 §5.1: Age says the response was not generated for this request; a miss
     // carries one only when the origin's own response was already aged.
-    if served != Served::Miss || age.as_secs() > 0 {
+    if served != CacheStatus::Miss || age.as_secs() > 0 {
         headers.insert(header::AGE, HeaderValue::from(age.as_secs()));
     }
-    headers.insert(X_CACHE.clone(), xc);
-    headers.insert(headers::CACHE_STATUS.clone(), HeaderValue::from_static(cs));
+    served.write(&mut headers);
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     resp

@@ -1,4 +1,4 @@
-//! Phase 8, log: one access-log record and one metrics observation per request, emitted when
+//! Phase 8, **log**: one access-log record and one metrics observation per request, emitted when
 //! the response body has been sent (or abandoned), so `sc-bytes`, `time-taken` and aborted
 //! responses are known (cloudfront.md §9).
 //!
@@ -17,7 +17,8 @@ use http::{header, HeaderMap, Method, Request, Response, Version};
 use http_body::{Frame, SizeHint};
 
 use crate::body::{BodyError, EdgeBody};
-use crate::headers::X_CACHE;
+
+use super::Ctx;
 
 /// Telemetry: the metrics registry and the access log, shared by every worker. Each worker
 /// holds its own copy of this small struct, so the reference each response body takes is
@@ -105,6 +106,11 @@ impl LogTag {
             path_pattern: path_pattern.unwrap_or("*").into(),
             counters: OnceLock::new(),
         }
+    }
+
+    /// The distribution's `Id`.
+    pub(crate) fn distribution(&self) -> &str {
+        &self.distribution
     }
 
     fn counters(&self, metrics: &EdgeMetrics) -> &RequestCounters {
@@ -206,17 +212,6 @@ pub struct Logged {
     complete: bool,
 }
 
-/// Maps the `X-Cache` value the edge set to the log's result type.
-fn result_of(h: &HeaderMap, status: u16) -> ResultType {
-    match h.get(&X_CACHE).map(|v| v.as_bytes()) {
-        Some(b"Hit from cloudfront") => ResultType::Hit,
-        Some(b"RefreshHit from cloudfront") => ResultType::RefreshHit,
-        Some(b"Redirect from cloudfront") => ResultType::Redirect,
-        _ if status >= 400 => ResultType::Error,
-        _ => ResultType::Miss,
-    }
-}
-
 fn content_range(h: &HeaderMap) -> Option<(u64, u64)> {
     let v = h.get(header::CONTENT_RANGE)?.to_str().ok()?;
     let (a, b) = v
@@ -227,38 +222,30 @@ fn content_range(h: &HeaderMap) -> Option<(u64, u64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-/// Wraps `resp` for the log phase. `detailed` overrides the detailed result type (an edge
-/// error's cause), `facts` is present when an access log is written, `tag` names the
-/// distribution and behavior (`brink edge`, once routed).
-#[allow(clippy::too_many_arguments)]
+/// Wraps `resp` for the log phase, which runs when its body ends or is dropped. The result
+/// types come from the context's [`CacheStatus`](super::CacheStatus); an edge error's cause
+/// overrides the detailed one.
 pub(crate) fn wrap(
     resp: Response<EdgeBody>,
     telemetry: &Arc<Telemetry>,
-    facts: Option<Box<RequestFacts>>,
-    cs_bytes: u64,
-    client: SocketAddr,
-    tls: Option<crate::tls::TlsInfo>,
-    request_id: &http::HeaderValue,
-    detailed: Option<&'static str>,
-    started: Instant,
-    tag: Option<Arc<LogTag>>,
+    ctx: Ctx,
 ) -> Response<Logged> {
     let status = resp.status().as_u16();
     let h = resp.headers();
-    let result = result_of(h, status);
+    let result = ctx.status.result_type(status);
     let head_bytes = (crate::headers::header_bytes(h) + 17) as u64;
-    let log_on = facts.is_some();
+    let log_on = ctx.facts.is_some();
     let pending = Pending {
-        client,
-        tls,
+        client: ctx.conn.peer,
+        tls: ctx.conn.tls,
         request_id: if log_on {
-            String::from_utf8_lossy(request_id.as_bytes()).into_owned()
+            String::from_utf8_lossy(ctx.id.as_bytes()).into_owned()
         } else {
             String::new()
         },
         status,
         result,
-        detailed: detailed.unwrap_or(result.as_str()),
+        detailed: ctx.detailed.unwrap_or(result.as_str()),
         head_bytes,
         content_type: if log_on {
             header_string(h, header::CONTENT_TYPE)
@@ -270,9 +257,9 @@ pub(crate) fn wrap(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok()),
         range: if log_on { content_range(h) } else { None },
-        facts,
-        cs_bytes_no_facts: cs_bytes,
-        tag,
+        facts: ctx.facts,
+        cs_bytes_no_facts: ctx.cs_bytes,
+        tag: ctx.tag,
     };
     let telemetry = telemetry.clone();
     resp.map(|inner| {
@@ -281,7 +268,7 @@ pub(crate) fn wrap(
             inner,
             telemetry,
             pending: Some(pending),
-            started,
+            started: ctx.started,
             first_byte: None,
             sent: 0,
             complete,

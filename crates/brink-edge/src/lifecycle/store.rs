@@ -1,12 +1,15 @@
-//! Phases 4 and 5, **fetch** and **store**: one origin request per key (conditional when a
-//! stale copy exists), the storability decision, compression of eligible responses
-//! (`compress.rs`), publishing the object and streaming the origin's body into it.
+//! Phase 5, **store**: the store verdict (storability under the behavior's TTLs, the
+//! cleaned headers, the `Vary` the object is selected by), compression of eligible responses
+//! (`compress.rs`), publishing the object and streaming the origin's body into it; and the
+//! refresh of a stored object by a 304.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use brink_cache::{Body, FetchFailure, FillGuard, Meta, Object, ObjectWriter};
-use brink_http::freshness::{storability, AgeBase, Exchange, Storability};
+use brink_http::freshness::{
+    storability, AgeBase, Exchange, Lifetimes, NoStoreReason, Storability,
+};
 use brink_http::vary::VaryNames;
 use http::header;
 use http::{HeaderMap, Method, StatusCode};
@@ -14,79 +17,76 @@ use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use crate::deliver::Served;
 use crate::errors::EdgeError;
-use crate::headers::{self};
-use crate::route::Target;
+use crate::headers;
 
-use super::{Edge, Fetched, Fetching};
+use super::route::Target;
+use super::{CacheStatus, Edge, Fetched, Fetching};
+
+/// When the origin request went out and when its response came back (RFC 9111 §4.2.3).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Times {
+    pub(super) request: SystemTime,
+    pub(super) response: SystemTime,
+}
+
+/// May a response with `status` and `headers` be stored for `route`, and if so for how long
+/// and with which headers: owned copies, cleaned of what the edge never stores
+/// (`headers::clean_response_headers`) and, under a behavior, with the `Vary` tokens viewers
+/// may see (cloudfront.md §2.8). The one verdict both a fill and a 304 refresh use.
+fn verdict(
+    route: &Target,
+    status: StatusCode,
+    headers: &HeaderMap,
+    has_auth: bool,
+    response_time: SystemTime,
+) -> Result<(Lifetimes, HeaderMap), NoStoreReason> {
+    let ttl = route
+        .rules
+        .as_ref()
+        .map_or(route.ttl, |r| r.ttl_for(status.as_u16()));
+    let exchange = Exchange {
+        method: &Method::GET,
+        request_has_authorization: has_auth,
+        status,
+        headers,
+        response_time,
+    };
+    match storability(&exchange, &ttl) {
+        Storability::NoStore(why) => Err(why),
+        Storability::Store(lifetimes) => {
+            let mut stored = headers::owned(headers);
+            headers::clean_response_headers(&mut stored, route.strips_set_cookie());
+            if let Some(r) = &route.rules {
+                crate::policy::forward::filter_vary(&mut stored, r);
+            }
+            Ok((lifetimes, stored))
+        }
+    }
+}
 
 impl Edge {
-    /// Phases 4 and 5: fetch for `guard`'s key and store what may be stored.
-    pub(super) async fn fetch(
-        self: &Arc<Self>,
+    /// Phase 5: stores the origin's response for `guard`'s key when the verdict allows it
+    /// (compressing it first when eligible), else hands it back to be passed to the viewer.
+    pub(super) async fn store(
+        &self,
         guard: FillGuard,
         stale: Option<Arc<Object>>,
         f: &Fetching,
+        resp: http::Response<Incoming>,
+        has_auth: bool,
+        times: Times,
     ) -> Result<Fetched, EdgeError> {
-        let request_time = self.clock.now();
-        let resp = match self.send_fill_request(f, stale.as_ref()).await {
-            Ok(r) => r,
-            Err(why) => return self.failed_fill(guard, stale, why),
-        };
-        let response_time = self.clock.now();
         let (parts, mut body) = resp.into_parts();
-        // RFC 9111 §3.5 concerns a request that carried `Authorization` to the origin: under
-        // a behavior that does not forward it, the origin never saw it (cloudfront.md §3.2).
-        let has_auth = f.headers.contains_key(header::AUTHORIZATION)
-            && f.route.rules.as_ref().is_none_or(|r| {
-                r.behavior
-                    .forwarding
-                    .headers
-                    .viewer
-                    .includes("authorization")
-            });
-
-        if let Some(stale) = &stale {
-            if parts.status == StatusCode::NOT_MODIFIED {
-                // An object the edge compressed keeps its weak ETag and Vary (§8.3).
-                let not_modified =
-                    crate::compress::align_not_modified(&stale.meta.headers, &parts.headers);
-                return Ok(self.refresh(
-                    &f.route,
-                    guard,
-                    stale.clone(),
-                    &not_modified,
-                    has_auth,
-                    request_time,
-                    response_time,
-                ));
-            }
-            if parts.status.is_server_error() && stale.usable_if_error(response_time) {
-                // RFC 5861 stale-if-error; the origin's error body is discarded.
-                guard.share(stale.clone());
-                return Ok(Fetched::Object(stale.clone(), Served::StaleIfError));
-            }
-        }
-
-        let ttl = f
-            .route
-            .rules
-            .as_ref()
-            .map_or(f.route.ttl, |r| r.ttl_for(parts.status.as_u16()));
-        let verdict = storability(
-            &Exchange {
-                method: &Method::GET,
-                request_has_authorization: has_auth,
-                status: parts.status,
-                headers: &parts.headers,
-                response_time,
-            },
-            &ttl,
-        );
-        let lifetimes = match verdict {
-            Storability::Store(l) => l,
-            Storability::NoStore(why) => {
+        let (lifetimes, mut stored_headers) = match verdict(
+            &f.route,
+            parts.status,
+            &parts.headers,
+            has_auth,
+            times.response,
+        ) {
+            Ok(v) => v,
+            Err(why) => {
                 guard.pass();
                 return Ok(Fetched::Pass(parts, body, why));
             }
@@ -99,12 +99,7 @@ impl Edge {
             None => VaryNames::from_response(&parts.headers),
         };
         let vary_values = vary.select(&f.headers);
-        let age = AgeBase::new(&parts.headers, request_time, response_time);
-        let mut stored_headers = headers::owned(&parts.headers);
-        headers::clean_response_headers(&mut stored_headers, f.route.strips_set_cookie());
-        if let Some(r) = rules {
-            headers::filter_vary(&mut stored_headers, r);
-        }
+        let age = AgeBase::new(&parts.headers, times.request, times.response);
         // §8.3: an eligible response is compressed whole (≤ 10 MB) before it is stored; a
         // body that fails on the way stores nothing.
         let mut whole = None;
@@ -146,7 +141,7 @@ impl Edge {
         if let Some(bytes) = whole {
             writer.push_owned(bytes);
             writer.finish();
-            return Ok(Fetched::Object(obj, Served::Miss));
+            return Ok(Fetched::Object(obj, CacheStatus::Miss));
         }
         // The viewer waits for the first bytes anyway: read them here, so that a small object
         // completes without a second task and goes out in one write with its head.
@@ -165,76 +160,38 @@ impl Edge {
             // Dropping the writer fails the object: waiters see a truncated body.
             Ok(Some(Err(_))) | Err(_) => drop(writer),
         }
-        Ok(Fetched::Object(obj, Served::Miss))
-    }
-
-    /// A fill that failed (`why`): the stale copy stands in when stale-if-error allows it
-    /// (RFC 5861), else the fill fails for every waiter.
-    fn failed_fill(
-        &self,
-        guard: FillGuard,
-        stale: Option<Arc<Object>>,
-        why: FetchFailure,
-    ) -> Result<Fetched, EdgeError> {
-        if let Some(s) = stale.filter(|s| s.usable_if_error(self.clock.now())) {
-            guard.share(s.clone());
-            return Ok(Fetched::Object(s, Served::StaleIfError));
-        }
-        guard.fail(why);
-        Err(why.into())
+        Ok(Fetched::Object(obj, CacheStatus::Miss))
     }
 
     /// A 304 answered a conditional fill: the stored body gets new metadata (RFC 9111 §4.3.4).
-    #[allow(clippy::too_many_arguments)]
-    fn refresh(
+    pub(super) fn refresh(
         &self,
         route: &Target,
         guard: FillGuard,
         stale: Arc<Object>,
         not_modified: &HeaderMap,
         has_auth: bool,
-        request_time: std::time::SystemTime,
-        response_time: std::time::SystemTime,
+        times: Times,
     ) -> Fetched {
         let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
-        let ttl = route
-            .rules
-            .as_ref()
-            .map_or(route.ttl, |r| r.ttl_for(stale.meta.status.as_u16()));
-        let verdict = storability(
-            &Exchange {
-                method: &Method::GET,
-                request_has_authorization: has_auth,
-                status: stale.meta.status,
-                headers: &merged,
-                response_time,
-            },
-            &ttl,
-        );
-        match verdict {
-            Storability::Store(lifetimes) => {
-                let age = AgeBase::new(not_modified, request_time, response_time);
-                let mut headers = headers::owned(&merged);
-                headers::clean_response_headers(&mut headers, route.strips_set_cookie());
-                if let Some(r) = &route.rules {
-                    headers::filter_vary(&mut headers, r);
-                }
+        match verdict(route, stale.meta.status, &merged, has_auth, times.response) {
+            Ok((lifetimes, headers)) => {
                 let meta = Meta {
                     status: stale.meta.status,
                     headers,
                     lifetimes,
-                    age,
+                    age: AgeBase::new(not_modified, times.request, times.response),
                     vary: stale.meta.vary.clone(),
                     vary_values: stale.meta.vary_values.clone(),
                 };
                 let obj = guard.store(meta, stale.body.clone());
-                Fetched::Object(obj, Served::RefreshHit)
+                Fetched::Object(obj, CacheStatus::RefreshHit)
             }
-            Storability::NoStore(_) => {
+            Err(_) => {
                 // Still valid for this request, but no longer storable.
                 self.cache.remove_object(guard.key(), &stale);
                 guard.share(stale.clone());
-                Fetched::Object(stale, Served::RefreshHit)
+                Fetched::Object(stale, CacheStatus::RefreshHit)
             }
         }
     }
