@@ -86,7 +86,7 @@ impl ApiError {
         )
     }
 
-    fn xml(e: XmlError) -> ApiError {
+    pub(crate) fn from_xml(e: XmlError) -> ApiError {
         match e {
             XmlError::Malformed(m) => ApiError::bad_request("MalformedXML", m),
             XmlError::Unexpected(m) => ApiError::bad_request("InvalidArgument", m),
@@ -193,6 +193,10 @@ pub(crate) fn handle(
         (&Method::GET, ["distribution", id, "invalidation", inv]) => {
             get_invalidation(state, id, inv, request_id)
         }
+        (_, [kind, rest @ ..]) if crate::resources::kind(kind).is_some() => {
+            let kind = crate::resources::kind(kind).ok_or_else(ApiError::no_such_resource)?;
+            crate::resources::handle(state, kind, rest, req, request_id)
+        }
         (&Method::GET, ["tagging"]) => list_tags(state, req, request_id),
         (&Method::POST, ["tagging"]) => change_tags(state, req, request_id),
         _ => Err(ApiError::new(
@@ -253,11 +257,11 @@ fn create_distribution(
             "DistributionConfigWithTags",
             "DistributionConfigWithTags",
         )
-        .map_err(ApiError::xml)?;
+        .map_err(ApiError::from_xml)?;
         (v["DistributionConfig"].clone(), tags_of(&v["Tags"]))
     } else {
         let v = from_xml(req.body, "DistributionConfig", "DistributionConfig")
-            .map_err(ApiError::xml)?;
+            .map_err(ApiError::from_xml)?;
         (v, Vec::new())
     };
     let caller_ref = config["CallerReference"]
@@ -374,8 +378,8 @@ fn update_distribution(
 ) -> Result<Resp, ApiError> {
     let current = find(state, id)?.clone();
     check_if_match(req, &current.etag)?;
-    let config =
-        from_xml(req.body, "DistributionConfig", "DistributionConfig").map_err(ApiError::xml)?;
+    let config = from_xml(req.body, "DistributionConfig", "DistributionConfig")
+        .map_err(ApiError::from_xml)?;
     if config["CallerReference"].as_str() != Some(current.caller_reference()) {
         return Err(ApiError::bad_request(
             "IllegalUpdate",
@@ -513,7 +517,8 @@ fn create_invalidation(
     request_id: &str,
 ) -> Result<Resp, ApiError> {
     find(state, dist)?;
-    let v = from_xml(req.body, "InvalidationBatch", "InvalidationBatch").map_err(ApiError::xml)?;
+    let v =
+        from_xml(req.body, "InvalidationBatch", "InvalidationBatch").map_err(ApiError::from_xml)?;
     let paths: Vec<String> = v["Paths"]["Items"]
         .as_array()
         .into_iter()
@@ -705,7 +710,7 @@ fn change_tags(
     let mut tags = d.tags.clone();
     match req.param("Operation") {
         Some("Tag") => {
-            let v = from_xml(req.body, "Tags", "Tags").map_err(ApiError::xml)?;
+            let v = from_xml(req.body, "Tags", "Tags").map_err(ApiError::from_xml)?;
             for (k, val) in tags_of(&v) {
                 tags.retain(|(x, _)| *x != k);
                 tags.push((k, val));
@@ -715,7 +720,7 @@ fn change_tags(
             }
         }
         Some("Untag") => {
-            let v = from_xml(req.body, "TagKeys", "TagKeys").map_err(ApiError::xml)?;
+            let v = from_xml(req.body, "TagKeys", "TagKeys").map_err(ApiError::from_xml)?;
             let keys: Vec<&str> = v["Items"]
                 .as_array()
                 .into_iter()

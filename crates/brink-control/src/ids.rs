@@ -19,6 +19,16 @@ pub(crate) fn invalidation_id() -> String {
     format!("I{}", pick(UPPER, 13))
 }
 
+/// A public key id: `K` + 13.
+pub(crate) fn public_key_id() -> String {
+    format!("K{}", pick(UPPER, 13))
+}
+
+/// An origin access control id: `E` + 13 [UNCONFIRMED length; AWS shows 13-14].
+pub(crate) fn oac_id() -> String {
+    format!("E{}", pick(UPPER, 13))
+}
+
 /// An ETag: `E` + 13, a new one for every version of a resource.
 pub(crate) fn etag() -> String {
     format!("E{}", pick(UPPER, 13))

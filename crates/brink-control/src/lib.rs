@@ -9,6 +9,7 @@
 mod api;
 mod feed;
 mod ids;
+mod resources;
 mod sigv4;
 mod state;
 mod store;

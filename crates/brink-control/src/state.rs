@@ -86,6 +86,8 @@ pub(crate) struct State {
     pub(crate) invs: BTreeMap<(String, String), InvRecord>,
     pub(crate) meta: Meta,
     pub(crate) edges: BTreeMap<String, EdgeState>,
+    /// Policies, keys, key groups, OACs: keyed by (kind path, id).
+    pub(crate) res: BTreeMap<(String, String), crate::resources::ResRecord>,
     /// The document edges receive, rebuilt on every configuration change.
     document: Arc<Value>,
 }
@@ -104,6 +106,7 @@ impl State {
             invs: BTreeMap::new(),
             meta: Meta::default(),
             edges: BTreeMap::new(),
+            res: BTreeMap::new(),
             document: Arc::new(json!({})),
         };
         for (k, v) in store.load_all().map_err(ApiError::internal)? {
@@ -116,12 +119,15 @@ impl State {
             } else if k.starts_with("inv/") {
                 let i: InvRecord = serde_json::from_slice(&v).map_err(bad)?;
                 s.invs.insert((i.distribution_id.clone(), i.id.clone()), i);
+            } else if k.starts_with("res/") {
+                let r: crate::resources::ResRecord = serde_json::from_slice(&v).map_err(bad)?;
+                s.res.insert((r.kind.clone(), r.id.clone()), r);
             } else if let Some(pop) = k.strip_prefix("edge/") {
                 let e: EdgeState = serde_json::from_slice(&v).map_err(bad)?;
                 s.edges.insert(pop.to_owned(), e);
             }
         }
-        s.document = Arc::new(s.build_document(None));
+        s.document = Arc::new(s.build_document(None, None));
         Ok(s)
     }
 
@@ -131,7 +137,11 @@ impl State {
 
     /// The document edges serve, with `candidate` in place of (or added to) the stored
     /// distribution of the same id.
-    fn build_document(&self, candidate: Option<&DistRecord>) -> Value {
+    fn build_document(
+        &self,
+        candidate: Option<&DistRecord>,
+        res_candidate: Option<(&crate::resources::Kind, &crate::resources::ResRecord)>,
+    ) -> Value {
         let mut dists: Vec<Value> = Vec::with_capacity(self.dists.len() + 1);
         for d in self.dists.values() {
             if candidate.is_some_and(|c| c.id == d.id) {
@@ -142,7 +152,108 @@ impl State {
         if let Some(c) = candidate {
             dists.push(edge_entry(c));
         }
-        json!({ "Distributions": dists })
+        let mut doc = json!({ "Distributions": dists });
+        for kind in crate::resources::KINDS {
+            let Some(key) = kind.doc_key else { continue };
+            let mut items: Vec<Value> = self
+                .res_of(kind.path)
+                .filter(|r| res_candidate.is_none_or(|(k, c)| k.path != kind.path || c.id != r.id))
+                .map(|r| kind.entity_value(r))
+                .collect();
+            if let Some((k, c)) = res_candidate {
+                if k.path == kind.path {
+                    items.push(kind.entity_value(c));
+                }
+            }
+            if !items.is_empty() {
+                doc[key] = Value::Array(items);
+            }
+        }
+        doc
+    }
+
+    /// Resources of one kind, in id order.
+    pub(crate) fn res_of<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a crate::resources::ResRecord> + 'a {
+        self.res.values().filter(move |r| r.kind == kind)
+    }
+
+    /// One resource.
+    pub(crate) fn resource(&self, kind: &str, id: &str) -> Option<&crate::resources::ResRecord> {
+        self.res.get(&(kind.to_owned(), id.to_owned()))
+    }
+
+    /// Stores a new or changed resource; one that edges receive is validated with the whole
+    /// document first and makes a new configuration version.
+    pub(crate) fn put_resource(
+        &mut self,
+        kind: &'static crate::resources::Kind,
+        r: crate::resources::ResRecord,
+    ) -> Result<crate::resources::ResRecord, ApiError> {
+        if kind.doc_key.is_some() {
+            let doc = self.build_document(None, Some((kind, &r)));
+            self.check_document(doc, kind.doc_key.unwrap_or_default())?;
+        }
+        let mut meta = self.meta.clone();
+        if kind.doc_key.is_some() {
+            meta.seq += 1;
+            meta.config_version += 1;
+        }
+        let mut b = Batch::default();
+        b.put(format!("res/{}/{}", kind.path, r.id), to_bytes(&r));
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.res
+            .insert((kind.path.to_owned(), r.id.clone()), r.clone());
+        self.document = Arc::new(self.build_document(None, None));
+        Ok(r)
+    }
+
+    /// Removes a resource (the caller checked it is unused).
+    pub(crate) fn delete_resource(
+        &mut self,
+        kind: &'static crate::resources::Kind,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        let mut meta = self.meta.clone();
+        if kind.doc_key.is_some() {
+            meta.seq += 1;
+            meta.config_version += 1;
+        }
+        let mut b = Batch::default();
+        b.delete(format!("res/{}/{id}", kind.path));
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.res.remove(&(kind.path.to_owned(), id.to_owned()));
+        self.document = Arc::new(self.build_document(None, None));
+        Ok(())
+    }
+
+    /// Validates a whole document as the edges will; the first problem under `focus` (the
+    /// list the caller changed) is reported, else the first.
+    fn check_document(&self, doc: Value, focus: &str) -> Result<(), ApiError> {
+        let file: brink_model::EdgeFile = serde_json::from_value(doc)
+            .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
+        let opts = brink_model::ValidateOptions {
+            cdn_domain: self.cdn_domain.clone(),
+        };
+        match brink_model::validate_with(&file, &opts) {
+            Ok(_) => Ok(()),
+            Err(errors) => {
+                let e = errors
+                    .iter()
+                    .find(|e| e.path.starts_with(focus))
+                    .unwrap_or(&errors[0]);
+                Err(ApiError::from_model(
+                    e.code,
+                    format!("{} ({})", e.message, e.path),
+                ))
+            }
+        }
     }
 
     /// Validates the whole document with `candidate` in it, as every edge will: the model's
@@ -156,7 +267,7 @@ impl State {
         let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
         let mut cand = candidate.clone();
         cand.config = complete.clone();
-        let doc = self.build_document(Some(&cand));
+        let doc = self.build_document(Some(&cand), None);
         let file: brink_model::EdgeFile = serde_json::from_value(doc)
             .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
         let opts = brink_model::ValidateOptions {
@@ -195,7 +306,7 @@ impl State {
         self.commit(b)?;
         self.meta = meta;
         self.dists.insert(d.id.clone(), d.clone());
-        self.document = Arc::new(self.build_document(None));
+        self.document = Arc::new(self.build_document(None, None));
         Ok(d)
     }
 
@@ -218,7 +329,7 @@ impl State {
         for k in invs {
             self.invs.remove(&k);
         }
-        self.document = Arc::new(self.build_document(None));
+        self.document = Arc::new(self.build_document(None, None));
         Ok(())
     }
 

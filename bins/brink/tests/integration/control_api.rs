@@ -617,3 +617,215 @@ fn a_restarted_control_plane_has_everything() {
         "/a"
     );
 }
+
+#[test]
+fn policies_keys_key_groups_and_oacs() {
+    let c = Control::start();
+    // Managed policies are listed with Type=managed, under their real ids, and immutable.
+    let managed = c.aws_ok(&["cloudfront", "list-cache-policies", "--type", "managed"]);
+    let ids: Vec<&str> = managed["CachePolicyList"]["Items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["CachePolicy"]["Id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"658327ea-f89d-4fab-a63d-7e88639e58f6"),
+        "{ids:?}"
+    );
+    let got = c.aws_ok(&[
+        "cloudfront",
+        "get-cache-policy",
+        "--id",
+        "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    ]);
+    assert_eq!(
+        got["CachePolicy"]["CachePolicyConfig"]["Name"],
+        "Managed-CachingOptimized"
+    );
+    c.aws_err(
+        &[
+            "cloudfront",
+            "delete-cache-policy",
+            "--id",
+            "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            "--if-match",
+            "x",
+        ],
+        "IllegalDelete",
+    );
+    // A custom cache policy: create, get, update with If-Match, use, refuse deletion in use.
+    let cfg = serde_json::json!({
+        "Name": "short", "Comment": "", "DefaultTTL": 60, "MaxTTL": 600, "MinTTL": 0,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": false, "EnableAcceptEncodingBrotli": false,
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "all"}}
+    })
+    .to_string();
+    let created = c.aws_ok(&[
+        "cloudfront",
+        "create-cache-policy",
+        "--cache-policy-config",
+        &cfg,
+    ]);
+    let pid = created["CachePolicy"]["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(pid.len(), 36, "a UUID: {pid}");
+    let etag = created["ETag"].as_str().expect("etag").to_owned();
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-cache-policy",
+            "--cache-policy-config",
+            &cfg,
+        ],
+        "CachePolicyAlreadyExists",
+    );
+    let mut bad: Value = serde_json::from_str(&cfg).expect("json");
+    bad["Name"] = "bad".into();
+    bad["MinTTL"] = 1000.into();
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-cache-policy",
+            "--cache-policy-config",
+            &bad.to_string(),
+        ],
+        "InvalidTTLOrder",
+    );
+    let mut upd: Value = serde_json::from_str(&cfg).expect("json");
+    upd["DefaultTTL"] = 120.into();
+    c.aws_err(
+        &[
+            "cloudfront",
+            "update-cache-policy",
+            "--id",
+            &pid,
+            "--if-match",
+            "stale",
+            "--cache-policy-config",
+            &upd.to_string(),
+        ],
+        "PreconditionFailed",
+    );
+    let updated = c.aws_ok(&[
+        "cloudfront",
+        "update-cache-policy",
+        "--id",
+        &pid,
+        "--if-match",
+        &etag,
+        "--cache-policy-config",
+        &upd.to_string(),
+    ]);
+    assert_eq!(
+        updated["CachePolicy"]["CachePolicyConfig"]["DefaultTTL"],
+        120
+    );
+    let etag = updated["ETag"].as_str().expect("etag").to_owned();
+    let custom = c.aws_ok(&["cloudfront", "list-cache-policies", "--type", "custom"]);
+    assert_eq!(custom["CachePolicyList"]["Items"][0]["Type"], "custom");
+    // A distribution using it; the feed's document carries the policy.
+    let mut dcfg: Value = serde_json::from_slice(
+        &std::fs::read(config_file("uses-policy", "x", true)).expect("read"),
+    )
+    .expect("json");
+    dcfg["DefaultCacheBehavior"]["CachePolicyId"] = pid.clone().into();
+    let p = temp_dir("policy-dist").join("c.json");
+    std::fs::write(&p, dcfg.to_string()).expect("write");
+    c.aws_ok(&[
+        "cloudfront",
+        "create-distribution",
+        "--distribution-config",
+        &file_arg(&p),
+    ]);
+    c.aws_err(
+        &[
+            "cloudfront",
+            "delete-cache-policy",
+            "--id",
+            &pid,
+            "--if-match",
+            &etag,
+        ],
+        "CachePolicyInUse",
+    );
+    let (_, body) = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {}", c.token),
+        &format!("{}/brink/v1/feed?after=0&config=0&wait=1", c.url()),
+    ]);
+    let update: Value = serde_json::from_str(&body).expect("feed");
+    assert_eq!(update["config"]["CachePolicies"][0]["Id"], pid.as_str());
+
+    // Public key → key group → in use by the group.
+    let key_pem = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("openssl genrsa 2048 2>/dev/null | openssl rsa -pubout 2>/dev/null")
+        .output()
+        .expect("openssl");
+    let key_pem = String::from_utf8_lossy(&key_pem.stdout).into_owned();
+    let pk_cfg = serde_json::json!({"CallerReference": "k1", "Name": "signer", "EncodedKey": key_pem, "Comment": ""}).to_string();
+    let pk = c.aws_ok(&[
+        "cloudfront",
+        "create-public-key",
+        "--public-key-config",
+        &pk_cfg,
+    ]);
+    let pk_id = pk["PublicKey"]["Id"].as_str().expect("id").to_owned();
+    assert!(pk_id.starts_with('K') && pk_id.len() == 14, "{pk_id}");
+    let kg_cfg =
+        serde_json::json!({"Name": "group", "Items": [pk_id.clone()], "Comment": ""}).to_string();
+    c.aws_ok(&[
+        "cloudfront",
+        "create-key-group",
+        "--key-group-config",
+        &kg_cfg,
+    ]);
+    c.aws_err(
+        &[
+            "cloudfront",
+            "delete-public-key",
+            "--id",
+            &pk_id,
+            "--if-match",
+            pk["ETag"].as_str().expect("etag"),
+        ],
+        "PublicKeyInUse",
+    );
+    let groups = c.aws_ok(&["cloudfront", "list-key-groups"]);
+    assert_eq!(
+        groups["KeyGroupList"]["Items"][0]["KeyGroup"]["KeyGroupConfig"]["Items"][0],
+        pk_id.as_str()
+    );
+    // Origin access control.
+    let oac = c.aws_ok(&[
+        "cloudfront", "create-origin-access-control", "--origin-access-control-config",
+        r#"{"Name": "s3-oac", "Description": "", "SigningProtocol": "sigv4", "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}"#,
+    ]);
+    let oac_id = oac["OriginAccessControl"]["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let listed = c.aws_ok(&["cloudfront", "list-origin-access-controls"]);
+    assert_eq!(
+        listed["OriginAccessControlList"]["Items"][0]["Id"],
+        oac_id.as_str()
+    );
+    c.aws_ok(&[
+        "cloudfront",
+        "delete-origin-access-control",
+        "--id",
+        &oac_id,
+        "--if-match",
+        oac["ETag"].as_str().expect("etag"),
+    ]);
+    c.aws_err(
+        &["cloudfront", "get-origin-access-control", "--id", &oac_id],
+        "NoSuchOriginAccessControl",
+    );
+}
