@@ -72,8 +72,27 @@ pub(crate) fn validate_document(
     text: &str,
     cdn_domain: &str,
 ) -> Result<brink_model::Model, String> {
-    let file =
+    validate_document_in(text, cdn_domain, None)
+}
+
+/// [`validate_document`], with relative certificate paths resolved against `base` (the
+/// state directory the feed wrote them to).
+pub(crate) fn validate_document_in(
+    text: &str,
+    cdn_domain: &str,
+    base: Option<&std::path::Path>,
+) -> Result<brink_model::Model, String> {
+    let mut file =
         EdgeFile::from_json(text).map_err(|e| format!("{} {e}", brink_model::ParseError::CODE))?;
+    if let Some(dir) = base {
+        for c in &mut file.certificates {
+            for p in [&mut c.certificate_file, &mut c.private_key_file] {
+                if !p.is_empty() && std::path::Path::new(p.as_str()).is_relative() {
+                    *p = dir.join(p.as_str()).to_string_lossy().into_owned();
+                }
+            }
+        }
+    }
     let opts = brink_model::ValidateOptions {
         cdn_domain: cdn_domain.to_owned(),
     };

@@ -7,19 +7,20 @@ use std::time::Duration;
 
 use brink_feed::{Apply, FeedClient, Invalidation};
 
-use crate::edge::{validate_document, ControlSource};
+use crate::edge::{validate_document, validate_document_in, ControlSource};
 use crate::serve::{ConfigError, ServeArgs};
 
 /// Applies the feed to a running edge.
 struct EdgeApply {
     handle: brink_edge::EdgeHandle,
     cdn_domain: String,
+    state_dir: std::path::PathBuf,
 }
 
 impl Apply for EdgeApply {
     fn config(&mut self, version: u64, document: &[u8]) -> Result<(), String> {
         let text = std::str::from_utf8(document).map_err(|e| e.to_string())?;
-        let model = validate_document(text, &self.cdn_domain)?;
+        let model = validate_document_in(text, &self.cdn_domain, Some(&self.state_dir))?;
         self.handle.install_model(Arc::new(model))?;
         tracing::info!(version, "configuration from the control plane in force");
         Ok(())
@@ -67,7 +68,7 @@ pub(crate) fn run(
         Some((version, doc)) => {
             match std::str::from_utf8(&doc)
                 .map_err(|e| e.to_string())
-                .and_then(|t| validate_document(t, &source.cdn_domain))
+                .and_then(|t| validate_document_in(t, &source.cdn_domain, Some(&source.state_dir)))
             {
                 Ok(m) => {
                     tracing::info!(version, "serving the last configuration applied");
@@ -94,6 +95,7 @@ pub(crate) fn run(
         let apply = EdgeApply {
             handle,
             cdn_domain: source.cdn_domain.clone(),
+            state_dir: source.state_dir.clone(),
         };
         let spawned = std::thread::Builder::new()
             .name("control-feed".into())

@@ -6,6 +6,7 @@
 //! refuse the same mistakes with the same codes), nor anything an edge does with the
 //! document (edges subscribe through `brink-feed`; this crate never imports the edge).
 
+mod acm;
 mod api;
 mod feed;
 mod ids;
@@ -250,6 +251,39 @@ async fn serve(shared: &Arc<Shared>, req: http::Request<Incoming>, peer: SocketA
         tracing::info!(%peer, code = e.code(), "request refused: authentication");
         return api::ApiError::new(http::StatusCode::FORBIDDEN, e.code(), e.message())
             .into_response(&request_id);
+    }
+    if let Some(target) = amz_target {
+        let op = target
+            .strip_prefix("CertificateManager.")
+            .unwrap_or(target)
+            .to_owned();
+        let (result, seq) = {
+            let mut state = shared.state.lock();
+            let r = acm::handle(&mut state, &op, &body);
+            (r, state.meta.seq)
+        };
+        shared.changes.send_if_modified(|s| {
+            let changed = *s != seq;
+            *s = seq;
+            changed
+        });
+        let (status, v) = match result {
+            Ok(v) => (http::StatusCode::OK, v),
+            Err(e) => (
+                e.status,
+                serde_json::json!({"__type": e.code, "message": e.message}),
+            ),
+        };
+        tracing::info!(op, status = status.as_u16(), "acm");
+        let mut r = json_response(status, &v);
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+            r.headers_mut().insert("x-amzn-requestid", v);
+        }
+        return r;
     }
     let Some(rest) = path.strip_prefix(api::PREFIX) else {
         return api::ApiError::new(

@@ -86,6 +86,8 @@ pub(crate) struct State {
     pub(crate) invs: BTreeMap<(String, String), InvRecord>,
     pub(crate) meta: Meta,
     pub(crate) edges: BTreeMap<String, EdgeState>,
+    /// Imported certificates (ACM), by ARN.
+    pub(crate) certs: BTreeMap<String, crate::acm::CertRecord>,
     /// Policies, keys, key groups, OACs: keyed by (kind path, id).
     pub(crate) res: BTreeMap<(String, String), crate::resources::ResRecord>,
     /// The document edges receive, rebuilt on every configuration change.
@@ -107,6 +109,7 @@ impl State {
             meta: Meta::default(),
             edges: BTreeMap::new(),
             res: BTreeMap::new(),
+            certs: BTreeMap::new(),
             document: Arc::new(json!({})),
         };
         for (k, v) in store.load_all().map_err(ApiError::internal)? {
@@ -119,6 +122,9 @@ impl State {
             } else if k.starts_with("inv/") {
                 let i: InvRecord = serde_json::from_slice(&v).map_err(bad)?;
                 s.invs.insert((i.distribution_id.clone(), i.id.clone()), i);
+            } else if k.starts_with("cert/") {
+                let c: crate::acm::CertRecord = serde_json::from_slice(&v).map_err(bad)?;
+                s.certs.insert(c.arn.clone(), c);
             } else if k.starts_with("res/") {
                 let r: crate::resources::ResRecord = serde_json::from_slice(&v).map_err(bad)?;
                 s.res.insert((r.kind.clone(), r.id.clone()), r);
@@ -153,6 +159,17 @@ impl State {
             dists.push(edge_entry(c));
         }
         let mut doc = json!({ "Distributions": dists });
+        if !self.certs.is_empty() {
+            let certs: Vec<Value> = self
+                .certs
+                .values()
+                .map(|c| {
+                    let (cert, key) = cert_files(&c.arn);
+                    json!({"Id": c.arn, "CertificateFile": cert, "PrivateKeyFile": key})
+                })
+                .collect();
+            doc["Certificates"] = Value::Array(certs);
+        }
         for kind in crate::resources::KINDS {
             let Some(key) = kind.doc_key else { continue };
             let mut items: Vec<Value> = self
@@ -170,6 +187,36 @@ impl State {
             }
         }
         doc
+    }
+
+    /// Stores an imported certificate (a new configuration version: edges receive it).
+    pub(crate) fn put_cert(&mut self, c: crate::acm::CertRecord) -> Result<(), ApiError> {
+        let mut meta = self.meta.clone();
+        meta.seq += 1;
+        meta.config_version += 1;
+        let mut b = Batch::default();
+        b.put(format!("cert/{}", c.arn), to_bytes(&c));
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.certs.insert(c.arn.clone(), c);
+        self.document = Arc::new(self.build_document(None, None));
+        Ok(())
+    }
+
+    /// Removes an imported certificate (the caller checked it is unused).
+    pub(crate) fn delete_cert(&mut self, arn: &str) -> Result<(), ApiError> {
+        let mut meta = self.meta.clone();
+        meta.seq += 1;
+        meta.config_version += 1;
+        let mut b = Batch::default();
+        b.delete(format!("cert/{arn}"));
+        b.put("meta", to_bytes(&meta));
+        self.commit(b)?;
+        self.meta = meta;
+        self.certs.remove(arn);
+        self.document = Arc::new(self.build_document(None, None));
+        Ok(())
     }
 
     /// Resources of one kind, in id order.
@@ -286,6 +333,27 @@ impl State {
                 e.code,
                 format!("{} ({field})", e.message),
             ));
+        }
+        // An imported certificate must cover every alias (the edge checks the same on load).
+        if let Some(arn) = complete["ViewerCertificate"]["ACMCertificateArn"].as_str() {
+            if let Some(cert) = self.certs.get(arn) {
+                for alias in complete["Aliases"]["Items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let alias = alias.as_str().unwrap_or_default();
+                    if !crate::acm::covers(&cert.names, alias) {
+                        return Err(ApiError::from_model(
+                            "InvalidViewerCertificate",
+                            format!(
+                                "The certificate {arn} does not cover the alias {alias} (names: {}).",
+                                cert.names.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         Ok(complete)
     }
@@ -425,11 +493,38 @@ impl State {
             })
             .collect();
         invalidations.sort_by_key(|i| i.seq);
+        let send_config = self.meta.config_version > config;
+        let files = if send_config {
+            self.certs
+                .values()
+                .flat_map(|c| {
+                    let (cert, key) = cert_files(&c.arn);
+                    let mut chain = c.certificate_pem.clone();
+                    if !chain.ends_with('\n') {
+                        chain.push('\n');
+                    }
+                    chain.push_str(&c.chain_pem);
+                    [
+                        brink_feed::FeedFile {
+                            name: cert,
+                            contents: chain,
+                        },
+                        brink_feed::FeedFile {
+                            name: key,
+                            contents: c.private_key_pem.clone(),
+                        },
+                    ]
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Some(FeedUpdate {
             seq: self.meta.seq,
             config_version: self.meta.config_version,
-            config: (self.meta.config_version > config).then(|| (*self.document).clone()),
+            config: send_config.then(|| (*self.document).clone()),
             invalidations,
+            files,
         })
     }
 
@@ -448,6 +543,13 @@ impl State {
         self.edges.insert(r.pop.clone(), e);
         Ok(())
     }
+}
+
+/// Where an imported certificate and its key live on a subscriber (relative to its state
+/// directory).
+fn cert_files(arn: &str) -> (String, String) {
+    let id = arn.rsplit('/').next().unwrap_or("cert");
+    (format!("certs/{id}.pem"), format!("certs/{id}.key"))
 }
 
 /// A distribution as the edges' document lists it (`aws cloudfront get-distribution`'s shape).

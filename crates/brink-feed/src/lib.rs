@@ -51,6 +51,37 @@ pub struct FeedUpdate {
     /// Invalidations with a sequence number above the subscriber's `after`, oldest first.
     #[serde(default)]
     pub invalidations: Vec<Invalidation>,
+    /// Files the document refers to by relative path (viewer certificates and their keys),
+    /// sent with every document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FeedFile>,
+}
+
+/// A file a document refers to (`Certificates[].CertificateFile`), relative to the
+/// subscriber's state directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedFile {
+    /// Relative path: `certs/<name>`, letters, digits, `-`, `_`, `.` and one `/`.
+    pub name: String,
+    /// Its contents (PEM).
+    pub contents: String,
+}
+
+impl FeedFile {
+    /// Whether `name` is a safe relative path (no `..`, no absolute path).
+    pub fn safe_name(&self) -> bool {
+        !self.name.is_empty()
+            && !self.name.starts_with('/')
+            && self.name.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != ".."
+                    && seg != "."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            })
+    }
 }
 
 /// An invalidation to enforce.
@@ -220,6 +251,19 @@ impl FeedClient {
     ) -> Result<Vec<String>, FeedError> {
         if let Some(doc) = update.config {
             if update.config_version > state.config_version {
+                for f in &update.files {
+                    if !f.safe_name() {
+                        return Err(FeedError::Protocol(format!(
+                            "unsafe file name {:?}",
+                            f.name
+                        )));
+                    }
+                    let path = self.state_dir.join(&f.name);
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    write_private(&path, f.contents.as_bytes())?;
+                }
                 let bytes =
                     serde_json::to_vec(&doc).map_err(|e| FeedError::Protocol(e.to_string()))?;
                 match apply.config(update.config_version, &bytes) {
@@ -363,6 +407,24 @@ fn write_state(dir: &Path, state: &State) -> Result<(), FeedError> {
     Ok(())
 }
 
+/// [`write_atomically`], readable by the owner only (private keys).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
 /// Writes through a temporary file, fsync and rename: a crash leaves the old file or the new
 /// one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -442,6 +504,10 @@ mod tests {
             config_version: 2,
             config: Some(serde_json::json!({"Distributions": []})),
             invalidations: vec![inv("I1", 1), inv("I3", 3)],
+            files: vec![FeedFile {
+                name: "certs/a.pem".into(),
+                contents: "pem".into(),
+            }],
         };
         let done = c
             .apply_update(&mut rec, &mut state, update.clone())
@@ -459,6 +525,10 @@ mod tests {
         let (v, doc) = FeedClient::persisted_config(&dir).expect("persisted");
         assert_eq!(v, 2);
         assert_eq!(doc, br#"{"Distributions":[]}"#);
+        assert_eq!(
+            std::fs::read(dir.join("certs/a.pem")).expect("file"),
+            b"pem"
+        );
         // The same update again changes nothing.
         let mut state = read_state(&dir).expect("state");
         let done = c.apply_update(&mut rec, &mut state, update).expect("apply");
@@ -485,11 +555,24 @@ mod tests {
             config_version: 2,
             config: Some(serde_json::json!({})),
             invalidations: vec![],
+            files: vec![],
         };
         c.apply_update(&mut rec, &mut state, update).expect("apply");
         assert_eq!(state.config_version, 1);
         assert!(FeedClient::persisted_config(&dir).is_none());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn only_safe_relative_file_names() {
+        let f = |n: &str| FeedFile {
+            name: n.into(),
+            contents: String::new(),
+        };
+        assert!(f("certs/x-1.pem").safe_name());
+        for bad in ["", "/etc/x", "../x", "certs/../x", "a//b", "a/./b", "a b"] {
+            assert!(!f(bad).safe_name(), "{bad}");
+        }
     }
 
     #[test]
@@ -499,6 +582,7 @@ mod tests {
             config_version: 1,
             config: None,
             invalidations: vec![inv("I1", 1)],
+            files: vec![],
         };
         let s = serde_json::to_string(&u).expect("json");
         assert_eq!(

@@ -829,3 +829,126 @@ fn policies_keys_key_groups_and_oacs() {
         "NoSuchOriginAccessControl",
     );
 }
+
+#[test]
+fn acm_certificates_gate_aliases() {
+    let c = Control::start();
+    let dir = temp_dir("acm");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=www.example.com",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:www.example.com,DNS:*.img.example.com",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let imported = c.aws_ok(&[
+        "acm",
+        "import-certificate",
+        "--certificate",
+        &format!("fileb://{}", cert.display()),
+        "--private-key",
+        &format!("fileb://{}", key.display()),
+    ]);
+    let arn = imported["CertificateArn"].as_str().expect("arn").to_owned();
+    assert!(
+        arn.starts_with("arn:aws:acm:us-east-1:123456789012:certificate/"),
+        "{arn}"
+    );
+    let described = c.aws_ok(&["acm", "describe-certificate", "--certificate-arn", &arn]);
+    assert_eq!(described["Certificate"]["DomainName"], "www.example.com");
+    assert_eq!(described["Certificate"]["Type"], "IMPORTED");
+    let listed = c.aws_ok(&["acm", "list-certificates"]);
+    assert_eq!(
+        listed["CertificateSummaryList"][0]["CertificateArn"],
+        arn.as_str()
+    );
+    let got = c.aws_ok(&["acm", "get-certificate", "--certificate-arn", &arn]);
+    assert!(got["Certificate"]
+        .as_str()
+        .expect("pem")
+        .contains("BEGIN CERTIFICATE"));
+    // A distribution whose aliases the certificate covers is accepted; another is not.
+    let with_aliases = |caller: &str, aliases: &[&str], arn: &str| {
+        let mut cfg: Value =
+            serde_json::from_slice(&std::fs::read(config_file(caller, "x", true)).expect("read"))
+                .expect("json");
+        cfg["Aliases"] = serde_json::json!({"Quantity": aliases.len(), "Items": aliases});
+        cfg["ViewerCertificate"] = serde_json::json!({"ACMCertificateArn": arn,
+            "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"});
+        let p = temp_dir("acm-dist").join("c.json");
+        std::fs::write(&p, cfg.to_string()).expect("write");
+        p
+    };
+    let good = with_aliases("acm-1", &["www.example.com", "a.img.example.com"], &arn);
+    c.aws_ok(&[
+        "cloudfront",
+        "create-distribution",
+        "--distribution-config",
+        &file_arg(&good),
+    ]);
+    let bad = with_aliases("acm-2", &["shop.example.org"], &arn);
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&bad),
+        ],
+        "InvalidViewerCertificate",
+    );
+    let unknown = with_aliases(
+        "acm-3",
+        &["www.example.com"],
+        "arn:aws:acm:us-east-1:123456789012:certificate/nope",
+    );
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&unknown),
+        ],
+        "InvalidViewerCertificate",
+    );
+    // In use: not deletable. The feed carries the certificate and its key as files.
+    let out = c.aws(&["acm", "delete-certificate", "--certificate-arn", &arn]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ResourceInUseException"));
+    let (_, body) = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {}", c.token),
+        &format!("{}/brink/v1/feed?after=0&config=0&wait=1", c.url()),
+    ]);
+    let update: Value = serde_json::from_str(&body).expect("feed");
+    let cert_file = update["config"]["Certificates"][0]["CertificateFile"]
+        .as_str()
+        .expect("file");
+    let files = update["files"].as_array().expect("files");
+    assert!(files.iter().any(|f| f["name"] == cert_file
+        && f["contents"]
+            .as_str()
+            .is_some_and(|p| p.contains("BEGIN CERTIFICATE"))));
+    assert!(files.iter().any(|f| f["contents"]
+        .as_str()
+        .is_some_and(|p| p.contains("PRIVATE KEY"))));
+}
