@@ -18,6 +18,7 @@ mod compression;
 mod disk;
 mod dist_telemetry;
 mod distributions;
+mod forward_headers;
 mod forwarding;
 mod freshness;
 mod headers;

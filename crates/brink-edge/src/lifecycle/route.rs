@@ -19,6 +19,7 @@ use http::{HeaderValue, Method};
 use crate::config::{EdgeConfig, Origin};
 use crate::errors::EdgeError;
 use crate::origin::{OriginClient, OriginSettings, OriginTls};
+use crate::policy::forward::ForwardHeaders;
 use crate::policy::{KeyExtras, Rules};
 
 /// Everything the fetch and store phases need about where a request goes.
@@ -41,6 +42,9 @@ pub(crate) struct Target {
     /// `match-viewer` origins: where HTTPS viewers' requests go, and their `Host` (`origin`
     /// and `host_header` serve HTTP viewers).
     pub(crate) https_origin: Option<(Origin, HeaderValue)>,
+    /// The viewer headers cacheable requests forward when there are no `rules`
+    /// (`brink serve`'s `--forward-headers`).
+    pub(crate) forward: ForwardHeaders,
 }
 
 impl Target {
@@ -135,6 +139,7 @@ fn target_for(
         host_header,
         origin,
         https_origin,
+        forward: ForwardHeaders::default(),
         custom_headers: o
             .custom_headers
             .iter()
@@ -163,12 +168,13 @@ fn target_for(
 
 impl Target {
     /// Whether `Set-Cookie` is dropped from this target's cacheable responses: always for
-    /// `brink serve` (its cacheable requests carry no cookies), and for behaviors that forward
+    /// `brink serve` unless `--forward-headers` sends `Cookie`, and for behaviors that forward
     /// no cookies (cloudfront.md §3.1).
     pub(crate) fn strips_set_cookie(&self) -> bool {
-        self.rules
-            .as_ref()
-            .is_none_or(|r| r.behavior.forwarding.cookies.is_none())
+        match &self.rules {
+            None => !self.forward.includes(&http::header::COOKIE),
+            Some(r) => r.behavior.forwarding.cookies.is_none(),
+        }
     }
 }
 
@@ -219,6 +225,7 @@ impl Router {
                 failover: None,
                 log: None,
                 https_origin: None,
+                forward: cfg.forward_headers.clone(),
             })),
             Some(model) => {
                 let tls = OriginTls::new(cfg.origin_ca.as_ref());
