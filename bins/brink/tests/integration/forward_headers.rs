@@ -138,3 +138,53 @@ fn invalid_values_are_config_errors_naming_the_flag() {
         );
     }
 }
+
+/// Under `brink edge` the behaviors' origin request policies choose the headers.
+#[test]
+fn brink_edge_refuses_forward_headers() {
+    let config = serde_json::json!({
+        "Distributions": [{
+            "Id": "EFWDHDR1",
+            "DomainName": "dfwdhdr1example.cloudfront.net",
+            "DistributionConfig": {
+                "CallerReference": "forward-headers",
+                "Comment": "",
+                "Enabled": true,
+                "Origins": { "Quantity": 1, "Items": [{
+                    "Id": "web",
+                    "DomainName": "127.0.0.1",
+                    "CustomOriginConfig": {
+                        "HTTPPort": 8080,
+                        "HTTPSPort": 443,
+                        "OriginProtocolPolicy": "http-only"
+                    }
+                }]},
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "web",
+                    "ViewerProtocolPolicy": "allow-all",
+                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"
+                }
+            }
+        }]
+    });
+    let path = write_config(&config.to_string());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args(["edge", "--check", "--config"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .expect("run brink edge")
+    };
+    let ok = run(&[]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "the file itself is valid: {ok:?}"
+    );
+    let out = run(&["--forward-headers", "all"]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("--forward-headers"), "{stderr}");
+}

@@ -365,6 +365,7 @@ impl Edge {
             }
         }
         ctx.span.record("cache_status", ctx.status.as_str());
+        tracing::debug!(parent: &ctx.span, status = status.as_u16(), "answered");
         headers::append_list(
             h,
             &header::VIA,
