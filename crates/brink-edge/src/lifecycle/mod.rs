@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use brink_cache::{Cache, Clock, ManualClock, Object};
+use brink_cache::Object;
 use brink_http::freshness::NoStoreReason;
 use brink_telemetry::ResultType;
 use http::header;
@@ -38,15 +38,14 @@ use hyper::body::Incoming;
 use tracing::Instrument as _;
 
 use crate::body::EdgeBody;
-use crate::config::EdgeConfig;
 use crate::errors::{error_page, EdgeError};
 use crate::h1guard::GuardShared;
-use crate::headers::{self, x_cache, ViaValues, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
+use crate::headers::{self, x_cache, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
 use crate::policy::response_headers;
-use crate::process::{Models, Shared};
+pub(crate) use crate::worker::Edge;
 
-use log::{LogTag, Logged, RequestFacts, Telemetry};
-use route::{Routed, Router, Target};
+use log::{LogTag, Logged, RequestFacts};
+use route::{Routed, Target};
 
 mod admit;
 mod deliver;
@@ -56,28 +55,6 @@ mod lookup;
 mod pass;
 pub(crate) mod route;
 mod store;
-
-/// The edge: configuration, cache, origin client, clock. Shared by every connection.
-pub struct Edge {
-    pub(crate) cfg: EdgeConfig,
-    pub(crate) models: Arc<Models>,
-    pub(crate) telemetry: Arc<Telemetry>,
-    pub(crate) cache: Arc<Cache>,
-    /// This worker's router, rebuilt when the shared model changes.
-    router: parking_lot::RwLock<(u64, Arc<Router>)>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) manual_clock: Option<Arc<ManualClock>>,
-    via: ViaValues,
-    pop: HeaderValue,
-}
-
-impl std::fmt::Debug for Edge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Edge")
-            .field("pop", &self.cfg.pop)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What the server knows about the connection a request came on.
 #[derive(Debug, Clone)]
@@ -304,42 +281,6 @@ enum Fetched {
 }
 
 impl Edge {
-    /// Builds one edge worker from validated settings and the state all workers share.
-    pub(crate) fn new(cfg: EdgeConfig, shared: &Shared) -> Arc<Edge> {
-        let via = ViaValues::for_pop(&cfg.pop);
-        let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
-        Arc::new(Edge {
-            cache: shared.cache.clone(),
-            router: parking_lot::RwLock::new((
-                shared.models.version(),
-                Arc::new(Router::new(&cfg)),
-            )),
-            models: shared.models.clone(),
-            clock: shared.clock.clone(),
-            manual_clock: shared.manual_clock.clone(),
-            telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
-            via,
-            pop,
-            cfg,
-        })
-    }
-
-    /// This worker's router, rebuilt first if a reload put new distributions in force.
-    fn router(&self) -> Arc<Router> {
-        let version = self.models.version();
-        {
-            let r = self.router.read();
-            if r.0 == version {
-                return r.1.clone();
-            }
-        }
-        let mut cfg = self.cfg.clone();
-        cfg.model = self.models.current.read().clone();
-        let router = Arc::new(Router::new(&cfg));
-        *self.router.write() = (version, router.clone());
-        router
-    }
-
     /// Serves one viewer request: the driver of the phases. Never fails: errors become error
     /// pages.
     pub(crate) async fn handle(
