@@ -45,7 +45,7 @@ use crate::policy::response_headers;
 pub(crate) use crate::worker::Edge;
 
 use log::{LogTag, Logged, RequestFacts};
-use route::{Routed, Target};
+use route::{Routed, Routing, Target};
 
 mod admit;
 mod deliver;
@@ -327,37 +327,16 @@ impl Edge {
         self.admit(&req, &ctx.conn)?;
 
         // 2. Route.
-        let target = req
-            .uri()
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-        });
-        let router = self.router();
-        let https = ctx.https();
-        let (route, path, cacheable) = match router.route(req.method(), host, Some(&target), https)
-        {
-            Routed::Target {
-                target,
-                path,
-                cacheable,
-                // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
-            } => (target, path, cacheable && !pass::is_websocket(&req)),
-            Routed::Reject(e) => {
-                ctx.set_tag(router.log_tag(host, Some(&target)));
-                return Err(e);
-            }
-            Routed::Redirect(location) => {
-                ctx.set_tag(router.log_tag(host, Some(&target)));
-                ctx.status = CacheStatus::Redirect;
-                return Ok(redirect(location));
-            }
+        let Routing {
+            route,
+            target,
+            host,
+            cacheable,
+        } = match self.route(&req, ctx) {
+            Ok(r) => r,
+            Err(answered) => return answered.into_response(),
         };
-        ctx.set_tag(route.log.clone());
+        let https = ctx.https();
 
         // Next phases (docs/architecture.md): viewer access checks (signed URLs and cookies,
         // geo restriction) and the viewer-request function run here, on the routed behavior,
@@ -365,7 +344,7 @@ impl Edge {
 
         let fetching = Fetching {
             route,
-            target: path.unwrap_or(target),
+            target,
             headers: HeaderMap::new(),
             peer: ctx.conn.peer,
             request_id: ctx.id.clone(),
@@ -511,15 +490,4 @@ struct ErrorPage<'a> {
     status: u16,
     /// The viewer's host, to route the page's path.
     host: Option<&'a str>,
-}
-
-/// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
-fn redirect(location: HeaderValue) -> Response<EdgeBody> {
-    let mut r = Response::new(EdgeBody::Empty);
-    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
-    let h = r.headers_mut();
-    h.insert(header::LOCATION, location);
-    h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
-    CacheStatus::Redirect.write(h);
-    r
 }
