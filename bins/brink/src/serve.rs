@@ -81,6 +81,13 @@ pub(crate) struct ServeArgs {
     /// cache-behavior-path-pattern). Default: the 33 fields of the standard log.
     #[arg(long, value_name = "FIELDS")]
     log_fields: Option<String>,
+    /// Viewer request headers sent to the origin on cacheable (GET/HEAD) requests, like an
+    /// origin request policy's HeaderBehavior: `none`, `all` (every end-to-end header; the
+    /// origin's Vary then selects variants, RFC 9111 §4.1), or a comma-separated list of
+    /// names. Default: Accept, Accept-Encoding, Accept-Language, Authorization, Origin and the
+    /// CORS preflight headers. `brink serve` only (under `brink edge` the behaviors decide).
+    #[arg(long, value_name = "none|all|NAME,NAME…")]
+    forward_headers: Option<String>,
     /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
     #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
     disk_cache: String,
@@ -249,6 +256,20 @@ fn config(
             parsed
         })
         .collect();
+    let forward_headers = match (&args.forward_headers, &model) {
+        (None, _) => brink_edge::ForwardHeaders::default(),
+        (Some(_), Some(_)) => {
+            problems.push(
+                "--forward-headers: brink serve only (under brink edge each behavior's origin \
+                 request policy chooses the headers)"
+                    .into(),
+            );
+            brink_edge::ForwardHeaders::default()
+        }
+        (Some(v), None) => brink_edge::ForwardHeaders::parse(v)
+            .map_err(|e| problems.push(format!("--forward-headers: {e}")))
+            .unwrap_or_default(),
+    };
     let origin_ca = args.origin_ca.and_then(|path| {
         OriginCa::load(&path)
             .map_err(|e| problems.push(e.to_string()))
@@ -284,6 +305,7 @@ fn config(
             tls,
             origin_ca,
             shutdown_grace: secs(args.shutdown_grace),
+            forward_headers,
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",

@@ -158,4 +158,7 @@ pub struct EdgeConfig {
     /// On SIGTERM/SIGINT, how long in-flight requests may take before the process exits
     /// anyway.
     pub shutdown_grace: Duration,
+    /// Viewer headers cacheable requests forward to the origin (`brink serve`; under
+    /// `brink edge` the behaviors decide).
+    pub forward_headers: crate::ForwardHeaders,
 }

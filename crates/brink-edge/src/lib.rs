@@ -1,8 +1,9 @@
 //! Brink's edge: a caching reverse proxy in front of one origin (`brink serve`).
 //!
 //! Owns the network side of caching: the viewer listener (HTTP/1.1 behind a strict framing
-//! guard, h2c), the request lifecycle phases (`proxy`), delivery of stored objects
-//! (`deliver`), the origin client, and the admin API. HTTP caching rules come from
+//! guard, h2c), the request lifecycle (`lifecycle`: one file per phase, delivery of stored
+//! objects included), the per-behavior policy (`policy`), process state (`process`,
+//! `worker`), the origin client, and the admin API. HTTP caching rules come from
 //! `brink-http`, storage from `brink-cache`.
 
 mod admin;
@@ -18,6 +19,7 @@ mod policy;
 mod process;
 mod server;
 mod tls;
+mod worker;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
@@ -26,9 +28,10 @@ pub use config::{
 };
 pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
-pub use lifecycle::Edge;
+pub use policy::forward::ForwardHeaders;
 pub use process::EdgeHandle;
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
+pub use worker::Edge;
 
 use std::net::SocketAddr;
 

@@ -272,3 +272,25 @@ async fn sighup_swaps_the_certificate_for_new_connections_only() {
     );
     assert!(t.edge.is_running());
 }
+
+/// One debug-level `request` span per request, carrying the request id and the cache status
+/// (and the distribution under `brink edge`): visible with `RUST_LOG=brink_edge=debug`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_has_a_span_with_its_id_and_cache_status() {
+    let origin = TestOrigin::start().await;
+    origin.route("/s", Reply::cacheable("s", "max-age=60"));
+    let edge = Edge::start_with_env(&origin.url(), &[], &[("RUST_LOG", "brink_edge=debug")]).await;
+    let miss = edge.get("/s").await;
+    assert_miss(&miss, "first");
+    let hit = edge.get("/s").await;
+    assert_hit(&hit, "second");
+    for (resp, status) in [(&miss, "miss"), (&hit, "hit")] {
+        let id = resp.header("x-amz-cf-id").expect("X-Amz-Cf-Id");
+        let line = format!("request{{id=\"{id}\" cache_status=\"{status}\"}}");
+        assert!(
+            eventually(SIGNAL_EFFECT, || edge.stderr().contains(&line)).await,
+            "no {line} in stderr:\n{}",
+            edge.stderr()
+        );
+    }
+}

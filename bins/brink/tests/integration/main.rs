@@ -21,6 +21,7 @@ mod disk;
 mod dist_telemetry;
 mod distributions;
 mod dns;
+mod forward_headers;
 mod forwarding;
 mod freshness;
 mod headers;

@@ -41,13 +41,15 @@ impl Edge {
         // RFC 9111 §3.5 concerns a request that carried `Authorization` to the origin: under
         // a behavior that does not forward it, the origin never saw it (cloudfront.md §3.2).
         let has_auth = f.headers.contains_key(header::AUTHORIZATION)
-            && f.route.rules.as_ref().is_none_or(|r| {
-                r.behavior
+            && match &f.route.rules {
+                None => f.route.forward.includes(&header::AUTHORIZATION),
+                Some(r) => r
+                    .behavior
                     .forwarding
                     .headers
                     .viewer
-                    .includes("authorization")
-            });
+                    .includes("authorization"),
+            };
 
         if let Some(stale) = &stale {
             if resp.status() == http::StatusCode::NOT_MODIFIED {
@@ -127,7 +129,7 @@ impl Edge {
     ) -> Result<Response<Incoming>, FetchFailure> {
         let edge = self.to_origin(target, f);
         let mut headers = match &target.rules {
-            None => forward::cacheable_origin_headers(&f.headers, &edge),
+            None => forward::cacheable_origin_headers(&f.headers, &target.forward, &edge),
             Some(rules) => forward::policy_origin_headers(&f.headers, rules, &edge),
         };
         if let Some(stale) = stale {

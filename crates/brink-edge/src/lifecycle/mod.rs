@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use brink_cache::{Cache, Clock, ManualClock, Object};
+use brink_cache::Object;
 use brink_http::freshness::NoStoreReason;
 use brink_telemetry::ResultType;
 use http::header;
@@ -38,16 +38,16 @@ use hyper::body::Incoming;
 use tracing::Instrument as _;
 
 use crate::body::EdgeBody;
-use crate::config::EdgeConfig;
 use crate::errors::{error_page, EdgeError};
 use crate::h1guard::GuardShared;
-use crate::headers::{self, x_cache, ViaValues, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
+use crate::headers::{self, x_cache, X_AMZ_CF_ID, X_AMZ_CF_POP, X_CACHE};
 use crate::policy::response_headers;
-use crate::process::{Models, Shared};
+pub(crate) use crate::worker::Edge;
 
-use log::{LogTag, Logged, RequestFacts, Telemetry};
-use route::{Routed, Router, Target};
+use log::{LogTag, Logged, RequestFacts};
+use route::{Routed, Routing, Target};
 
+mod access;
 mod admit;
 mod deliver;
 mod fetch;
@@ -56,28 +56,6 @@ mod lookup;
 mod pass;
 pub(crate) mod route;
 mod store;
-
-/// The edge: configuration, cache, origin client, clock. Shared by every connection.
-pub struct Edge {
-    pub(crate) cfg: EdgeConfig,
-    pub(crate) models: Arc<Models>,
-    pub(crate) telemetry: Arc<Telemetry>,
-    pub(crate) cache: Arc<Cache>,
-    /// This worker's router, rebuilt when the shared model changes.
-    router: parking_lot::RwLock<(u64, Arc<Router>)>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) manual_clock: Option<Arc<ManualClock>>,
-    via: ViaValues,
-    pop: HeaderValue,
-}
-
-impl std::fmt::Debug for Edge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Edge")
-            .field("pop", &self.cfg.pop)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What the server knows about the connection a request came on.
 #[derive(Debug, Clone)]
@@ -304,42 +282,6 @@ enum Fetched {
 }
 
 impl Edge {
-    /// Builds one edge worker from validated settings and the state all workers share.
-    pub(crate) fn new(cfg: EdgeConfig, shared: &Shared) -> Arc<Edge> {
-        let via = ViaValues::for_pop(&cfg.pop);
-        let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
-        Arc::new(Edge {
-            cache: shared.cache.clone(),
-            router: parking_lot::RwLock::new((
-                shared.models.version(),
-                Arc::new(Router::new(&cfg)),
-            )),
-            models: shared.models.clone(),
-            clock: shared.clock.clone(),
-            manual_clock: shared.manual_clock.clone(),
-            telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
-            via,
-            pop,
-            cfg,
-        })
-    }
-
-    /// This worker's router, rebuilt first if a reload put new distributions in force.
-    fn router(&self) -> Arc<Router> {
-        let version = self.models.version();
-        {
-            let r = self.router.read();
-            if r.0 == version {
-                return r.1.clone();
-            }
-        }
-        let mut cfg = self.cfg.clone();
-        cfg.model = self.models.current.read().clone();
-        let router = Arc::new(Router::new(&cfg));
-        *self.router.write() = (version, router.clone());
-        router
-    }
-
     /// Serves one viewer request: the driver of the phases. Never fails: errors become error
     /// pages.
     pub(crate) async fn handle(
@@ -365,6 +307,7 @@ impl Edge {
             }
         }
         ctx.span.record("cache_status", ctx.status.as_str());
+        tracing::debug!(parent: &ctx.span, status = status.as_u16(), "answered");
         headers::append_list(
             h,
             &header::VIA,
@@ -375,7 +318,7 @@ impl Edge {
         log::wrap(resp, &self.telemetry, ctx)
     }
 
-    /// Phases 1 to 7 for one request; `ctx` learns the distribution and how it was answered.
+    /// Phases 1 to 8 for one request; `ctx` learns the distribution and how it was answered.
     async fn phases(
         self: &Arc<Self>,
         req: Request<Incoming>,
@@ -385,57 +328,24 @@ impl Edge {
         self.admit(&req, &ctx.conn)?;
 
         // 2. Route.
-        let target = req
-            .uri()
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-        });
-        let router = self.router();
-        let https = ctx.https();
-        let (route, path, cacheable) = match router.route(req.method(), host, Some(&target), https)
-        {
-            Routed::Target {
-                target,
-                path,
-                cacheable,
-                // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
-            } => (target, path, cacheable && !pass::is_websocket(&req)),
-            Routed::Reject(e) => {
-                ctx.set_tag(router.log_tag(host, Some(&target)));
-                return Err(e);
-            }
-            Routed::Redirect(location) => {
-                ctx.set_tag(router.log_tag(host, Some(&target)));
-                ctx.status = CacheStatus::Redirect;
-                return Ok(redirect(location));
-            }
+        let routing = match self.route(&req, ctx) {
+            Ok(r) => r,
+            Err(answered) => return answered.into_response(),
         };
-        ctx.set_tag(route.log.clone());
 
         // 3. Viewer access: geo restriction, then signed URLs / cookies (the viewer-request
-        // function joins here next, docs/architecture.md).
-        let viewer = route::Viewer {
+        // function joins after it, docs/architecture.md).
+        let Routing {
+            route,
+            target,
             host,
-            target: &target,
-            https,
-            headers: req.headers(),
-            peer: ctx.conn.peer.ip(),
-            now: self
-                .clock
-                .now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        };
-        let path = router.check_access(&viewer, path)?;
+            cacheable,
+        } = self.access(&req, ctx, routing)?;
+        let https = ctx.https();
 
         let fetching = Fetching {
             route,
-            target: path.unwrap_or(target),
+            target,
             headers: HeaderMap::new(),
             peer: ctx.conn.peer,
             request_id: ctx.id.clone(),
@@ -470,7 +380,7 @@ impl Edge {
             .filter(|r| !r.custom_errors.is_empty())
             .map(|_| (fetching.route.clone(), host.map(str::to_owned)));
 
-        // 3-6. Lookup, fetch, store, deliver; or 7. pass.
+        // 4-7. Lookup, fetch, store, deliver; or 8. pass.
         let (result, viewer_headers) = if cacheable {
             let (parts, _) = req.into_parts();
             let req = Request::from_parts(parts, ());
@@ -581,15 +491,4 @@ struct ErrorPage<'a> {
     status: u16,
     /// The viewer's host, to route the page's path.
     host: Option<&'a str>,
-}
-
-/// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
-fn redirect(location: HeaderValue) -> Response<EdgeBody> {
-    let mut r = Response::new(EdgeBody::Empty);
-    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
-    let h = r.headers_mut();
-    h.insert(header::LOCATION, location);
-    h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
-    CacheStatus::Redirect.write(h);
-    r
 }

@@ -14,11 +14,17 @@ use brink_model::raw::ViewerProtocolPolicy;
 use brink_model::{Model, TtlPolicy};
 use http::header::HeaderName;
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{HeaderValue, Method};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
 
+use crate::body::EdgeBody;
 use crate::config::{EdgeConfig, Origin};
 use crate::errors::EdgeError;
 use crate::origin::{OriginClient, OriginSettings, OriginTls};
+use crate::worker::Edge;
+
+use super::{CacheStatus, Ctx};
+use crate::policy::forward::ForwardHeaders;
 use crate::policy::{KeyExtras, Rules};
 
 /// Everything the fetch and store phases need about where a request goes.
@@ -41,6 +47,9 @@ pub(crate) struct Target {
     /// `match-viewer` origins: where HTTPS viewers' requests go, and their `Host` (`origin`
     /// and `host_header` serve HTTP viewers).
     pub(crate) https_origin: Option<(Origin, HeaderValue)>,
+    /// The viewer headers cacheable requests forward when there are no `rules`
+    /// (`brink serve`'s `--forward-headers`).
+    pub(crate) forward: ForwardHeaders,
 }
 
 impl Target {
@@ -135,6 +144,7 @@ fn target_for(
         host_header,
         origin,
         https_origin,
+        forward: ForwardHeaders::default(),
         custom_headers: o
             .custom_headers
             .iter()
@@ -163,12 +173,13 @@ fn target_for(
 
 impl Target {
     /// Whether `Set-Cookie` is dropped from this target's cacheable responses: always for
-    /// `brink serve` (its cacheable requests carry no cookies), and for behaviors that forward
+    /// `brink serve` unless `--forward-headers` sends `Cookie`, and for behaviors that forward
     /// no cookies (cloudfront.md §3.1).
     pub(crate) fn strips_set_cookie(&self) -> bool {
-        self.rules
-            .as_ref()
-            .is_none_or(|r| r.behavior.forwarding.cookies.is_none())
+        match &self.rules {
+            None => !self.forward.includes(&http::header::COOKIE),
+            Some(r) => r.behavior.forwarding.cookies.is_none(),
+        }
     }
 }
 
@@ -322,6 +333,7 @@ impl Router {
                 failover: None,
                 log: None,
                 https_origin: None,
+                forward: cfg.forward_headers.clone(),
             })),
             Some(model) => {
                 let tls = OriginTls::new(cfg.origin_ca.as_ref());
@@ -541,4 +553,93 @@ impl Router {
             cacheable,
         }
     }
+}
+
+/// Where phase 2 sends a request the lifecycle goes on with. Borrows the request.
+pub(super) struct Routing<'a> {
+    /// The distribution's behavior (or `brink serve`'s one target).
+    pub(super) route: Arc<Target>,
+    /// The target to fetch: the request's, or the default root object's.
+    pub(super) target: PathAndQuery,
+    /// The viewer's host (authority or `Host`), to route a custom error page.
+    pub(super) host: Option<&'a str>,
+    /// GET/HEAD under a behavior that caches them, and not a WebSocket handshake.
+    pub(super) cacheable: bool,
+}
+
+/// A request route answers by itself.
+#[derive(Debug)]
+pub(super) enum Answered {
+    /// Refused (unknown host, disabled distribution, HTTPS required, method not allowed).
+    Refused(EdgeError),
+    /// `redirect-to-https`: 301 to this location.
+    Redirect(HeaderValue),
+}
+
+impl Answered {
+    /// The response (or the error that becomes one).
+    pub(super) fn into_response(self) -> Result<Response<EdgeBody>, EdgeError> {
+        match self {
+            Answered::Refused(e) => Err(e),
+            Answered::Redirect(location) => Ok(redirect(location)),
+        }
+    }
+}
+
+impl Edge {
+    /// Phase 2: chooses the distribution and behavior (`Router::route`) and files `ctx`
+    /// under them, also when route answers by itself (`Err`).
+    pub(super) fn route<'a>(
+        &self,
+        req: &'a Request<Incoming>,
+        ctx: &mut Ctx,
+    ) -> Result<Routing<'a>, Answered> {
+        let target = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        let host = req.uri().authority().map(|a| a.as_str()).or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+        });
+        let router = self.router();
+        match router.route(req.method(), host, Some(&target), ctx.https()) {
+            Routed::Target {
+                target: route,
+                path,
+                cacheable,
+            } => {
+                ctx.set_tag(route.log.clone());
+                Ok(Routing {
+                    route,
+                    target: path.unwrap_or(target),
+                    host,
+                    // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
+                    cacheable: cacheable && !super::pass::is_websocket(req),
+                })
+            }
+            Routed::Reject(e) => {
+                ctx.set_tag(router.log_tag(host, Some(&target)));
+                Err(Answered::Refused(e))
+            }
+            Routed::Redirect(location) => {
+                ctx.set_tag(router.log_tag(host, Some(&target)));
+                ctx.status = CacheStatus::Redirect;
+                Err(Answered::Redirect(location))
+            }
+        }
+    }
+}
+
+/// `redirect-to-https` (cloudfront.md §1.3): 301 to the HTTPS URL.
+fn redirect(location: HeaderValue) -> Response<EdgeBody> {
+    let mut r = Response::new(EdgeBody::Empty);
+    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    let h = r.headers_mut();
+    h.insert(header::LOCATION, location);
+    h.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+    CacheStatus::Redirect.write(h);
+    r
 }

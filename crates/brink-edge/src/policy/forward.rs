@@ -8,7 +8,9 @@ use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue};
 
 use super::Rules;
-use crate::headers::{append_list, strip_hop_by_hop, X_AMZ_CF_ID, X_FORWARDED_FOR};
+use crate::headers::{
+    append_list, strip_hop_by_hop, KEEP_ALIVE, PROXY_CONNECTION, X_AMZ_CF_ID, X_FORWARDED_FOR,
+};
 
 /// The `User-Agent` the edge sends when the viewer's is not forwarded.
 static USER_AGENT_VALUE: HeaderValue = HeaderValue::from_static("Amazon CloudFront");
@@ -30,6 +32,93 @@ const CACHEABLE_FORWARD: [HeaderName; 7] = [
     header::ACCESS_CONTROL_REQUEST_HEADERS,
 ];
 
+/// Which viewer request headers `brink serve` sends to the origin on cacheable (GET/HEAD)
+/// requests (`--forward-headers`), like an origin request policy's `HeaderBehavior`. Under
+/// `brink edge` each behavior's policies decide instead. Pass-through requests always carry
+/// every end-to-end header.
+///
+/// Whatever the choice, the edge writes `Host` (the origin's), `Via`, `X-Forwarded-For` and
+/// `X-Amz-Cf-Id`, never forwards hop-by-hop fields (RFC 9110 §7.6.1), and keeps `Range` and
+/// the `If-*` preconditions to itself: a fill fetches the whole object, conditional only on
+/// the edge's own validators, and the edge answers ranges and preconditions from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ForwardHeaders {
+    /// The default: content negotiation and CORS request headers and `Authorization` (the
+    /// ones a correct origin answers with `Vary`, or that make a response unshareable).
+    #[default]
+    AllowList,
+    /// No viewer header (`User-Agent` becomes `Amazon CloudFront`).
+    None,
+    /// Every end-to-end header: with the origin's `Vary` selecting variants (RFC 9111 §4.1)
+    /// this is a plain shared HTTP cache.
+    All,
+    /// Exactly these (lower case).
+    Named(Vec<HeaderName>),
+}
+
+impl ForwardHeaders {
+    /// Parses `none`, `all` or a comma-separated list of header names.
+    ///
+    /// # Errors
+    /// An empty or invalid name, or one the edge writes or keeps itself (`Host`, hop-by-hop
+    /// fields, `Via`, `X-Forwarded-For`, `X-Amz-Cf-Id`, `Range`, `If-*`).
+    pub fn parse(s: &str) -> Result<ForwardHeaders, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("none") {
+            return Ok(ForwardHeaders::None);
+        }
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(ForwardHeaders::All);
+        }
+        let mut names = Vec::new();
+        for item in s.split(',') {
+            let item = item.trim();
+            let name = HeaderName::from_bytes(item.as_bytes()).map_err(|_| {
+                format!("{item:?} is not a header name (none, all, or NAME,NAME...)")
+            })?;
+            if never_forwarded(&name) {
+                return Err(format!(
+                    "{name} cannot be forwarded on cacheable requests (the edge writes it, \
+                     or it is hop-by-hop, or the edge answers it from the cache)"
+                ));
+            }
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        Ok(ForwardHeaders::Named(names))
+    }
+
+    /// Whether a viewer's `name` header reaches the origin on cacheable requests.
+    pub(crate) fn includes(&self, name: &HeaderName) -> bool {
+        match self {
+            ForwardHeaders::AllowList => CACHEABLE_FORWARD.contains(name),
+            ForwardHeaders::None => false,
+            ForwardHeaders::All => !never_forwarded(name),
+            ForwardHeaders::Named(names) => names.contains(name),
+        }
+    }
+}
+
+/// Viewer headers no `ForwardHeaders` choice sends on a cacheable request.
+fn never_forwarded(name: &HeaderName) -> bool {
+    matches!(
+        *name,
+        header::HOST
+            | header::CONNECTION
+            | header::TE
+            | header::TRAILER
+            | header::TRANSFER_ENCODING
+            | header::UPGRADE
+            | header::PROXY_AUTHORIZATION
+            | header::VIA
+    ) || *name == X_AMZ_CF_ID
+        || *name == X_FORWARDED_FOR
+        || *name == KEEP_ALIVE
+        || *name == PROXY_CONNECTION
+        || edge_managed(name)
+}
+
 /// What the edge adds to every origin request.
 pub(crate) struct ToOrigin<'a> {
     pub(crate) host: &'a HeaderValue,
@@ -38,15 +127,44 @@ pub(crate) struct ToOrigin<'a> {
     pub(crate) request_id: &'a HeaderValue,
 }
 
-/// Headers for a cacheable (GET/HEAD) origin request: the allowlist plus the edge's own.
-pub(crate) fn cacheable_origin_headers(viewer: &HeaderMap, edge: &ToOrigin<'_>) -> HeaderMap {
+/// Headers for a cacheable (GET/HEAD) origin request under `brink serve`: the viewer headers
+/// `forward` selects plus the edge's own.
+pub(crate) fn cacheable_origin_headers(
+    viewer: &HeaderMap,
+    forward: &ForwardHeaders,
+    edge: &ToOrigin<'_>,
+) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(12);
-    for name in &CACHEABLE_FORWARD {
-        for v in viewer.get_all(name) {
-            out.append(name.clone(), v.clone());
+    match forward {
+        ForwardHeaders::AllowList => {
+            for name in &CACHEABLE_FORWARD {
+                for v in viewer.get_all(name) {
+                    out.append(name.clone(), v.clone());
+                }
+            }
+        }
+        ForwardHeaders::None => {}
+        ForwardHeaders::Named(names) => {
+            for name in names {
+                for v in viewer.get_all(name) {
+                    out.append(name.clone(), v.clone());
+                }
+            }
+        }
+        ForwardHeaders::All => {
+            // Fields the viewer's `Connection` names are hop-by-hop too.
+            let mut end_to_end = viewer.clone();
+            strip_hop_by_hop(&mut end_to_end);
+            for (name, v) in &end_to_end {
+                if !never_forwarded(name) {
+                    out.append(name.clone(), v.clone());
+                }
+            }
         }
     }
-    out.insert(header::USER_AGENT, USER_AGENT_VALUE.clone());
+    if !out.contains_key(header::USER_AGENT) {
+        out.insert(header::USER_AGENT, USER_AGENT_VALUE.clone());
+    }
     add_edge_request_headers(viewer, &mut out, edge);
     out
 }
@@ -258,5 +376,34 @@ fn peer_ip(ip: IpAddr) -> String {
             .to_ipv4_mapped()
             .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
         IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_headers_parse() {
+        assert_eq!(ForwardHeaders::parse("none"), Ok(ForwardHeaders::None));
+        assert_eq!(ForwardHeaders::parse("all"), Ok(ForwardHeaders::All));
+        assert_eq!(
+            ForwardHeaders::parse("X-Foo, accept,x-foo"),
+            Ok(ForwardHeaders::Named(vec![
+                HeaderName::from_static("x-foo"),
+                header::ACCEPT
+            ]))
+        );
+        for bad in [
+            "",
+            "a b",
+            "x-foo,",
+            "host",
+            "Range",
+            "if-none-match",
+            "connection",
+        ] {
+            assert!(ForwardHeaders::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,0 +1,50 @@
+//! Phase 3, viewer access (cloudfront.md §1 steps 5 and 6): the distribution's geo
+//! restriction, then signed URLs / signed cookies on behaviors that trust key groups or
+//! signers. Runs on the routed behavior, before anything is looked up or forwarded; the
+//! checks themselves are `Router::check_access` (compiled with the model). A refusal is an
+//! `EdgeError` (403), filed under the distribution route already put on the context.
+
+use http::uri::PathAndQuery;
+use http::Request;
+use hyper::body::Incoming;
+
+use super::route::{Routing, Viewer};
+use super::Ctx;
+use crate::errors::EdgeError;
+use crate::worker::Edge;
+
+impl Edge {
+    /// Checks the viewer's right to `routing`'s behavior; on success the routing to use from
+    /// here on, its target without the signing parameters.
+    pub(super) fn access<'a>(
+        &self,
+        req: &'a Request<Incoming>,
+        ctx: &Ctx,
+        routing: Routing<'a>,
+    ) -> Result<Routing<'a>, EdgeError> {
+        let original = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        // Route replaced the target only for the default root object.
+        let root_object = (routing.target != original).then(|| routing.target.clone());
+        let viewer = Viewer {
+            host: routing.host,
+            target: &original,
+            https: ctx.https(),
+            headers: req.headers(),
+            peer: ctx.conn.peer.ip(),
+            now: self
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let target = self
+            .router()
+            .check_access(&viewer, root_object)?
+            .unwrap_or(original);
+        Ok(Routing { target, ..routing })
+    }
+}
