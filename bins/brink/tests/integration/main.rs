@@ -23,6 +23,7 @@ mod freshness;
 mod headers;
 mod lifecycle;
 mod many_distributions;
+mod memory_bound;
 mod methods;
 mod origins;
 mod purge;
