@@ -40,7 +40,9 @@ const SHARDS: usize = 64;
 /// Sizes of the memory tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
-    /// Bytes of headers and bodies the tier may hold.
+    /// Bytes the tier may hold: bodies, headers, and each object's bookkeeping (key, index
+    /// entry, metadata records), so that the figure bounds the memory really used
+    /// (docs/decisions/0003-memory-accounting.md).
     pub capacity: u64,
     /// The largest object stored; bigger responses are streamed to their viewers and dropped.
     pub max_object: u64,
