@@ -358,3 +358,28 @@ fn zipf_hit_ratios() {
     }
     assert!(s3_beats, "S3-FIFO should beat LRU and FIFO on every row");
 }
+
+#[test]
+fn stored_header_maps_are_compacted_and_keep_every_value_in_order() {
+    let mut h = HeaderMap::with_capacity(40);
+    h.append("x-a", http::HeaderValue::from_static("1"));
+    h.append("set-cookie", http::HeaderValue::from_static("a=1"));
+    h.append("set-cookie", http::HeaderValue::from_static("b=2"));
+    h.append("etag", http::HeaderValue::from_static("\"e\""));
+    let before: Vec<(String, Vec<u8>)> = h
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    assert!(h.capacity() >= 40);
+    compact_headers(&mut h);
+    assert!(
+        h.capacity() < 8,
+        "capacity {} after compaction",
+        h.capacity()
+    );
+    let after: Vec<(String, Vec<u8>)> = h
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(before, after);
+}
