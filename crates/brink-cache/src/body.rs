@@ -152,7 +152,8 @@ impl Body {
         };
         let body = Body {
             inner: Mutex::new(Inner {
-                chunks: chunks.clone(),
+                // Readers find the chunks in `frozen`.
+                chunks: Vec::new(),
                 len,
                 state: BodyState::Complete,
                 wakers: Vec::new(),
@@ -237,9 +238,10 @@ impl Body {
             // A spilled body has released chunks: it is never frozen (the placeholders are
             // not its bytes); readers keep going through the spill file.
             if state == BodyState::Complete && inner.released == 0 {
-                // The list stays for readers that go by index: no spare capacity to pin.
-                inner.chunks.shrink_to_fit();
-                let _ = self.frozen.set(inner.chunks.clone().into());
+                // The chunks move to the frozen list (readers look there first): one list,
+                // no spare capacity, and no second handle per chunk.
+                let chunks = std::mem::take(&mut inner.chunks);
+                let _ = self.frozen.set(chunks.into());
             }
             std::mem::take(&mut inner.wakers)
         };
@@ -279,6 +281,9 @@ impl Body {
 
     /// Bytes of body held in memory.
     pub fn resident_bytes(&self) -> u64 {
+        if let Some(frozen) = self.frozen.get() {
+            return frozen.iter().map(|c| c.len() as u64).sum();
+        }
         self.inner
             .lock()
             .chunks

@@ -40,7 +40,9 @@ const SHARDS: usize = 64;
 /// Sizes of the memory tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
-    /// Bytes of headers and bodies the tier may hold.
+    /// Bytes the tier may hold: bodies, headers, and each object's bookkeeping (key, index
+    /// entry, metadata records), so that the figure bounds the memory really used
+    /// (docs/decisions/0003-memory-accounting.md).
     pub capacity: u64,
     /// The largest object stored; bigger responses are streamed to their viewers and dropped.
     pub max_object: u64,
@@ -331,6 +333,8 @@ impl Cache {
         meta: Meta,
         body: Arc<Body>,
     ) -> Arc<Object> {
+        let mut meta = meta;
+        compact_headers(&mut meta.headers);
         let header_bytes = meta.header_bytes();
         let overhead = object_overhead(&meta, key);
         let object = Arc::new(Object::new(key.clone(), Arc::new(meta), body));
@@ -593,6 +597,30 @@ fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
     // Each value (and custom name) is an allocation of its own.
     let values = h.len() * (size_of::<Bytes>() + PER_ALLOC);
     (FIXED + table + values + key.encoded().len() + PER_ALLOC) as u64
+}
+
+/// Rebuilds a header map that has spare buckets (headers removed after it was sized, or
+/// grown by appends) at the smallest capacity that holds its headers: every bucket is 112
+/// bytes for as long as the object stays. Values move; nothing is copied.
+fn compact_headers(headers: &mut HeaderMap) {
+    let n = headers.len();
+    // `HeaderMap::with_capacity(n)` sizes its table to (n + n/3) rounded up to a power of two,
+    // of which three quarters are usable.
+    let raw = (n + n / 3).max(1).next_power_of_two();
+    if headers.capacity() <= raw - raw / 4 {
+        return;
+    }
+    let mut out = HeaderMap::with_capacity(n);
+    let mut last = None;
+    for (name, value) in std::mem::take(headers) {
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        if let Some(name) = &last {
+            out.append(name.clone(), value);
+        }
+    }
+    *headers = out;
 }
 
 fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {

@@ -358,3 +358,51 @@ fn zipf_hit_ratios() {
     }
     assert!(s3_beats, "S3-FIFO should beat LRU and FIFO on every row");
 }
+
+#[test]
+fn stored_header_maps_are_compacted_and_keep_every_value_in_order() {
+    let mut h = HeaderMap::with_capacity(40);
+    h.append("x-a", http::HeaderValue::from_static("1"));
+    h.append("set-cookie", http::HeaderValue::from_static("a=1"));
+    h.append("set-cookie", http::HeaderValue::from_static("b=2"));
+    h.append("etag", http::HeaderValue::from_static("\"e\""));
+    let before: Vec<(String, Vec<u8>)> = h
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    assert!(h.capacity() >= 40);
+    compact_headers(&mut h);
+    assert!(
+        h.capacity() < 8,
+        "capacity {} after compaction",
+        h.capacity()
+    );
+    let after: Vec<(String, Vec<u8>)> = h
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(before, after);
+}
+
+/// The ghost list is keyed by the cache key's hash: a key evicted from the small queue and
+/// stored again (under a new file id, as the disk tier always does) enters the main queue.
+#[test]
+fn a_key_evicted_from_the_small_queue_and_stored_again_goes_to_main() {
+    let mut f = S3Fifo::default();
+    let cap = 100;
+    f.insert(1, 0xAAAA, 10);
+    for id in 2..=11 {
+        f.insert(id, 0x1000 + id, 10);
+        while f.used() > cap {
+            f.evict(cap);
+        }
+    }
+    assert!(!f.in_main(1) && f.check().is_ok());
+    // Key 0xAAAA was the first out of the small queue: it is a ghost now.
+    f.insert(100, 0xAAAA, 10);
+    assert!(f.in_main(100), "a ghost hit enters the main queue");
+    // A key never seen goes to the small queue.
+    f.insert(101, 0xBBBB, 10);
+    assert!(!f.in_main(101));
+    f.check().expect("books");
+}

@@ -27,7 +27,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 fn live(region: &Region<'_, System>) -> i64 {
     let s = region.change();
-    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    // `bytes_allocated`/`bytes_deallocated` already include reallocations' growth/shrinkage.
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64
 }
 
 /// The headers a typical origin response keeps once stored (as the edge copies them).
@@ -114,20 +115,36 @@ fn each_object_is_charged_at_least_what_it_holds() {
             panic!("expected a hit")
         };
     }
-    let live = live(&region) as f64 / N as f64;
+    let per_object = live(&region) as f64 / N as f64;
     let charged = cache.used_bytes() as f64 / N as f64;
     let body_and_headers = BODY as f64 + raw_header_bytes_avg(raw_headers, N);
-    let overhead = live - body_and_headers;
+    let overhead = per_object - body_and_headers;
     println!(
-        "per object: {live:.0} bytes live (body {BODY}, stored headers {:.0}, key text {:.0}), overhead beyond body and headers {overhead:.0} bytes; \
+        "per object: {per_object:.0} bytes live (body {BODY}, stored headers {:.0}, key text {:.0}), overhead beyond body and headers {overhead:.0} bytes; \
          charged to the budget {charged:.0} bytes",
         raw_header_bytes_avg(raw_headers, N),
         key_bytes as f64 / N as f64,
     );
+    // Where it goes: the inline sizes of the records, and one header map's heap.
+    let region = Region::new(GLOBAL);
+    let one = stored_headers(0);
+    let header_heap = live(&region);
+    drop(one);
+    println!(
+        "inline sizes: Object {} + Meta {} (HeaderMap {}, VaryNames {}, VaryValues {}) + Body {}; \
+         one stored header map's heap: {header_heap} bytes for {:.0} bytes of headers",
+        std::mem::size_of::<brink_cache::Object>(),
+        std::mem::size_of::<Meta>(),
+        std::mem::size_of::<HeaderMap>(),
+        std::mem::size_of::<VaryNames>(),
+        std::mem::size_of::<brink_http::vary::VaryValues>(),
+        std::mem::size_of::<Body>(),
+        raw_header_bytes(&stored_headers(0)) as f64,
+    );
     assert_eq!(cache.object_count(), N);
     assert!(
-        charged >= live,
-        "the budget is charged {charged:.0} bytes per object but each holds {live:.0}"
+        charged >= per_object,
+        "the budget is charged {charged:.0} bytes per object but each holds {per_object:.0}"
     );
     // Issue 9 sets a goal of 400 bytes; most of today's figure is the `HeaderMap` (a table of
     // 112-byte buckets, at least 6 of them, plus one allocation per value) and the inline
@@ -135,7 +152,7 @@ fn each_object_is_charged_at_least_what_it_holds() {
     // edge and model change) removes. This bound catches regressions from the measured figure.
     assert!(
         overhead <= 1_600.0,
-        "overhead {overhead:.0} bytes per object beyond body and headers (measured 1,519 on 2026-12-03)"
+        "overhead {overhead:.0} bytes per object beyond body and headers (measured 1,534 on 2026-12-03)"
     );
 }
 

@@ -27,6 +27,7 @@ mod freshness;
 mod headers;
 mod lifecycle;
 mod many_distributions;
+mod memory_bound;
 mod methods;
 mod origins;
 mod path_security;

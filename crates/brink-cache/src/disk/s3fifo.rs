@@ -188,6 +188,12 @@ impl S3Fifo {
         }
     }
 
+    /// True when entry `id` is in the main queue (tests).
+    #[cfg(test)]
+    pub(crate) fn in_main(&self, id: u64) -> bool {
+        self.nodes.get(&id).is_some_and(|n| n.queue == Queue::Main)
+    }
+
     /// Recomputes every count from the entries and compares (tests).
     #[cfg(test)]
     pub(crate) fn check(&self) -> Result<(), String> {
