@@ -206,14 +206,23 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        let udp = tokio::net::UdpSocket::bind(args.listen)
-            .await
-            .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
-        let addr = udp.local_addr()?;
-        // TCP on the same port as UDP.
-        let tcp = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| ConfigError(format!("--listen {addr} (TCP): {e}")))?;
+        // UDP and TCP on one port. With port 0 the UDP port the system picks may be taken
+        // for TCP: pick again (a few times) rather than fail.
+        let mut attempts = if args.listen.port() == 0 { 20 } else { 1 };
+        let (udp, tcp, addr) = loop {
+            attempts -= 1;
+            let udp = tokio::net::UdpSocket::bind(args.listen)
+                .await
+                .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
+            let addr = udp.local_addr()?;
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(tcp) => break (udp, tcp, addr),
+                Err(e) if attempts == 0 => {
+                    return Err(ConfigError(format!("--listen {addr} (TCP): {e}")).into())
+                }
+                Err(_) => continue,
+            }
+        };
         brink_dns::health::spawn(selector, interval);
         let mut server = hickory_server::Server::new(router);
         server.register_socket(udp);

@@ -129,3 +129,92 @@ async fn successful_unsafe_request_invalidates_the_cached_get() {
         .await;
     }
 }
+
+/// RFC 9111 §4.4: a method not known to be safe — an extension method like `M-SEARCH` too —
+/// invalidates the target URI on a 2xx or 3xx, and the same-origin `Location` and
+/// `Content-Location` targets with it; an error status, a safe method, or a URI on another
+/// origin invalidates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_method_not_known_to_be_safe_invalidates_on_2xx_and_3xx() {
+    let (origin, edge) = start(&[]).await;
+    let stored = || Reply::cacheable("stored", "max-age=600");
+    let prime_all = |targets: &'static [&'static str]| {
+        let origin = &origin;
+        let edge = &edge;
+        async move {
+            for t in targets {
+                if origin.hits(t) == 0 {
+                    prime(origin, edge, t, stored()).await;
+                } else {
+                    let _ = edge.get(t).await;
+                }
+                expect_hit(origin, edge, t, b"stored", &format!("{t} stored")).await;
+            }
+        }
+    };
+    const ALL: &[&str] = &["/x", "/loc", "/cloc", "/elsewhere"];
+    prime_all(ALL).await;
+
+    // A safe method, an extension method with an error status: nothing is invalidated.
+    for (method, status) in [
+        ("OPTIONS", 200),
+        ("TRACE", 200),
+        ("M-SEARCH", 404),
+        ("M-SEARCH", 500),
+    ] {
+        origin.route("/x", Reply::status(status, "answer"));
+        let r = edge.req(method, "/x").send().await;
+        assert_eq!(r.status, status, "{method} → {status}");
+        origin.route("/x", stored());
+        expect_hit(
+            &origin,
+            &edge,
+            "/x",
+            b"stored",
+            &format!("after {method} → {status}"),
+        )
+        .await;
+    }
+
+    // M-SEARCH → 200 with same-origin Location and Content-Location (one absolute URL on
+    // the origin's authority), and a Location on another origin in a second round.
+    let absolute = format!("http://{}/cloc", origin.authority());
+    origin.route(
+        "/x",
+        Reply::status(200, "searched")
+            .header("location", "/loc")
+            .header("content-location", &absolute),
+    );
+    let r = edge.req("M-SEARCH", "/x").send().await;
+    assert_eq!(r.status, 200);
+    for t in ["/x", "/loc", "/cloc"] {
+        origin.route(t, stored());
+        expect_miss(&origin, &edge, t, &format!("{t} after M-SEARCH → 200")).await;
+    }
+    expect_hit(
+        &origin,
+        &edge,
+        "/elsewhere",
+        b"stored",
+        "not named by the response",
+    )
+    .await;
+
+    // 3xx: the target again, but not a Location on another origin.
+    origin.route(
+        "/x",
+        Reply::status(303, "").header("location", "http://other.example/elsewhere"),
+    );
+    let r = edge.req("PROPPATCH", "/x").send().await;
+    assert_eq!(r.status, 303);
+    origin.route("/x", stored());
+    expect_miss(&origin, &edge, "/x", "after PROPPATCH → 303").await;
+    expect_hit(
+        &origin,
+        &edge,
+        "/elsewhere",
+        b"stored",
+        "Location on another origin",
+    )
+    .await;
+}

@@ -229,6 +229,9 @@ fn relay_upgrade(
     out
 }
 
+/// RFC 9110 §9.2.1 names GET, HEAD, OPTIONS and TRACE safe. Every other method, extension
+/// methods such as `M-SEARCH` or `PROPPATCH` included, is treated as unsafe: RFC 9111 §4.4
+/// invalidates for methods of unknown safety as well.
 fn is_unsafe(m: &Method) -> bool {
     !matches!(
         *m,
