@@ -102,13 +102,19 @@ fn origin_address(o: &brink_model::compiled::Origin, viewer_https: bool) -> (Ori
 
 impl Failover {
     /// Whether the primary's outcome sends the request to the secondary: a failed connection,
-    /// a timeout, or one of the listed statuses.
+    /// a timeout, a connection the primary reset or closed without an answer (a pooled
+    /// connection it dropped: for the safe methods that fail over, the same as a refused
+    /// one), or one of the listed statuses.
     pub(crate) fn applies_to<B>(
         &self,
         outcome: &Result<http::Response<B>, brink_cache::FetchFailure>,
     ) -> bool {
         match outcome {
-            Err(brink_cache::FetchFailure::Connect | brink_cache::FetchFailure::Timeout) => true,
+            Err(
+                brink_cache::FetchFailure::Connect
+                | brink_cache::FetchFailure::Timeout
+                | brink_cache::FetchFailure::Protocol,
+            ) => true,
             Ok(r) => self.status_codes.contains(&r.status().as_u16()),
             Err(_) => false,
         }
