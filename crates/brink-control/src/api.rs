@@ -354,7 +354,7 @@ fn get_config(state: &State, id: &str, request_id: &str) -> Result<Resp, ApiErro
 }
 
 /// `If-Match` against the resource's ETag (cloudfront.md §11.2).
-fn check_if_match(req: &ApiRequest<'_>, etag: &str) -> Result<(), ApiError> {
+pub(crate) fn check_if_match(req: &ApiRequest<'_>, etag: &str) -> Result<(), ApiError> {
     match req.if_match() {
         None | Some("") => Err(ApiError::bad_request(
             "InvalidIfMatchVersion",
@@ -453,6 +453,22 @@ fn page<'a, T>(
     Ok((out, truncated.then_some(last).flatten(), max))
 }
 
+/// A `…List` body: `Marker`, `NextMarker` when truncated, `MaxItems`, `IsTruncated`,
+/// `Quantity`, `Items`.
+fn list_value(req: &ApiRequest<'_>, items: Vec<Value>, next: Option<String>, max: u32) -> Value {
+    let mut list = json!({
+        "Marker": req.param("Marker").unwrap_or_default(),
+        "MaxItems": max,
+        "IsTruncated": next.is_some(),
+        "Quantity": items.len(),
+        "Items": items,
+    });
+    if let Some(n) = next {
+        list["NextMarker"] = Value::String(n);
+    }
+    list
+}
+
 fn list_distributions(
     state: &State,
     req: &ApiRequest<'_>,
@@ -475,16 +491,7 @@ fn list_distributions(
         }),
         req,
     )?;
-    let mut list = json!({
-        "Marker": req.param("Marker").unwrap_or_default(),
-        "MaxItems": max,
-        "IsTruncated": next.is_some(),
-        "Quantity": items.len(),
-        "Items": items,
-    });
-    if let Some(n) = next {
-        list["NextMarker"] = Value::String(n);
-    }
+    let list = list_value(req, items, next, max);
     Ok(xml_response(
         StatusCode::OK,
         to_xml(&list, "DistributionList", "DistributionList"),
@@ -656,16 +663,7 @@ fn list_invalidations(
         }),
         req,
     )?;
-    let mut list = json!({
-        "Marker": req.param("Marker").unwrap_or_default(),
-        "MaxItems": max,
-        "IsTruncated": next.is_some(),
-        "Quantity": items.len(),
-        "Items": items,
-    });
-    if let Some(n) = next {
-        list["NextMarker"] = Value::String(n);
-    }
+    let list = list_value(req, items, next, max);
     Ok(xml_response(
         StatusCode::OK,
         to_xml(&list, "InvalidationList", "InvalidationList"),

@@ -242,28 +242,6 @@ fn xml_resp(status: StatusCode, body: String, request_id: &str, etag: Option<&st
     r
 }
 
-fn if_match<'a>(req: &'a ApiRequest<'_>) -> Option<&'a str> {
-    req.headers
-        .get(http::header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-}
-
-fn check_etag(req: &ApiRequest<'_>, etag: &str) -> Result<(), ApiError> {
-    match if_match(req) {
-        None | Some("") => Err(ApiError::bad_request(
-            "InvalidIfMatchVersion",
-            "The If-Match version is missing or not valid for the resource.",
-        )),
-        Some(v) if v.trim_matches('"') == etag => Ok(()),
-        Some(_) => Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailed",
-            "The precondition given in one or more of the request-header fields evaluated to \
-             false.",
-        )),
-    }
-}
-
 /// Routes `/<kind>[/<id>[/config]]`.
 pub(crate) fn handle(
     state: &mut State,
@@ -395,7 +373,7 @@ fn update(
         .resource(kind.path, id)
         .ok_or_else(|| no_such(kind))?
         .clone();
-    check_etag(req, &current.etag)?;
+    crate::api::check_if_match(req, &current.etag)?;
     let config = from_xml(req.body, kind.config, kind.config).map_err(ApiError::from_xml)?;
     if kind.path == "public-key" && config["EncodedKey"] != current.config["EncodedKey"] {
         return Err(ApiError::bad_request(
@@ -436,7 +414,7 @@ fn delete(
         .resource(kind.path, id)
         .ok_or_else(|| no_such(kind))?
         .clone();
-    check_etag(req, &current.etag)?;
+    crate::api::check_if_match(req, &current.etag)?;
     let used = state.dists.values().any(|d| (kind.used_by)(&d.config, id))
         || (kind.path == "public-key"
             && state.res_of("key-group").any(|g| {
