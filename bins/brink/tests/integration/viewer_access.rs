@@ -298,3 +298,55 @@ async fn geo_restriction_by_the_viewers_country() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn a_custom_error_response_for_403_replaces_the_refusal_body() {
+    let dir = temp_dir("geo-page");
+    let (_, public) = key_pair(&dir);
+    let origin = TestOrigin::start().await;
+    origin.route("/a.txt", Reply::cacheable("a", "max-age=3600"));
+    origin.route("/private/x", Reply::cacheable("x", "max-age=3600"));
+    origin.route(
+        "/denied.html",
+        Reply::cacheable("<p>not here</p>", "max-age=3600"),
+    );
+    let blacklist = r#"{"RestrictionType": "blacklist", "Quantity": 1, "Items": ["DE"]}"#;
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&config(origin.port(), &public, blacklist)).expect("json");
+    cfg["Distributions"][0]["DistributionConfig"]["CustomErrorResponses"] = serde_json::json!({
+        "Quantity": 1, "Items": [{"ErrorCode": 403, "ResponsePagePath": "/denied.html",
+            "ResponseCode": "403", "ErrorCachingMinTTL": 10}]});
+    let edge = Edge::start_config(&cfg.to_string(), &["--trusted-proxy", "127.0.0.0/8"]).await;
+    // Geo-blocked: the page, with 403.
+    let r = edge
+        .get_with(
+            "/a.txt",
+            &[("host", HOST), ("x-forwarded-for", "79.192.1.1")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_body(
+        &r,
+        b"<p>not here</p>",
+        "geo refusal replaced by the custom page",
+    );
+    assert_eq!(
+        origin.hits("/a.txt"),
+        0,
+        "the blocked object was never fetched"
+    );
+    // Unsigned request to the signed behavior: the page too, not the XML.
+    let r = edge
+        .get_with(
+            "/private/x",
+            &[("host", HOST), ("x-forwarded-for", "73.0.1.1")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_body(
+        &r,
+        b"<p>not here</p>",
+        "signature refusal replaced by the custom page",
+    );
+    assert_eq!(origin.hits("/private/x"), 0);
+}

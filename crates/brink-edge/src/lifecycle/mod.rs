@@ -335,12 +335,34 @@ impl Edge {
 
         // 3. Viewer access: geo restriction, then signed URLs / cookies (the viewer-request
         // function joins after it, docs/architecture.md).
+        let refused_route = routing.route.clone();
+        let refused_host = routing.host;
         let Routing {
             route,
             target,
             host,
             cacheable,
-        } = self.access(&req, ctx, routing)?;
+        } = match self.access(&req, ctx, routing) {
+            Ok(r) => r,
+            Err(e) => {
+                // A custom error response for 403 replaces the refusal's body (cloudfront.md
+                // §5, §6); the log keeps the refusal's detailed result.
+                let page = ErrorPage {
+                    route: &refused_route,
+                    status: e.status().as_u16(),
+                    host: refused_host,
+                };
+                let headers = req.headers().clone();
+                return match self.custom_error(page, headers, ctx).await {
+                    Some((resp, status)) => {
+                        ctx.status = status;
+                        ctx.detailed = Some(e.detailed_result());
+                        Ok(resp)
+                    }
+                    None => Err(e),
+                };
+            }
+        };
         let https = ctx.https();
 
         let fetching = Fetching {
