@@ -342,6 +342,7 @@ impl Edge {
             target,
             host,
             cacheable,
+            ..
         } = match self.access(&req, ctx, routing) {
             Ok(r) => r,
             Err(e) => {

@@ -418,17 +418,21 @@ impl Router {
     /// cookies. Returns the target to use from here on: `path` (the default root object's),
     /// or the request's, without the signing parameters, which never reach the cache key or
     /// the origin.
+    /// Whether the access phase has anything to check under this configuration (`false`:
+    /// `brink serve`, or no geo restriction and no trusted key groups anywhere).
+    pub(crate) fn needs_access(&self) -> bool {
+        matches!(self, Router::Model { access, .. } if access.any)
+    }
+
     pub(crate) fn check_access(
         &self,
         viewer: &Viewer<'_>,
         path: Option<PathAndQuery>,
     ) -> Result<Option<PathAndQuery>, EdgeError> {
+        // The caller skips the phase when `needs_access` is false.
         let Router::Model { model, access, .. } = self else {
             return Ok(path);
         };
-        if !access.any {
-            return Ok(path);
-        }
         let Some(index) = viewer.host.and_then(|h| model.router().route(h)) else {
             return Ok(path);
         };
@@ -571,6 +575,8 @@ pub(super) struct Routing<'a> {
     pub(super) host: Option<&'a str>,
     /// GET/HEAD under a behavior that caches them, and not a WebSocket handshake.
     pub(super) cacheable: bool,
+    /// The router that chose it (the access phase asks the same one).
+    pub(super) router: Arc<Router>,
 }
 
 /// A request route answers by itself.
@@ -624,6 +630,7 @@ impl Edge {
                     host,
                     // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
                     cacheable: cacheable && !super::pass::is_websocket(req),
+                    router: router.clone(),
                 })
             }
             Routed::Reject(e) => {
