@@ -97,27 +97,9 @@ impl brink_feed::Apply for ZoneApply {
     }
 }
 
+/// The distribution names of a `--config` file, read and validated as `brink edge` reads it.
 fn load_names(path: &std::path::Path, zone: &str) -> Result<Names, ConfigError> {
-    let text = read(path, "--config")?;
-    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let file = if yaml {
-        brink_model::EdgeFile::from_yaml(&text)
-    } else {
-        brink_model::EdgeFile::from_json(&text)
-    }
-    .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
-    let opts = brink_model::ValidateOptions {
-        cdn_domain: zone.to_owned(),
-    };
-    let model = brink_model::validate_with(&file, &opts).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        ConfigError(format!(
-            "--config {}:\n  {}",
-            path.display(),
-            lines.join("\n  ")
-        ))
-    })?;
-    Ok(brink_dns::names_of(&model))
+    crate::edge::load(path, zone).map(|m| brink_dns::names_of(&m))
 }
 
 pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {

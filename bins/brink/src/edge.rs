@@ -107,7 +107,10 @@ pub(crate) fn validate_document_in(
 
 /// Reads and validates the file: every problem is reported at once, each with CloudFront's
 /// error code and the field's path.
-fn load(path: &std::path::Path, cdn_domain: &str) -> Result<brink_model::Model, ConfigError> {
+pub(crate) fn load(
+    path: &std::path::Path,
+    cdn_domain: &str,
+) -> Result<brink_model::Model, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("--config {}: {e}", path.display())))?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");

@@ -9,7 +9,6 @@
 //! Children are processes, not threads, so that one can fail (or be killed in a test) without
 //! the others, exactly as on several machines; they talk to each other only over HTTP.
 
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -128,7 +127,8 @@ async fn supervise(args: UpArgs, dir: PathBuf) -> anyhow::Result<()> {
         return Err(e);
     }
     let env = env_file(&args, &dir, &children)?;
-    write_atomically(&dir.join("env"), &env)?;
+    // It holds the secret key: owner-only, like the control plane's credentials file.
+    brink_feed::write_private(&dir.join("env"), env.as_bytes()).context("writing DIR/env")?;
     print_banner(&dir, &children);
 
     // Wait for a stop signal or for a child to die.
@@ -236,7 +236,8 @@ async fn start_all(
     }
     let dns_dir = dir.join("dns");
     std::fs::create_dir_all(&dns_dir)?;
-    write_atomically(&dns_dir.join("pops.csv"), &pops)?;
+    brink_feed::write_atomically(&dns_dir.join("pops.csv"), pops.as_bytes())
+        .context("writing the router's POP file")?;
     children.push(
         spawn(
             exe,
@@ -433,23 +434,6 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         s.push_str(&format!("export {k}='{v}'\n"));
     }
     Ok(s)
-}
-
-/// Writes `path` through a temporary file and a rename, so a reader never sees half of it.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 /// `println!` that survives a closed stdout (a supervisor must not die because whoever started

@@ -27,15 +27,8 @@ fn authorized(shared: &Shared, parts: &http::request::Parts) -> bool {
     parts
         .headers
         .get(http::header::AUTHORIZATION)
-        .is_some_and(|v| {
-            let v = v.as_bytes();
-            // Constant time: the token guards certificates' private keys.
-            v.len() == expected.len()
-                && v.iter()
-                    .zip(expected.as_bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        })
+        // Constant time: the token guards certificates' private keys.
+        .is_some_and(|v| crate::sigv4::constant_time_eq(v.as_bytes(), expected.as_bytes()))
 }
 
 pub(crate) async fn serve(
@@ -62,13 +55,7 @@ pub(crate) async fn serve(
                     let mut st = shared.state.lock();
                     (st.report(&r), st.meta.seq)
                 };
-                // A report can complete invalidations and deployments: wake nobody, but keep
-                // the watch in step.
-                shared.changes.send_if_modified(|s| {
-                    let c = *s != seq;
-                    *s = seq;
-                    c
-                });
+                shared.publish(seq);
                 match res {
                     Ok(()) => text(StatusCode::NO_CONTENT, Bytes::new()),
                     Err(e) => text(e.status, e.message),

@@ -82,21 +82,15 @@ pub(crate) struct Shared {
     pub(crate) changes: tokio::sync::watch::Sender<u64>,
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+impl Shared {
+    /// Moves the feed's watch to `seq`, waking the long-polls when it changed.
+    pub(crate) fn publish(&self, seq: u64) {
+        self.changes.send_if_modified(|s| {
+            let changed = *s != seq;
+            *s = seq;
+            changed
+        });
     }
-    std::fs::rename(&tmp, path)
 }
 
 /// The credentials of `dir`, generated on first use.
@@ -119,9 +113,9 @@ pub fn credentials(dir: &Path) -> std::io::Result<Credentials> {
         }
     }
     let (id, secret) = ids::access_key_pair()?;
-    write_private(
+    brink_feed::write_private(
         &path,
-        &format!("[default]\naws_access_key_id={id}\naws_secret_access_key={secret}\n"),
+        format!("[default]\naws_access_key_id={id}\naws_secret_access_key={secret}\n").as_bytes(),
     )?;
     Ok(Credentials {
         access_key_id: id,
@@ -139,7 +133,7 @@ pub fn feed_token(dir: &Path) -> std::io::Result<String> {
         }
     }
     let t = ids::token()?;
-    write_private(&path, &t)?;
+    brink_feed::write_private(&path, t.as_bytes())?;
     Ok(t)
 }
 
@@ -262,11 +256,7 @@ async fn serve(shared: &Arc<Shared>, req: http::Request<Incoming>, peer: SocketA
             let r = acm::handle(&mut state, &op, &body);
             (r, state.meta.seq)
         };
-        shared.changes.send_if_modified(|s| {
-            let changed = *s != seq;
-            *s = seq;
-            changed
-        });
+        shared.publish(seq);
         let (status, v) = match result {
             Ok(v) => (http::StatusCode::OK, v),
             Err(e) => (
@@ -311,11 +301,7 @@ async fn serve(shared: &Arc<Shared>, req: http::Request<Incoming>, peer: SocketA
         let r = api::handle(&mut state, &api_req, &request_id);
         (r, state.meta.seq)
     };
-    shared.changes.send_if_modified(|s| {
-        let changed = *s != seq;
-        *s = seq;
-        changed
-    });
+    shared.publish(seq);
     match resp {
         Ok(r) => {
             tracing::info!(method = %parts.method, path = %path, status = r.status().as_u16(), "api");
@@ -334,32 +320,9 @@ pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
+            (sigv4::decode(k), sigv4::decode(v))
         })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Body of a small JSON response.

@@ -225,7 +225,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -247,8 +247,9 @@ fn encode_into(out: &mut String, s: &str, keep_slash: bool) {
     }
 }
 
-/// Decodes `%XX` and `+` (as botocore's `parse_qsl` does).
-fn decode(s: &str) -> String {
+/// Decodes `%XX` and `+` (as botocore's `parse_qsl` does); a `%` not followed by two hex
+/// digits stays as it is.
+pub(crate) fn decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -407,8 +407,11 @@ fn write_state(dir: &Path, state: &State) -> Result<(), FeedError> {
     Ok(())
 }
 
-/// [`write_atomically`], readable by the owner only (private keys).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// [`write_atomically`], readable by the owner only (private keys, credentials).
+///
+/// # Errors
+/// The file cannot be written or renamed into place.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let tmp = path.with_extension("tmp");
