@@ -77,6 +77,27 @@ pub(crate) struct EdgeState {
     pub(crate) last_report_ms: i64,
 }
 
+/// What a write changes for subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Nothing they see (a resource the document does not carry).
+    Quiet,
+    /// A new entry of the feed (an invalidation).
+    Feed,
+    /// A new version of the document.
+    Config,
+}
+
+impl Change {
+    fn of_resource(kind: &crate::resources::Kind) -> Change {
+        if kind.doc_key.is_some() {
+            Change::Config
+        } else {
+            Change::Quiet
+        }
+    }
+}
+
 /// Everything, in memory.
 pub(crate) struct State {
     store: Arc<dyn Store>,
@@ -191,32 +212,22 @@ impl State {
 
     /// Stores an imported certificate (a new configuration version: edges receive it).
     pub(crate) fn put_cert(&mut self, c: crate::acm::CertRecord) -> Result<(), ApiError> {
-        let mut meta = self.meta.clone();
-        meta.seq += 1;
-        meta.config_version += 1;
         let mut b = Batch::default();
         b.put(format!("cert/{}", c.arn), to_bytes(&c));
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.certs.insert(c.arn.clone(), c);
-        self.document = Arc::new(self.build_document(None, None));
-        Ok(())
+        let meta = self.next_meta(Change::Config);
+        self.write(b, meta, |s| {
+            s.certs.insert(c.arn.clone(), c);
+        })
     }
 
     /// Removes an imported certificate (the caller checked it is unused).
     pub(crate) fn delete_cert(&mut self, arn: &str) -> Result<(), ApiError> {
-        let mut meta = self.meta.clone();
-        meta.seq += 1;
-        meta.config_version += 1;
         let mut b = Batch::default();
         b.delete(format!("cert/{arn}"));
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.certs.remove(arn);
-        self.document = Arc::new(self.build_document(None, None));
-        Ok(())
+        let meta = self.next_meta(Change::Config);
+        self.write(b, meta, |s| {
+            s.certs.remove(arn);
+        })
     }
 
     /// Resources of one kind, in id order.
@@ -243,19 +254,14 @@ impl State {
             let doc = self.build_document(None, Some((kind, &r)));
             self.check_document(doc, kind.doc_key.unwrap_or_default())?;
         }
-        let mut meta = self.meta.clone();
-        if kind.doc_key.is_some() {
-            meta.seq += 1;
-            meta.config_version += 1;
-        }
         let mut b = Batch::default();
         b.put(format!("res/{}/{}", kind.path, r.id), to_bytes(&r));
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.res
-            .insert((kind.path.to_owned(), r.id.clone()), r.clone());
-        self.document = Arc::new(self.build_document(None, None));
+        let meta = self.next_meta(Change::of_resource(kind));
+        let stored = r.clone();
+        self.write(b, meta, |s| {
+            s.res
+                .insert((kind.path.to_owned(), stored.id.clone()), stored);
+        })?;
         Ok(r)
     }
 
@@ -265,19 +271,12 @@ impl State {
         kind: &'static crate::resources::Kind,
         id: &str,
     ) -> Result<(), ApiError> {
-        let mut meta = self.meta.clone();
-        if kind.doc_key.is_some() {
-            meta.seq += 1;
-            meta.config_version += 1;
-        }
         let mut b = Batch::default();
         b.delete(format!("res/{}/{id}", kind.path));
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.res.remove(&(kind.path.to_owned(), id.to_owned()));
-        self.document = Arc::new(self.build_document(None, None));
-        Ok(())
+        let meta = self.next_meta(Change::of_resource(kind));
+        self.write(b, meta, |s| {
+            s.res.remove(&(kind.path.to_owned(), id.to_owned()));
+        })
     }
 
     /// Validates a whole document as the edges will; the first problem under `focus` (the
@@ -362,27 +361,52 @@ impl State {
         self.store.write(&batch).map_err(ApiError::internal)
     }
 
-    /// Stores a new or changed distribution as a new configuration version.
-    pub(crate) fn put_distribution(&mut self, mut d: DistRecord) -> Result<DistRecord, ApiError> {
+    /// The counters after one more change of this kind.
+    fn next_meta(&self, change: Change) -> Meta {
         let mut meta = self.meta.clone();
-        meta.seq += 1;
-        meta.config_version += 1;
-        d.config_version = meta.config_version;
-        let mut b = Batch::default();
-        b.put(format!("dist/{}", d.id), to_bytes(&d));
+        if change != Change::Quiet {
+            meta.seq += 1;
+        }
+        if change == Change::Config {
+            meta.config_version += 1;
+        }
+        meta
+    }
+
+    /// Writes `b` with the new counters in one transaction; once it is durable, `apply`
+    /// updates the memory, and a new configuration version rebuilds the document.
+    fn write(
+        &mut self,
+        mut b: Batch,
+        meta: Meta,
+        apply: impl FnOnce(&mut Self),
+    ) -> Result<(), ApiError> {
+        let config = meta.config_version != self.meta.config_version;
         b.put("meta", to_bytes(&meta));
         self.commit(b)?;
         self.meta = meta;
-        self.dists.insert(d.id.clone(), d.clone());
-        self.document = Arc::new(self.build_document(None, None));
+        apply(self);
+        if config {
+            self.document = Arc::new(self.build_document(None, None));
+        }
+        Ok(())
+    }
+
+    /// Stores a new or changed distribution as a new configuration version.
+    pub(crate) fn put_distribution(&mut self, mut d: DistRecord) -> Result<DistRecord, ApiError> {
+        let meta = self.next_meta(Change::Config);
+        d.config_version = meta.config_version;
+        let mut b = Batch::default();
+        b.put(format!("dist/{}", d.id), to_bytes(&d));
+        let stored = d.clone();
+        self.write(b, meta, |s| {
+            s.dists.insert(stored.id.clone(), stored);
+        })?;
         Ok(d)
     }
 
     /// Removes a distribution (and its invalidations).
     pub(crate) fn delete_distribution(&mut self, id: &str) -> Result<(), ApiError> {
-        let mut meta = self.meta.clone();
-        meta.seq += 1;
-        meta.config_version += 1;
         let mut b = Batch::default();
         b.delete(format!("dist/{id}"));
         let invs: Vec<(String, String)> =
@@ -390,15 +414,13 @@ impl State {
         for (d, i) in &invs {
             b.delete(format!("inv/{d}/{i}"));
         }
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.dists.remove(id);
-        for k in invs {
-            self.invs.remove(&k);
-        }
-        self.document = Arc::new(self.build_document(None, None));
-        Ok(())
+        let meta = self.next_meta(Change::Config);
+        self.write(b, meta, |s| {
+            s.dists.remove(id);
+            for k in invs {
+                s.invs.remove(&k);
+            }
+        })
     }
 
     /// Only the tags changed: no new configuration version.
@@ -420,19 +442,18 @@ impl State {
 
     /// Records an invalidation as the next change of the feed.
     pub(crate) fn add_invalidation(&mut self, mut inv: InvRecord) -> Result<InvRecord, ApiError> {
-        let mut meta = self.meta.clone();
-        meta.seq += 1;
+        let meta = self.next_meta(Change::Feed);
         inv.seq = meta.seq;
         let mut b = Batch::default();
         b.put(
             format!("inv/{}/{}", inv.distribution_id, inv.id),
             to_bytes(&inv),
         );
-        b.put("meta", to_bytes(&meta));
-        self.commit(b)?;
-        self.meta = meta;
-        self.invs
-            .insert((inv.distribution_id.clone(), inv.id.clone()), inv.clone());
+        let stored = inv.clone();
+        self.write(b, meta, |s| {
+            s.invs
+                .insert((stored.distribution_id.clone(), stored.id.clone()), stored);
+        })?;
         Ok(inv)
     }
 
