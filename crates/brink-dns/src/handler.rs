@@ -208,8 +208,10 @@ impl Router {
             }
             return a;
         }
-        let text = owner.to_ascii().trim_end_matches('.').to_ascii_lowercase();
-        let Some(class) = self.zone.class_of(&text) else {
+        // A `LowerName` is lower case already: one string for the lookup, no second copy.
+        let ascii = owner.to_ascii();
+        let text = ascii.trim_end_matches('.');
+        let Some(class) = self.zone.class_of(text) else {
             a.code = ResponseCode::NXDomain;
             a.soa.push(self.soa());
             return a;
