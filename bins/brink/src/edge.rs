@@ -155,9 +155,10 @@ fn problems(path: &std::path::Path, errors: &[brink_model::ConfigError]) -> Conf
 
 pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     let domain = crate::domain::check_cdn_domain(&args.cdn_domain)?;
+    // A file given with --geo-db is re-read when it changes (the supervisor polls it).
     let geo = match &args.geo_db {
-        Some(p) => brink_geo::GeoDb::open(p),
-        None => brink_geo::GeoDb::shipped(),
+        Some(p) => brink_geo::WatchedGeoDb::open(p),
+        None => brink_geo::GeoDb::shipped().map(brink_geo::WatchedGeoDb::fixed),
     }
     .map_err(|e| ConfigError(format!("--geo-db: {e}")))?;
     let geo = Some(Arc::new(geo));

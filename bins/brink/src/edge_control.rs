@@ -44,7 +44,7 @@ impl Apply for EdgeApply {
 pub(crate) fn run(
     options: ServeArgs,
     source: ControlSource,
-    geo: Option<Arc<brink_geo::GeoDb>>,
+    geo: Option<Arc<brink_geo::WatchedGeoDb>>,
 ) -> anyhow::Result<()> {
     if !source.url.starts_with("http://") {
         return Err(ConfigError(format!(

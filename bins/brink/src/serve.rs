@@ -323,7 +323,7 @@ pub(crate) fn run(
     model: Option<Arc<Model>>,
     model_source: Option<brink_edge::ModelSource>,
     after_ready: Option<AfterReady>,
-    geo: Option<Arc<brink_geo::GeoDb>>,
+    geo: Option<Arc<brink_geo::WatchedGeoDb>>,
 ) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),

@@ -119,8 +119,9 @@ pub struct EdgeConfig {
     pub admin: Option<SocketAddr>,
     /// The origin.
     pub origin: Origin,
-    /// IP → country for geo restriction (`brink edge`; `None`: no restriction enforced).
-    pub geo: Option<std::sync::Arc<brink_geo::GeoDb>>,
+    /// IP → country for geo restriction and the `CloudFront-Viewer-*` headers (`brink
+    /// edge`; `None`: no restriction enforced, no such header). Re-read when its file changes.
+    pub geo: Option<std::sync::Arc<brink_geo::WatchedGeoDb>>,
     /// Proxies in front of the edge whose `X-Forwarded-For` names the viewer (geo
     /// restriction and the `IpAddress` condition of signed URLs); anyone else's is ignored.
     pub trusted_proxies: Vec<brink_geo::Cidr>,

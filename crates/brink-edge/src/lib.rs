@@ -167,6 +167,7 @@ pub fn run(
         source: cfg.model_source.clone(),
         models: shared.models.clone(),
         tls: viewer_tls.clone(),
+        geo: cfg.geo.clone(),
         modified: cfg
             .model_source
             .as_ref()

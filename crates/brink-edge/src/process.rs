@@ -233,10 +233,24 @@ pub(crate) struct Reloader {
     /// Viewer TLS, rebuilt with every accepted model (its certificates, SNI names, policies).
     pub(crate) tls: Option<Arc<tls::ViewerTls>>,
     pub(crate) modified: Option<std::time::SystemTime>,
+    /// The geo database (`--geo-db`), swapped when its file changes.
+    pub(crate) geo: Option<Arc<brink_geo::WatchedGeoDb>>,
 }
 
 impl Reloader {
     fn if_changed(&mut self) {
+        if let Some(geo) = &self.geo {
+            match geo.reload_if_changed() {
+                brink_geo::Reload::Unchanged => {}
+                brink_geo::Reload::Reloaded => {
+                    tracing::info!("geo database file changed: reloaded")
+                }
+                brink_geo::Reload::Failed(e) => tracing::error!(
+                    error = %e,
+                    "geo database file changed but cannot be used; keeping the running one"
+                ),
+            }
+        }
         let Some(src) = &self.source else { return };
         let now = modified(&src.path);
         if now.is_some() && now != self.modified {

@@ -164,6 +164,224 @@ impl GeoDb {
     }
 }
 
+/// Everything the database says of an address, for the `CloudFront-Viewer-*` headers
+/// (cloudfront.md §3.2). Fields the database lacks are `None`: the shipped file knows only
+/// the country; GeoIP2/GeoLite2 City files add the rest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Details {
+    /// ISO 3166-1 alpha-2 code.
+    pub country: Option<Country>,
+    /// The country's English name (the database's, else the shipped centroids table's).
+    pub country_name: Option<String>,
+    /// ISO 3166-2 subdivision code (the part after the country, e.g. `WA`).
+    pub region: Option<String>,
+    /// The subdivision's English name.
+    pub region_name: Option<String>,
+    /// The city's English name.
+    pub city: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// US metro (DMA) code.
+    pub metro_code: Option<u16>,
+    /// IANA time zone.
+    pub time_zone: Option<String>,
+    /// Latitude and longitude, when the database has them.
+    pub coordinates: Option<(f64, f64)>,
+}
+
+#[derive(Deserialize, Default)]
+struct DetailRecord<'a> {
+    #[serde(borrow, default)]
+    country_code: Option<&'a str>,
+    #[serde(borrow, default)]
+    country: Option<NamedPlace<'a>>,
+    #[serde(borrow, default)]
+    registered_country: Option<NamedPlace<'a>>,
+    #[serde(borrow, default)]
+    subdivisions: Option<Vec<NamedPlace<'a>>>,
+    #[serde(borrow, default)]
+    city: Option<NamedPlace<'a>>,
+    #[serde(borrow, default)]
+    postal: Option<Postal<'a>>,
+    #[serde(borrow, default)]
+    location: Option<FullLocation<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct NamedPlace<'a> {
+    #[serde(borrow, default)]
+    iso_code: Option<&'a str>,
+    #[serde(borrow, default)]
+    names: Option<std::collections::BTreeMap<&'a str, &'a str>>,
+}
+
+impl NamedPlace<'_> {
+    fn english(&self) -> Option<String> {
+        self.names
+            .as_ref()
+            .and_then(|n| n.get("en"))
+            .map(|s| (*s).to_owned())
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Postal<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+struct FullLocation<'a> {
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
+    #[serde(default)]
+    metro_code: Option<u16>,
+    #[serde(borrow, default)]
+    time_zone: Option<&'a str>,
+}
+
+impl GeoDb {
+    /// Every detail the database has of `ip` (slower than [`GeoDb::lookup`]: it allocates
+    /// the names); `None` when it has no record.
+    pub fn details(&self, ip: IpAddr) -> Option<Details> {
+        let ip = ip.to_canonical();
+        let result = self.reader.lookup(ip).ok()?;
+        let record: DetailRecord<'_> = result.decode().ok()??;
+        let code = record
+            .country_code
+            .or_else(|| record.country.as_ref().and_then(|c| c.iso_code))
+            .or_else(|| record.registered_country.as_ref().and_then(|c| c.iso_code));
+        let country = code.and_then(Country::parse).filter(|c| c.as_str() != "AP");
+        let country_name = record
+            .country
+            .as_ref()
+            .and_then(NamedPlace::english)
+            .or_else(|| country.and_then(country_name).map(str::to_owned));
+        let first = record.subdivisions.as_ref().and_then(|s| s.first());
+        let location = record.location.unwrap_or_default();
+        Some(Details {
+            country,
+            country_name,
+            region: first.and_then(|s| s.iso_code).map(str::to_owned),
+            region_name: first.and_then(NamedPlace::english),
+            city: record.city.as_ref().and_then(NamedPlace::english),
+            postal_code: record.postal.and_then(|p| p.code).map(str::to_owned),
+            metro_code: location.metro_code,
+            time_zone: location.time_zone.map(str::to_owned),
+            coordinates: location.latitude.zip(location.longitude),
+        })
+    }
+}
+
+/// The English name of `country` from the shipped centroids table.
+pub fn country_name(country: Country) -> Option<&'static str> {
+    static NAMES: std::sync::OnceLock<Vec<(Country, &'static str)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut rows: Vec<(Country, &'static str)> = CENTROIDS_CSV
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                // code,name,lat,lon; a name with a comma is quoted.
+                let (code, rest) = l.split_once(',')?;
+                let mut it = rest.rsplitn(3, ',');
+                let (_lon, _lat, name) = (it.next()?, it.next()?, it.next()?);
+                Some((Country::parse(code.trim())?, name.trim().trim_matches('"')))
+            })
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        rows
+    });
+    names
+        .binary_search_by_key(&country, |r| r.0)
+        .ok()
+        .map(|i| names[i].1)
+}
+
+/// A database file that may be replaced while the process runs (`--geo-db FILE`, reloaded
+/// when it changes): readers take the current one, [`WatchedGeoDb::reload_if_changed`]
+/// swaps in a new one once it opens as a valid database. A file caught half-written fails to
+/// open and is tried again at its next change; the running database stays meanwhile.
+#[derive(Debug)]
+pub struct WatchedGeoDb {
+    current: std::sync::RwLock<std::sync::Arc<GeoDb>>,
+    /// The file and the modification time of the version in use (`None`: built in).
+    file: Option<(PathBuf, std::sync::Mutex<Option<std::time::SystemTime>>)>,
+}
+
+/// The outcome of [`WatchedGeoDb::reload_if_changed`].
+#[derive(Debug)]
+pub enum Reload {
+    /// Same file as before (or a built-in database).
+    Unchanged,
+    /// The new file is in use.
+    Reloaded,
+    /// The file changed but could not be used; the previous database stays.
+    Failed(GeoError),
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl WatchedGeoDb {
+    /// Opens `path` and remembers its modification time.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a MaxMind DB.
+    pub fn open(path: &Path) -> Result<WatchedGeoDb, GeoError> {
+        let stamp = modified(path);
+        let db = GeoDb::open(path)?;
+        Ok(WatchedGeoDb {
+            current: std::sync::RwLock::new(std::sync::Arc::new(db)),
+            file: Some((path.to_owned(), std::sync::Mutex::new(stamp))),
+        })
+    }
+
+    /// A database that never changes (the built-in one).
+    pub fn fixed(db: GeoDb) -> WatchedGeoDb {
+        WatchedGeoDb {
+            current: std::sync::RwLock::new(std::sync::Arc::new(db)),
+            file: None,
+        }
+    }
+
+    /// The database in use.
+    pub fn current(&self) -> std::sync::Arc<GeoDb> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Re-reads the file if its modification time is not the one in use.
+    pub fn reload_if_changed(&self) -> Reload {
+        let Some((path, stamp)) = &self.file else {
+            return Reload::Unchanged;
+        };
+        let mut stamp = stamp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = modified(path);
+        if now.is_none() || now == *stamp {
+            return Reload::Unchanged;
+        }
+        // Remembered whatever the outcome, so a broken file is reported once per change.
+        *stamp = now;
+        match GeoDb::open(path) {
+            Ok(db) => {
+                *self
+                    .current
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(db);
+                Reload::Reloaded
+            }
+            Err(e) => Reload::Failed(e),
+        }
+    }
+}
+
 /// Country centroids (latitude, longitude in degrees).
 #[derive(Debug, Clone)]
 pub struct Centroids {
@@ -395,5 +613,75 @@ mod tests {
         assert!((d - 344.0).abs() < 5.0, "{d}");
         let half = distance_km((0.0, 0.0), (0.0, 180.0));
         assert!((half - std::f64::consts::PI * 6371.0).abs() < 1.0, "{half}");
+    }
+
+    #[test]
+    fn city_details_come_from_a_geoip2_city_file() {
+        let db = GeoDb::open(&data("test/GeoIP2-City-Test.mmdb")).expect("open");
+        let d = db
+            .details("216.160.83.56".parse().expect("ip"))
+            .expect("record");
+        assert_eq!(d.country.map(|c| c.to_string()).as_deref(), Some("US"));
+        assert_eq!(d.country_name.as_deref(), Some("United States"));
+        assert_eq!(d.city.as_deref(), Some("Milton"));
+        assert_eq!(d.region.as_deref(), Some("WA"));
+        assert_eq!(d.region_name.as_deref(), Some("Washington"));
+        assert_eq!(d.postal_code.as_deref(), Some("98354"));
+        assert_eq!(d.metro_code, Some(819));
+        assert_eq!(d.time_zone.as_deref(), Some("America/Los_Angeles"));
+        assert_eq!(d.coordinates, Some((47.2513, -122.3149)));
+    }
+
+    #[test]
+    fn the_shipped_file_gives_the_country_and_the_table_its_name() {
+        let db = GeoDb::open(&data("iptoasn-country.mmdb")).expect("open");
+        let d = db.details("8.8.8.8".parse().expect("ip")).expect("record");
+        assert_eq!(d.country.map(|c| c.to_string()).as_deref(), Some("US"));
+        assert_eq!(d.country_name.as_deref(), Some("United States"));
+        assert_eq!(d.city, None);
+        assert_eq!(d.coordinates, None);
+        let bq = Country::parse("BQ").expect("code");
+        assert_eq!(country_name(bq), Some("Bonaire, Sint Eustatius and Saba"));
+    }
+
+    #[test]
+    fn a_watched_file_is_replaced_only_by_a_valid_database() {
+        let dir = std::env::temp_dir().join(format!("brink-geo-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("geo.mmdb");
+        std::fs::copy(data("test/GeoIP2-Country-Test.mmdb"), &file).expect("copy");
+        let watched = WatchedGeoDb::open(&file).expect("open");
+        let ip: IpAddr = "50.114.0.1".parse().expect("ip");
+        assert_eq!(
+            watched.current().lookup(ip).map(|l| l.country.to_string()),
+            Some("US".to_owned())
+        );
+        assert!(matches!(watched.reload_if_changed(), Reload::Unchanged));
+        // A half-written file: refused, the running database stays.
+        let set_mtime = |secs: u64| {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(&file)
+                .expect("open");
+            f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+                .expect("mtime");
+        };
+        std::fs::write(&file, b"not a database").expect("write");
+        set_mtime(1_000_000);
+        assert!(matches!(watched.reload_if_changed(), Reload::Failed(_)));
+        assert!(watched.current().lookup(ip).is_some());
+        // A valid database in its place is taken.
+        std::fs::copy(data("iptoasn-country.mmdb"), &file).expect("copy");
+        set_mtime(2_000_000);
+        assert!(matches!(watched.reload_if_changed(), Reload::Reloaded));
+        let google: IpAddr = "8.8.8.8".parse().expect("ip");
+        assert_eq!(
+            watched
+                .current()
+                .lookup(google)
+                .map(|l| l.country.to_string()),
+            Some("US".to_owned())
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -41,4 +41,5 @@ mod tls;
 mod up;
 mod vary;
 mod viewer_access;
+mod viewer_headers;
 mod viewer_tls;

@@ -3,6 +3,11 @@
 //! signers. Runs on the routed behavior, before anything is looked up or forwarded; the
 //! checks themselves are `Router::check_access` (compiled with the model). A refusal is an
 //! `EdgeError` (403), filed under the distribution route already put on the context.
+//!
+//! The phase also writes the `CloudFront-*` viewer headers a behavior's policies name
+//! (device type, country and the rest, cloudfront.md §3.2): they are facts about the viewer
+//! it already holds (client address, geo database), and the cache key and origin request
+//! built after it see them like any request header.
 
 use http::uri::PathAndQuery;
 use http::Request;
@@ -45,10 +50,20 @@ impl Edge {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
-        let target = routing
-            .router
-            .check_access(&viewer, root_object)?
-            .unwrap_or(original);
-        Ok(Routing { target, ..routing })
+        let allowed = routing.router.check_access(&viewer, root_object)?;
+        let viewer_headers = match routing.route.rules.as_ref() {
+            Some(rules) if !rules.viewer_headers.is_empty() => routing.router.viewer_headers(
+                &rules.viewer_headers,
+                &viewer,
+                (ctx.conn.peer.port(), ctx.version, ctx.conn.tls.as_ref()),
+            ),
+            _ => Vec::new(),
+        };
+        let target = allowed.unwrap_or(original);
+        Ok(Routing {
+            target,
+            viewer_headers,
+            ..routing
+        })
     }
 }

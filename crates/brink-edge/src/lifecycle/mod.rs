@@ -321,7 +321,7 @@ impl Edge {
     /// Phases 1 to 8 for one request; `ctx` learns the distribution and how it was answered.
     async fn phases(
         self: &Arc<Self>,
-        req: Request<Incoming>,
+        mut req: Request<Incoming>,
         ctx: &mut Ctx,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         // 1. Admit.
@@ -342,6 +342,7 @@ impl Edge {
             target,
             host,
             cacheable,
+            viewer_headers,
             ..
         } = match self.access(&req, ctx, routing) {
             Ok(r) => r,
@@ -402,6 +403,10 @@ impl Edge {
             .as_ref()
             .filter(|r| !r.custom_errors.is_empty())
             .map(|_| (fetching.route.clone(), host.map(str::to_owned)));
+
+        if !viewer_headers.is_empty() {
+            crate::policy::viewer_headers::apply(req.headers_mut(), viewer_headers);
+        }
 
         // 4-7. Lookup, fetch, store, deliver; or 8. pass.
         let (result, viewer_headers) = if cacheable {

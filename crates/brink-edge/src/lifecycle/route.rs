@@ -167,6 +167,7 @@ fn target_for(
             key_extras: KeyExtras::of(b),
             default_root_object: d.default_root_object.clone(),
             custom_errors: d.custom_error_responses.clone(),
+            viewer_headers: crate::policy::viewer_headers::ViewerHeaders::of(b),
         }),
         failover,
         log: Some(Arc::new(super::log::LogTag::new(
@@ -225,7 +226,7 @@ pub(crate) enum Router {
 pub(crate) struct Access {
     trusted_proxies: Vec<brink_geo::Cidr>,
     signed: brink_signed::SignedBehaviors,
-    geo: Option<Arc<brink_geo::GeoDb>>,
+    geo: Option<Arc<brink_geo::WatchedGeoDb>>,
     /// Whether any distribution needs a check at all: when not, the phase costs one branch.
     any: bool,
 }
@@ -270,11 +271,16 @@ impl Access {
             .iter()
             .enumerate()
             .any(|(i, d)| (0..d.behaviors().len()).any(|b| signed.get(i, b).is_some()));
+        let headers_needed = model.distributions().iter().any(|d| {
+            d.behaviors()
+                .iter()
+                .any(|b| !crate::policy::viewer_headers::ViewerHeaders::of(b).is_empty())
+        });
         Access {
             trusted_proxies: cfg.trusted_proxies.clone(),
             signed,
             geo,
-            any: geo_needed || signed_needed,
+            any: geo_needed || signed_needed || headers_needed,
         }
     }
 }
@@ -418,8 +424,9 @@ impl Router {
     /// cookies. Returns the target to use from here on: `path` (the default root object's),
     /// or the request's, without the signing parameters, which never reach the cache key or
     /// the origin.
-    /// Whether the access phase has anything to check under this configuration (`false`:
-    /// `brink serve`, or no geo restriction and no trusted key groups anywhere).
+    /// Whether the access phase has anything to do under this configuration (`false`:
+    /// `brink serve`, or no geo restriction, no trusted key groups and no `CloudFront-*`
+    /// viewer header anywhere).
     pub(crate) fn needs_access(&self) -> bool {
         matches!(self, Router::Model { access, .. } if access.any)
     }
@@ -445,7 +452,7 @@ impl Router {
             let country = access
                 .geo
                 .as_ref()
-                .and_then(|g| g.lookup(client))
+                .and_then(|g| g.current().lookup(client))
                 .map(|l| l.country);
             if !dist
                 .geo_restriction
@@ -490,6 +497,38 @@ impl Router {
             _ => base.to_owned(),
         };
         Ok(PathAndQuery::try_from(rebuilt).ok().or(path))
+    }
+
+    /// The `CloudFront-*` viewer headers `viewer_headers` asks for (cloudfront.md §3.2), of
+    /// the viewer's address as access sees it (a trusted proxy's client, else the peer).
+    pub(crate) fn viewer_headers(
+        &self,
+        wanted: &crate::policy::viewer_headers::ViewerHeaders,
+        viewer: &Viewer<'_>,
+        conn: (u16, http::Version, Option<&crate::tls::TlsInfo>),
+    ) -> Vec<(http::HeaderName, Option<HeaderValue>)> {
+        let Router::Model { access, .. } = self else {
+            return Vec::new();
+        };
+        let client = access.client(viewer);
+        let (port, version, tls) = conn;
+        let facts = crate::policy::viewer_headers::Facts {
+            headers: viewer.headers,
+            client,
+            port: (client == viewer.peer.to_canonical()).then_some(port),
+            https: viewer.https,
+            version,
+            tls: tls.map(|t| (t.protocol, t.cipher, t.resumed)),
+            geo: if wanted.needs_geo() {
+                access
+                    .geo
+                    .as_ref()
+                    .and_then(|g| g.current().details(client))
+            } else {
+                None
+            },
+        };
+        wanted.generate(&facts)
     }
 
     /// Routes a request (phase 2). `https` says whether the viewer connection is TLS.
@@ -577,6 +616,9 @@ pub(super) struct Routing<'a> {
     pub(super) cacheable: bool,
     /// The router that chose it (the access phase asks the same one).
     pub(super) router: Arc<Router>,
+    /// The `CloudFront-*` viewer headers to set on the request (`None`: remove), written by
+    /// the access phase when the behavior's policies name some.
+    pub(super) viewer_headers: Vec<(http::HeaderName, Option<HeaderValue>)>,
 }
 
 /// A request route answers by itself.
@@ -631,6 +673,7 @@ impl Edge {
                     // WebSocket handshakes go through, never cached (cloudfront.md §8.4).
                     cacheable: cacheable && !super::pass::is_websocket(req),
                     router: router.clone(),
+                    viewer_headers: Vec::new(),
                 })
             }
             Routed::Reject(e) => {

@@ -300,9 +300,20 @@ pub(crate) fn policy_origin_headers(
                 || *name == X_FORWARDED_FOR
                 || *name == header::VIA
                 || edge_managed(name)
-                || (normalised_ae && *name == header::ACCEPT_ENCODING);
+                || (normalised_ae && *name == header::ACCEPT_ENCODING)
+                // The edge's own (below): a viewer cannot send them through `allViewer`.
+                || name.as_str().starts_with("cloudfront-");
             if !never && selected.includes(name.as_str()) {
                 out.append(name.clone(), value.clone());
+            }
+        }
+    }
+    // The `CloudFront-*` headers the access phase wrote on the request (keyed ones are
+    // forwarded too: the model lists them here as well).
+    for name in &forwarding.headers.cloudfront {
+        if let Some(v) = viewer.get(name.as_str()) {
+            if let Ok(n) = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()) {
+                out.insert(n, v.clone());
             }
         }
     }

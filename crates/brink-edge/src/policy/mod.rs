@@ -6,6 +6,7 @@
 
 pub(crate) mod forward;
 pub(crate) mod response_headers;
+pub(crate) mod viewer_headers;
 
 use brink_http::accept_encoding::{self, Codings};
 use brink_http::key::PurgePattern;
@@ -26,6 +27,8 @@ pub(crate) struct Rules {
     pub(crate) default_root_object: Option<String>,
     /// The distribution's custom error responses.
     pub(crate) custom_errors: Vec<brink_model::compiled::CustomErrorResponse>,
+    /// The `CloudFront-*` viewer headers the policies key or forward.
+    pub(crate) viewer_headers: viewer_headers::ViewerHeaders,
 }
 
 impl Rules {
