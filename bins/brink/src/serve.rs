@@ -88,6 +88,14 @@ pub(crate) struct ServeArgs {
     /// CORS preflight headers. `brink serve` only (under `brink edge` the behaviors decide).
     #[arg(long, value_name = "none|all|NAME,NAME…")]
     forward_headers: Option<String>,
+    /// Single-range GETs of objects larger than this are filled by aligned slices
+    /// (--range-slice) fetched with Range requests and stored one by one, so a seek into a
+    /// large file waits for one slice, not the whole file. `off` turns slicing off.
+    #[arg(long, default_value = "8MiB", value_name = "SIZE|off")]
+    range_fill_above: String,
+    /// Size of the slices of --range-fill-above.
+    #[arg(long, default_value = "1MiB", value_name = "SIZE")]
+    range_slice: String,
     /// Disk tier size, with a unit (e.g. 10GiB); needs --cache-dir.
     #[arg(long, default_value = DEFAULT_DISK_CACHE, value_name = "SIZE")]
     disk_cache: String,
@@ -195,6 +203,26 @@ fn config(
     let memory = parse_size(&args.memory_cache)
         .map_err(|e| problems.push(format!("--memory-cache: {e}")))
         .ok();
+    let range_fill = if args.range_fill_above == "off" {
+        None
+    } else {
+        let above = parse_size(&args.range_fill_above)
+            .map_err(|e| problems.push(format!("--range-fill-above: {e} (or `off`)")))
+            .ok();
+        let slice = parse_size(&args.range_slice)
+            .map_err(|e| problems.push(format!("--range-slice: {e}")))
+            .ok()
+            .filter(|s| {
+                let ok = (4096..=1 << 30).contains(s);
+                if !ok {
+                    problems.push("--range-slice: between 4KiB and 1GiB".into());
+                }
+                ok
+            });
+        above
+            .zip(slice)
+            .map(|(above, slice)| brink_edge::RangeFill { above, slice })
+    };
     for (name, v) in [
         ("--origin-connect-timeout", args.origin_connect_timeout),
         ("--origin-read-timeout", args.origin_read_timeout),
@@ -306,6 +334,7 @@ fn config(
             origin_ca,
             shutdown_grace: secs(args.shutdown_grace),
             forward_headers,
+            range_fill,
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",

@@ -290,6 +290,16 @@ impl Cache {
         Lookup::Fetch(guard, candidate)
     }
 
+    /// Whether the cache holds `key` for `request` in any state (a variant, fresh or stale, or
+    /// a fill in progress), without registering anything: the edge asks before it answers a
+    /// range from slices instead of the whole object.
+    pub fn holds(&self, key: &CacheKey, request: &HeaderMap) -> bool {
+        let index = self.shard(key).read();
+        index.get(key).is_some_and(|slot| {
+            select_variant(slot, request).is_some() || slot.fills.iter().any(|f| f.accepts(request))
+        })
+    }
+
     fn new_fill(
         self: &Arc<Self>,
         slot: &mut Slot,

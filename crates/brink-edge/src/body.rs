@@ -22,6 +22,10 @@ pub enum BodyError {
     /// The origin went silent for longer than the read timeout.
     #[error("origin read timeout")]
     Timeout,
+    /// A body assembled from several stored parts could not be completed (a part failed,
+    /// or the object changed between parts).
+    #[error("incomplete body: {0}")]
+    Incomplete(&'static str),
 }
 
 /// One part of a `multipart/byteranges` body.
@@ -61,6 +65,14 @@ pub enum EdgeBody {
     },
     /// An origin body streamed through without storing.
     Origin(Incoming),
+    /// Chunks a task produces (a range assembled from slices, `lifecycle/slice.rs`); the
+    /// task ends the body with an error item when it cannot complete it.
+    Channel {
+        /// The producer's chunks.
+        rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>,
+        /// Bytes it will yield.
+        len: u64,
+    },
 }
 
 impl EdgeBody {
@@ -126,6 +138,7 @@ impl http_body::Body for EdgeBody {
                 }
             },
             EdgeBody::Origin(inc) => Pin::new(inc).poll_frame(cx).map_err(BodyError::from),
+            EdgeBody::Channel { rx, .. } => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
         }
     }
 
@@ -136,6 +149,7 @@ impl http_body::Body for EdgeBody {
             EdgeBody::Stored { len, .. } => *len == Some(0),
             EdgeBody::Multipart { .. } => false,
             EdgeBody::Origin(inc) => inc.is_end_stream(),
+            EdgeBody::Channel { len, .. } => *len == 0,
         }
     }
 
@@ -147,6 +161,7 @@ impl http_body::Body for EdgeBody {
             EdgeBody::Stored { len: None, .. } => SizeHint::default(),
             EdgeBody::Multipart { len, .. } => SizeHint::with_exact(*len),
             EdgeBody::Origin(inc) => inc.size_hint(),
+            EdgeBody::Channel { len, .. } => SizeHint::with_exact(*len),
         }
     }
 }

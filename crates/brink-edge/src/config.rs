@@ -162,4 +162,7 @@ pub struct EdgeConfig {
     /// Viewer headers cacheable requests forward to the origin (`brink serve`; under
     /// `brink edge` the behaviors decide).
     pub forward_headers: crate::ForwardHeaders,
+    /// Single-range requests of large objects filled by slices (`--range-fill-above`,
+    /// `--range-slice`); `None`: ranges are cut from whole objects only.
+    pub range_fill: Option<crate::RangeFill>,
 }

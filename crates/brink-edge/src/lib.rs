@@ -28,6 +28,7 @@ pub use config::{
 };
 pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
+pub use lifecycle::slice::RangeFill;
 pub use policy::forward::ForwardHeaders;
 pub use process::EdgeHandle;
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};

@@ -329,10 +329,9 @@ pub(crate) fn purge(
         .map_err(PurgeError::Scope)?;
     let pattern = PurgePattern::parse(path).map_err(|e| PurgeError::Pattern(e.to_string()))?;
     let mut n = cache.purge(&scope, &pattern);
+    // Variants (and range slices, lifecycle/slice.rs) follow the target after a `\n`.
     if let PurgePattern::Exact(target) = &pattern {
-        if !scope.is_empty() {
-            n += cache.purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
-        }
+        n += cache.purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
     }
     tracing::info!(path, distribution = scope, purged = n, "purge");
     Ok(n)

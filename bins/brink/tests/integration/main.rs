@@ -35,6 +35,7 @@ mod purge;
 mod ranges;
 mod revalidation;
 mod sign;
+mod slices;
 mod stale;
 mod telemetry;
 mod tls;

@@ -38,18 +38,7 @@ impl Edge {
             request: request_time,
             response: self.clock.now(),
         };
-        // RFC 9111 §3.5 concerns a request that carried `Authorization` to the origin: under
-        // a behavior that does not forward it, the origin never saw it (cloudfront.md §3.2).
-        let has_auth = f.headers.contains_key(header::AUTHORIZATION)
-            && match &f.route.rules {
-                None => f.route.forward.includes(&header::AUTHORIZATION),
-                Some(r) => r
-                    .behavior
-                    .forwarding
-                    .headers
-                    .viewer
-                    .includes("authorization"),
-            };
+        let has_auth = f.origin_saw_authorization();
 
         if let Some(stale) = &stale {
             if resp.status() == http::StatusCode::NOT_MODIFIED {

@@ -36,6 +36,18 @@ impl Edge {
                 .rules
                 .as_ref()
                 .is_none_or(|r| r.behavior.forwarding.cookies.is_none());
+        // A single range of an object the cache does not hold at all: from slices when
+        // `--range-fill-above` allows (lifecycle/slice.rs); `None` falls through.
+        if let (Some(fill), true) = (self.cfg.range_fill, collapse) {
+            if let Some(wanted) = super::slice::sliceable(req) {
+                if !self.cache.holds(&key, req.headers()) {
+                    f.headers = req.headers().clone();
+                    if let Some(answer) = self.lookup_slices(req, &f, &key, wanted, fill).await {
+                        return answer;
+                    }
+                }
+            }
+        }
         let mut lookup = self.cache.lookup(&key, req.headers(), now, collapse);
         // An object that lives only on disk is opened (first block read and verified) before
         // a response is built; a damaged one is dropped and the request becomes a miss.

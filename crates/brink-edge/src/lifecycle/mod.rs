@@ -55,6 +55,7 @@ pub(crate) mod log;
 mod lookup;
 mod pass;
 pub(crate) mod route;
+pub(crate) mod slice;
 mod store;
 
 /// What the server knows about the connection a request came on.
@@ -271,6 +272,24 @@ struct Fetching {
     version: Version,
     /// Whether the viewer used HTTPS (`match-viewer` origins follow it).
     https: bool,
+}
+
+impl Fetching {
+    /// Whether the origin request carries the viewer's `Authorization` (RFC 9111 §3.5
+    /// concerns only such requests: under a behavior that does not forward it, the origin
+    /// never saw it, cloudfront.md §3.2).
+    fn origin_saw_authorization(&self) -> bool {
+        self.headers.contains_key(http::header::AUTHORIZATION)
+            && match &self.route.rules {
+                None => self.route.forward.includes(&http::header::AUTHORIZATION),
+                Some(r) => r
+                    .behavior
+                    .forwarding
+                    .headers
+                    .viewer
+                    .includes("authorization"),
+            }
+    }
 }
 
 /// What a fetch produced.

@@ -34,7 +34,7 @@ pub(super) struct Times {
 /// and with which headers: owned copies, cleaned of what the edge never stores
 /// (`headers::clean_response_headers`) and, under a behavior, with the `Vary` tokens viewers
 /// may see (cloudfront.md §2.8). The one verdict both a fill and a 304 refresh use.
-fn verdict(
+pub(super) fn verdict(
     route: &Target,
     status: StatusCode,
     headers: &HeaderMap,
@@ -200,7 +200,7 @@ impl Edge {
 /// Phase 5, in the background: copies the origin's body into the stored object. Runs to the
 /// end even if every viewer leaves, so the object completes for the next request; a stall
 /// longer than the read timeout or a broken body fails the object (never served partially).
-async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Duration) {
+pub(super) async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_timeout: Duration) {
     let mut writer = writer;
     // Frames that arrive back to back are gathered into chunks of up to FILL_CHUNK bytes
     // (fewer, larger writes when the object is served), but whatever has arrived is handed to

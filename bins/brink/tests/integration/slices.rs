@@ -1,0 +1,186 @@
+//! Slice fills (`lifecycle/slice.rs`, issue 9 part 3): a single range of an object larger
+//! than `--range-fill-above` is filled by aligned `--range-slice` slices fetched with Range
+//! requests and stored one by one; the origin's request log shows which slices were asked,
+//! so every test checks the origin sees ranges and never the whole file, the exact bytes,
+//! hits versus misses, and what an invalidation or a changed object does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::testkit::*;
+
+const MIB: u64 = 1024 * 1024;
+
+/// An origin route answering ranges of `body` (single `bytes=a-b` / `bytes=a-`) with 206 and
+/// `Content-Range`, everything else with 200; the ETag is `"v<version>"`.
+fn ranged(origin: &TestOrigin, path: &str, body: Arc<Vec<u8>>, version: Arc<AtomicU64>) {
+    origin.route_fn(path, move |req| {
+        let etag = format!("\"v{}\"", version.load(Ordering::SeqCst));
+        let total = body.len() as u64;
+        let spec = req.header("range").and_then(|r| {
+            let r = r.strip_prefix("bytes=")?.to_owned();
+            let (a, b) = r.split_once('-')?;
+            let a: u64 = a.parse().ok()?;
+            let b: u64 = if b.is_empty() {
+                total - 1
+            } else {
+                b.parse().ok()?
+            };
+            (a < total).then_some((a, b.min(total - 1)))
+        });
+        match spec {
+            Some((a, b)) => Reply::status(206, body[a as usize..=b as usize].to_vec())
+                .header("content-range", &format!("bytes {a}-{b}/{total}"))
+                .header("etag", &etag)
+                .header("cache-control", "max-age=3600"),
+            None => Reply::with_etag(&etag, body.as_ref().clone())
+                .header("cache-control", "max-age=3600"),
+        }
+    });
+}
+
+/// The Range headers the origin received for `path`, in order.
+fn ranges_seen(origin: &TestOrigin, path: &str) -> Vec<Option<String>> {
+    origin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.header("range"))
+        .collect()
+}
+
+fn slice(i: u64) -> Option<String> {
+    Some(format!("bytes={}-{}", i * MIB, (i + 1) * MIB - 1))
+}
+
+async fn range(edge: &Edge, path: &str, a: u64, b: Option<u64>) -> Resp {
+    let spec = match b {
+        Some(b) => format!("bytes={a}-{b}"),
+        None => format!("bytes={a}-"),
+    };
+    edge.get_with(path, &[("range", &spec)]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_objects_are_filled_by_the_slices_a_range_needs() {
+    let (origin, edge) = start(&["--range-fill-above", "8MiB", "--range-slice", "1MiB"]).await;
+    let body = Arc::new(pseudo_random_bytes((20 * MIB + 12_345) as usize, 7));
+    let total = body.len() as u64;
+    let version = Arc::new(AtomicU64::new(1));
+    ranged(&origin, "/video.mp4", body.clone(), version.clone());
+
+    // A seek to 10 MiB: one slice from the origin, the exact 100 bytes to the viewer.
+    let r = range(&edge, "/video.mp4", 10 * MIB, Some(10 * MIB + 99)).await;
+    assert_eq!(r.status, 206);
+    assert_x_cache(&r, MISS, "first seek");
+    assert_eq!(
+        r.header("content-range").as_deref(),
+        Some(format!("bytes {}-{}/{total}", 10 * MIB, 10 * MIB + 99).as_str())
+    );
+    assert_body(
+        &r,
+        &body[(10 * MIB) as usize..(10 * MIB + 100) as usize],
+        "first seek",
+    );
+    assert_eq!(ranges_seen(&origin, "/video.mp4"), vec![slice(10)]);
+
+    // The same slice again: a hit, nothing new at the origin.
+    let r = range(&edge, "/video.mp4", 10 * MIB + 500, Some(10 * MIB + 999)).await;
+    assert_x_cache(&r, HIT, "same slice");
+    assert!(r.age().is_some(), "a hit has an Age");
+    assert_body(
+        &r,
+        &body[(10 * MIB + 500) as usize..(10 * MIB + 1000) as usize],
+        "same slice",
+    );
+    assert_eq!(origin.hits("/video.mp4"), 1);
+
+    // A range across three slices: only the two not yet stored are fetched.
+    let (a, b) = (10 * MIB + 10, 12 * MIB + 20);
+    let r = range(&edge, "/video.mp4", a, Some(b)).await;
+    assert_eq!(r.status, 206);
+    assert_body(&r, &body[a as usize..=b as usize], "three slices");
+    assert_eq!(
+        ranges_seen(&origin, "/video.mp4"),
+        vec![slice(10), slice(11), slice(12)]
+    );
+
+    // An open range to the end (the last, short slice included).
+    let a = 19 * MIB + 7;
+    let r = range(&edge, "/video.mp4", a, None).await;
+    assert_body(&r, &body[a as usize..], "to the end");
+    assert_eq!(
+        r.header("content-range").as_deref(),
+        Some(format!("bytes {a}-{}/{total}", total - 1).as_str())
+    );
+    let seen = ranges_seen(&origin, "/video.mp4");
+    assert_eq!(&seen[3..], &[slice(19), slice(20)]);
+    // Never the whole file.
+    assert!(seen.iter().all(Option::is_some), "{seen:?}");
+
+    // An invalidation takes the slices with the object.
+    let purge = Req::new("POST", &edge.admin_url("/purge?path=/video.mp4"))
+        .send()
+        .await;
+    assert_eq!(purge.status, 200, "{}", purge.text());
+    let r = range(&edge, "/video.mp4", 10 * MIB, Some(10 * MIB + 99)).await;
+    assert_x_cache(&r, MISS, "after the purge");
+    assert_eq!(origin.hits("/video.mp4"), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_object_cuts_the_response_and_drops_its_slices() {
+    let (origin, edge) = start(&["--range-fill-above", "2MiB", "--range-slice", "1MiB"]).await;
+    let body = Arc::new(pseudo_random_bytes((4 * MIB) as usize, 8));
+    let version = Arc::new(AtomicU64::new(1));
+    ranged(&origin, "/f.bin", body.clone(), version.clone());
+    let r = range(&edge, "/f.bin", 0, Some(99)).await;
+    assert_body(&r, &body[..100], "slice 0 of v1");
+
+    // The origin's object changes: slice 1 comes with another ETag.
+    version.store(2, Ordering::SeqCst);
+    let r = Req::get(&edge.url("/f.bin"))
+        .header("range", &format!("bytes=0-{}", MIB + 99))
+        .try_send()
+        .await;
+    assert!(
+        r.is_err(),
+        "a response mixing two versions must not complete: {:?}",
+        r.map(|r| r.body.len())
+    );
+    // Every slice of the key went: the next request starts over, all from version 2.
+    let before = origin.hits("/f.bin");
+    let r = range(&edge, "/f.bin", 0, Some(99)).await;
+    assert_x_cache(&r, MISS, "slice 0 after the change");
+    assert_eq!(origin.hits("/f.bin"), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_objects_and_origins_without_ranges_are_stored_whole() {
+    let (origin, edge) = start(&["--range-fill-above", "8MiB", "--range-slice", "1MiB"]).await;
+    // Smaller than one slice: the 206 covers it all and is kept as the whole object.
+    let small = Arc::new(pseudo_random_bytes(300_000, 9));
+    ranged(
+        &origin,
+        "/small",
+        small.clone(),
+        Arc::new(AtomicU64::new(1)),
+    );
+    let r = range(&edge, "/small", 10, Some(19)).await;
+    assert_body(&r, &small[10..20], "small range");
+    let r = edge.get("/small").await;
+    assert_eq!(r.status, 200);
+    assert_x_cache(&r, HIT, "the whole small object");
+    assert_body(&r, &small, "whole small object");
+    assert_eq!(origin.hits("/small"), 1);
+
+    // Between one slice and the threshold: the slice answer is dropped for a whole fill.
+    let mid = Arc::new(pseudo_random_bytes((3 * MIB) as usize, 10));
+    ranged(&origin, "/mid", mid.clone(), Arc::new(AtomicU64::new(1)));
+    let r = range(&edge, "/mid", 5, Some(9)).await;
+    assert_body(&r, &mid[5..10], "mid range");
+    assert_eq!(ranges_seen(&origin, "/mid"), vec![slice(0), None]);
+    let r = range(&edge, "/mid", 2 * MIB, Some(2 * MIB + 9)).await;
+    assert_x_cache(&r, HIT, "mid object stored whole");
+    assert_eq!(origin.hits("/mid"), 2);
+}
