@@ -364,3 +364,75 @@ async fn must_understand_overrides_no_store_only_for_understood_statuses() {
         }
     }
 }
+
+/// An origin on a raw socket that answers every request with a `103 Early Hints` (a `Link`
+/// header) and then the final `200`; returns its URL and the count of requests it answered.
+async fn early_hints_origin() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = answered.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    head.extend_from_slice(&buf[..n]);
+                    while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                        head.drain(..end + 4);
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let reply =
+                            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n\
+                            HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Control: max-age=600\r\n\
+                            Content-Type: text/plain\r\n\r\nfinal";
+                        if s.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, answered)
+}
+
+/// RFC 9110 §15.2 / RFC 8297: an interim `103` from the origin is never stored and its
+/// fields never merge into the final response. (Forwarding interim responses to viewers is
+/// not possible with hyper 1.x's server, which cannot send 1xx other than `100 Continue`:
+/// hyperium/hyper PR #4114 is still open. The edge drops them.)
+#[tokio::test]
+async fn interim_responses_are_neither_stored_nor_merged() {
+    let (url, answered) = early_hints_origin().await;
+    let edge = Edge::start(&url, &[]).await;
+    let r = edge.get("/page").await;
+    assert_eq!(r.status, 200);
+    assert_body(&r, b"final", "final response after a 103");
+    assert!(
+        r.header("link").is_none(),
+        "103 fields merged: {:?}",
+        r.headers
+    );
+    assert_x_cache(&r, MISS, "first");
+    let r = edge.get("/page").await;
+    assert_eq!(r.status, 200);
+    assert_body(&r, b"final", "stored final response");
+    assert!(
+        r.header("link").is_none(),
+        "103 fields stored: {:?}",
+        r.headers
+    );
+    assert_x_cache(&r, HIT, "second");
+    assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
