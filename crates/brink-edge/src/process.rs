@@ -60,6 +60,7 @@ impl Shared {
             models: Arc::new(Models {
                 version: std::sync::atomic::AtomicU64::new(0),
                 current: parking_lot::RwLock::new(cfg.model.clone()),
+                access: parking_lot::Mutex::new(None),
             }),
             cache,
             clock,
@@ -80,6 +81,15 @@ impl Shared {
 pub(crate) struct Models {
     version: std::sync::atomic::AtomicU64,
     pub(crate) current: parking_lot::RwLock<Option<Arc<brink_model::Model>>>,
+    /// The viewer-access state (public keys parsed, signed behaviors compiled) of the model
+    /// in force, built by the first worker that needs it and shared by all: keys are parsed
+    /// once per configuration version, not once per worker.
+    access: parking_lot::Mutex<
+        Option<(
+            Arc<brink_model::Model>,
+            Arc<crate::lifecycle::route::Access>,
+        )>,
+    >,
 }
 
 impl Models {
@@ -96,6 +106,23 @@ impl Models {
             (Some(m), Some(id)) if m.by_id(id).is_some() => Ok(id.to_owned()),
             (Some(_), Some(_)) => Err(PurgeScopeError::Unknown),
         }
+    }
+
+    /// The viewer-access state of `model`, built once (by `build`) per model.
+    pub(crate) fn access_for(
+        &self,
+        model: &Arc<brink_model::Model>,
+        build: impl FnOnce() -> crate::lifecycle::route::Access,
+    ) -> Arc<crate::lifecycle::route::Access> {
+        let mut memo = self.access.lock();
+        if let Some((m, a)) = &*memo {
+            if Arc::ptr_eq(m, model) {
+                return a.clone();
+            }
+        }
+        let access = Arc::new(build());
+        *memo = Some((model.clone(), access.clone()));
+        access
     }
 
     pub(crate) fn version(&self) -> u64 {

@@ -44,7 +44,7 @@ impl Edge {
             cache: shared.cache.clone(),
             router: parking_lot::RwLock::new((
                 shared.models.version(),
-                Arc::new(Router::new(&cfg)),
+                Arc::new(Router::new(&cfg, &shared.models)),
             )),
             models: shared.models.clone(),
             clock: shared.clock.clone(),
@@ -67,7 +67,7 @@ impl Edge {
         }
         let mut cfg = self.cfg.clone();
         cfg.model = self.models.current.read().clone();
-        let router = Arc::new(Router::new(&cfg));
+        let router = Arc::new(Router::new(&cfg, &self.models));
         *self.router.write() = (version, router.clone());
         router
     }

@@ -232,7 +232,7 @@ pub(crate) struct Access {
 }
 
 impl Access {
-    fn new(model: &Model, cfg: &EdgeConfig) -> Access {
+    pub(crate) fn new(model: &Model, cfg: &EdgeConfig) -> Access {
         let geo = cfg.geo.clone();
         let pems: Vec<(String, String)> = model
             .public_keys()
@@ -327,8 +327,9 @@ pub(crate) struct Viewer<'a> {
 }
 
 impl Router {
-    /// Builds the router of one worker (each worker has its own origin pools).
-    pub(crate) fn new(cfg: &EdgeConfig) -> Router {
+    /// Builds the router of one worker (each worker has its own origin pools; the
+    /// viewer-access state is shared, built once per model through `models`).
+    pub(crate) fn new(cfg: &EdgeConfig, models: &crate::process::Models) -> Router {
         match &cfg.model {
             None => Router::Single(Arc::new(Target {
                 scope: "".into(),
@@ -391,7 +392,7 @@ impl Router {
                 Router::Model {
                     model: model.clone(),
                     targets,
-                    access: Arc::new(Access::new(model, cfg)),
+                    access: models.access_for(model, || Access::new(model, cfg)),
                 }
             }
         }
