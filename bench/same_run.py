@@ -11,6 +11,9 @@ Environment:
   CANDIDATE_CMD   the first candidate (as for run.sh)
   CANDIDATE2_CMD  the second candidate's command (same placeholders)
   CANDIDATE2_NAME its name in the report (default candidate-50b)
+  CANDIDATE2_SIGN ``KEY_PAIR_ID:PRIVATE_KEY_PEM:BRINK_BIN``: the second candidate's URLs are
+                  signed (canned policy, `brink sign`), for a behavior that requires it; its
+                  readiness probe and the harness's priming fetches use the signed paths too
 
 Besides the harness's report, every machine-readable line gets ``<second>/candidate=<ratio>``
 and each scenario section a per-round ratio line (both candidates ran in the same round).
@@ -37,10 +40,42 @@ SECOND = os.environ.get("CANDIDATE2_NAME", "candidate-50b")
 SECOND_CMD = os.environ.get("CANDIDATE2_CMD", "")
 
 
+SIGN = os.environ.get("CANDIDATE2_SIGN", "")
+
+
 class SecondCandidate(tg.Candidate):
     """``tg.Candidate`` under its own name: own dirs (``<work>/<name>``, cache dir) and log."""
 
     name = SECOND
+    _signed = None
+
+    def sign_path(self, path):
+        """``path`` with a signed URL's query when CANDIDATE2_SIGN is set (one signature per
+        path, valid for a day, as a viewer reuses the signed URL it was given)."""
+        if not SIGN:
+            return path
+        if self._signed is None:
+            self._signed = {}
+        if path not in self._signed:
+            import subprocess
+            import time
+            key_id, pem, bin_ = SIGN.split(":", 2)
+            url = "http://127.0.0.1:%d%s" % (self.port, path)
+            out = subprocess.run(
+                [bin_, "sign", "--url", url, "--key-pair-id", key_id, "--private-key", pem,
+                 "--date-less-than", str(int(time.time()) + 86400)],
+                check=True, capture_output=True, text=True).stdout.strip()
+            self._signed[path] = out[len("http://127.0.0.1:%d" % self.port):]
+        return self._signed[path]
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, self.sign_path(path))
+
+    def h2c_url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.h2c_port, self.sign_path(path))
+
+    def ready(self, timeout=60):
+        tg.wait_http(self.port, self.sign_path("/1k.bin"), self.proc, timeout=timeout)
 
     def start(self):
         tg._mkdirs(self.dir, "work")
@@ -128,6 +163,16 @@ def install():
         # the candidate branch, which _candidate_factory dispatches by name).
         hm.PEERS = hm.PEERS + [SECOND]
     tg.Candidate = _candidate_factory
+    if SIGN:
+        import scenarios
+        plain_prime = scenarios.prime
+
+        def prime(ctx, target, path, expect_size):
+            if isinstance(target, SecondCandidate):
+                path = target.sign_path(path)
+            return plain_prime(ctx, target, path, expect_size)
+
+        scenarios.prime = prime
     report.summary_lines = summary_lines
     report.scenario_markdown = scenario_markdown
 

@@ -34,6 +34,11 @@ pub(crate) struct ServeArgs {
         default_value_if("check", clap::builder::ArgPredicate::IsPresent, "127.0.0.1:0")
     )]
     listen: SocketAddr,
+    /// A second viewer address that speaks only TLS (HTTP/2 or HTTP/1.1 by ALPN), with the
+    /// certificate the SNI names (the distributions' certificates, else --tls-cert); --listen
+    /// then stays plain HTTP. How `brink up` gives every edge both schemes.
+    #[arg(long, value_name = "ADDR")]
+    tls_listen: Option<SocketAddr>,
     /// Check the configuration and exit, like `nginx -t`: print "config OK" and exit 0, or
     /// print every problem and exit 64. Nothing is started.
     #[arg(long)]
@@ -306,6 +311,7 @@ fn config(
     match (origin, ttl, memory) {
         (Some(origin), Some(ttl), Some(memory)) if problems.is_empty() => Ok(EdgeConfig {
             listen: args.listen,
+            tls_listen: args.tls_listen,
             admin: args.admin,
             origin,
             geo: None,
@@ -371,8 +377,12 @@ pub(crate) fn run(
     brink_edge::run(cfg, threads, |bound, handle| {
         // The one stdout line tests and scripts wait for.
         match bound.admin {
-            Some(a) => println!("brink ready listen={} admin={a}", bound.listen),
-            None => println!("brink ready listen={}", bound.listen),
+            Some(a) => print!("brink ready listen={} admin={a}", bound.listen),
+            None => print!("brink ready listen={}", bound.listen),
+        }
+        match bound.tls_listen {
+            Some(t) => println!(" tls={t}"),
+            None => println!(),
         }
         tracing::info!(listen = %bound.listen, threads, "edge started");
         if let Some(f) = after_ready {

@@ -115,6 +115,8 @@ pub struct AccessLogSettings {
 pub struct EdgeConfig {
     /// Viewer listener (HTTP/1.1 and h2c with prior knowledge, or TLS when `tls` is set).
     pub listen: SocketAddr,
+    /// A second viewer listener speaking only TLS; when set, `listen` stays plain HTTP.
+    pub tls_listen: Option<SocketAddr>,
     /// Admin listener (health, purge), if any.
     pub admin: Option<SocketAddr>,
     /// The origin.

@@ -41,6 +41,8 @@ use std::net::SocketAddr;
 pub struct Bound {
     /// Viewer listener.
     pub listen: SocketAddr,
+    /// The TLS-only viewer listener (`tls_listen`), if any.
+    pub tls_listen: Option<SocketAddr>,
     /// Admin listener.
     pub admin: Option<SocketAddr>,
 }
@@ -80,7 +82,7 @@ pub fn run(
         .model
         .as_ref()
         .is_some_and(|m| !m.certificates().is_empty());
-    let viewer_tls = if cfg.tls.is_some() || model_certs {
+    let viewer_tls = if cfg.tls.is_some() || model_certs || cfg.tls_listen.is_some() {
         Some(std::sync::Arc::new(
             tls::ViewerTls::new(cfg.tls.clone(), cfg.model.clone())
                 .map_err(|e| tls::io_error(&e))?,
@@ -106,12 +108,32 @@ pub fn run(
         let l = control.block_on(server::bind_reuseport(listen))?;
         listeners.push(l.into_std()?);
     }
+    // With a TLS listener of its own, the main one stays plain HTTP.
+    let mut tls_listeners = Vec::with_capacity(threads);
+    let mut tls_listen = None;
+    if let Some(addr) = cfg.tls_listen {
+        let first = control.block_on(server::bind_reuseport(addr))?;
+        let bound_tls = first.local_addr()?;
+        tls_listeners.push(first.into_std()?);
+        for _ in 1..threads {
+            let l = control.block_on(server::bind_reuseport(bound_tls))?;
+            tls_listeners.push(l.into_std()?);
+        }
+        tls_listen = Some(bound_tls);
+    }
+    let main_tls = if tls_listen.is_some() {
+        None
+    } else {
+        viewer_tls.clone()
+    };
+    let mut tls_listeners = tls_listeners.into_iter();
     let admin = match cfg.admin {
         Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
     };
     let bound = Bound {
         listen,
+        tls_listen,
         admin: admin
             .as_ref()
             .map(std::net::TcpListener::local_addr)
@@ -132,7 +154,8 @@ pub fn run(
         let cfg = cfg.clone();
         let shared = shared.clone();
         let admin = if i == 0 { admin.take() } else { None };
-        let tls = viewer_tls.clone();
+        let tls = main_tls.clone();
+        let second = tls_listeners.next().zip(viewer_tls.clone());
         let shutdown = shutdown_rx.clone();
         let alive = alive_tx.clone();
         let runtime = rt()?;
@@ -149,10 +172,27 @@ pub fn run(
                             Err(e) => tracing::error!(error = %e, "admin listener"),
                         }
                     }
-                    match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => server::serve_viewers(edge, l, tls, shutdown).await,
-                        Err(e) => tracing::error!(error = %e, "viewer listener"),
-                    }
+                    let plain = async {
+                        match tokio::net::TcpListener::from_std(listener) {
+                            Ok(l) => {
+                                server::serve_viewers(edge.clone(), l, tls, shutdown.clone()).await
+                            }
+                            Err(e) => tracing::error!(error = %e, "viewer listener"),
+                        }
+                    };
+                    let secure = async {
+                        let Some((listener, tls)) = second else {
+                            return;
+                        };
+                        match tokio::net::TcpListener::from_std(listener) {
+                            Ok(l) => {
+                                server::serve_viewers(edge.clone(), l, Some(tls), shutdown.clone())
+                                    .await
+                            }
+                            Err(e) => tracing::error!(error = %e, "TLS viewer listener"),
+                        }
+                    };
+                    tokio::join!(plain, secure);
                 });
                 // Tasks still on this runtime (admin, background work) end here; only then
                 // does the worker count as gone.

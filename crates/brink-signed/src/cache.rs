@@ -63,3 +63,56 @@ impl VerifiedCache {
         *self.slot(&d).lock() = d;
     }
 }
+
+/// What a request that passed every check depended on besides its exact text: the time and
+/// address conditions, evaluated again on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conditions {
+    pub(crate) date_less_than: u64,
+    pub(crate) date_greater_than: Option<u64>,
+    pub(crate) ip: Option<crate::policy::Ipv4Net>,
+}
+
+/// One remembered request: its digest, conditions and what was accepted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accepted {
+    pub(crate) digest: [u8; 32],
+    pub(crate) conditions: Conditions,
+    pub(crate) policy: crate::verify::PolicyKind,
+    pub(crate) hash: HashAlgorithm,
+}
+
+/// A memo of whole requests already accepted, keyed by the SHA-256 of everything the
+/// checks read from the request except the clock and the peer (source, `Key-Pair-Id`, the
+/// signature, policy, expiry and hash-algorithm texts as sent, scheme, host, path and
+/// query): a hit skips decoding the signature, rebuilding or parsing the policy and the
+/// signature check, which depend on nothing else, and re-evaluates only the conditions.
+/// Same shape as [`VerifiedCache`]: direct-mapped, a collision evicts.
+#[derive(Debug)]
+pub(crate) struct RequestMemo {
+    slots: Box<[Mutex<Option<Accepted>>]>,
+    mask: usize,
+}
+
+impl RequestMemo {
+    pub(crate) fn new(slots: usize) -> RequestMemo {
+        let n = slots.max(1).next_power_of_two();
+        RequestMemo {
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+            mask: n - 1,
+        }
+    }
+
+    fn slot(&self, d: &[u8; 32]) -> &Mutex<Option<Accepted>> {
+        let i = usize::from(d[0]) | usize::from(d[1]) << 8 | usize::from(d[2]) << 16;
+        &self.slots[i & self.mask]
+    }
+
+    pub(crate) fn get(&self, d: &[u8; 32]) -> Option<Accepted> {
+        self.slot(d).lock().filter(|a| a.digest == *d)
+    }
+
+    pub(crate) fn insert(&self, a: Accepted) {
+        *self.slot(&a.digest).lock() = Some(a);
+    }
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use brink_model::compiled::Behavior;
 
-use crate::cache::{VerifiedCache, DEFAULT_VERIFIED_CACHE_SLOTS};
+use crate::cache::{RequestMemo, VerifiedCache, DEFAULT_VERIFIED_CACHE_SLOTS};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
@@ -292,7 +292,12 @@ impl KeyRing {
                 }
             }
         }
-        TrustedKeys { keys, cache: None }.with_verified_cache(DEFAULT_VERIFIED_CACHE_SLOTS)
+        TrustedKeys {
+            keys,
+            cache: None,
+            requests: None,
+        }
+        .with_verified_cache(DEFAULT_VERIFIED_CACHE_SLOTS)
     }
 }
 
@@ -336,6 +341,8 @@ impl SignedBehaviors {
 pub struct TrustedKeys {
     pub(crate) keys: Vec<(Box<str>, Arc<VerifyingKey>)>,
     cache: Option<Arc<VerifiedCache>>,
+    /// Requests already accepted (with the memo of signatures: both or neither).
+    pub(crate) requests: Option<Arc<RequestMemo>>,
 }
 
 impl TrustedKeys {
@@ -344,6 +351,7 @@ impl TrustedKeys {
         TrustedKeys {
             keys: keys.into_iter().map(|(id, k)| (id.into(), k)).collect(),
             cache: None,
+            requests: None,
         }
     }
 
@@ -353,6 +361,7 @@ impl TrustedKeys {
     /// Clones share the memo.
     pub fn with_verified_cache(mut self, slots: usize) -> TrustedKeys {
         self.cache = (slots > 0).then(|| Arc::new(VerifiedCache::new(slots)));
+        self.requests = (slots > 0).then(|| Arc::new(RequestMemo::new(slots)));
         self
     }
 

@@ -39,6 +39,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::b64;
+use crate::cache::{Accepted, Conditions};
 use crate::deny::{Denied, DenyCode, DenyReason};
 use crate::keys::{HashAlgorithm, TrustedKeys, VerifyingKey};
 use crate::policy::{self, CANNED_HEAD, CANNED_MID, CANNED_TAIL};
@@ -304,6 +305,18 @@ impl TrustedKeys {
             .get(key_pair_id)
             .ok_or(deny(DenyCode::InvalidKey, DenyReason::UnknownKey))?;
 
+        // A request seen and accepted before (a viewer's signed URL or cookies, reused):
+        // only its time and address conditions are evaluated again.
+        let digest = self
+            .requests
+            .as_ref()
+            .map(|_| request_digest(req, &params, source, key_pair_id));
+        if let (Some(memo), Some(d)) = (&self.requests, &digest) {
+            if let Some(hit) = memo.get(d) {
+                return accepted_again(req, &hit, in_url, key_pair_id, source);
+            }
+        }
+
         let sig_text = params
             .signature
             .filter(|s| !s.is_empty())
@@ -329,15 +342,123 @@ impl TrustedKeys {
             key_pair_id,
             source,
             hash_text: params.hash_algorithm,
+            passed: std::cell::Cell::new(None),
         };
-        if let Some(p) = params.policy {
+        let result = if let Some(p) = params.policy {
             ctx.custom(p)
         } else if let Some(e) = params.expires {
             ctx.canned(e)
         } else {
             Err(deny(DenyCode::MalformedPolicy, DenyReason::NoPolicy))
+        };
+        if let (Ok(v), Some(memo), Some(digest), Some(conditions)) =
+            (&result, &self.requests, digest, ctx.passed.get())
+        {
+            memo.insert(Accepted {
+                digest,
+                conditions,
+                policy: v.policy,
+                hash: v.hash,
+            });
+        }
+        result
+    }
+}
+
+/// The SHA-256 of everything [`TrustedKeys::verify`] reads from a request except the clock
+/// and the peer, each part length-prefixed: two requests with the same digest pass or fail
+/// the same checks but the time and address conditions.
+fn request_digest(
+    req: &SignedRequest<'_>,
+    params: &Params<'_>,
+    source: Source,
+    key_pair_id: &str,
+) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut part = |s: Option<&str>| match s {
+        Some(s) => {
+            h.update((s.len() as u64 + 1).to_be_bytes());
+            h.update(s.as_bytes());
+        }
+        None => h.update(0u64.to_be_bytes()),
+    };
+    part(Some(match source {
+        Source::Url => "url",
+        Source::Cookies => "cookies",
+    }));
+    part(Some(key_pair_id));
+    part(params.signature);
+    part(params.policy);
+    part(params.expires);
+    part(params.hash_algorithm);
+    part(Some(req.scheme));
+    part(Some(req.host));
+    part(Some(req.path));
+    part(req.query);
+    h.finalize().into()
+}
+
+/// A remembered request accepted again: its conditions checked on this request's clock and
+/// peer, its query stripped of the signing parameters.
+fn accepted_again<'a>(
+    req: &SignedRequest<'a>,
+    hit: &Accepted,
+    in_url: bool,
+    key_pair_id: &'a str,
+    source: Source,
+) -> Result<Verified<'a>, Denied> {
+    let c = hit.conditions;
+    check_conditions(req, c.date_less_than, c.date_greater_than, c.ip)?;
+    let query = match req.query {
+        Some(q) if in_url => {
+            let mut out = String::with_capacity(q.len());
+            if for_each_kept(q, |s| out.push_str(s)) {
+                let len = out.len();
+                Query::Buf {
+                    buf: out.into_bytes(),
+                    range: 0..len,
+                }
+            } else {
+                Query::Borrowed(None)
+            }
+        }
+        q => Query::Borrowed(q),
+    };
+    Ok(Verified {
+        query,
+        changed: in_url,
+        key_pair_id,
+        source,
+        policy: hit.policy,
+        hash: hit.hash,
+    })
+}
+
+/// The time and address conditions (step 6 of the module docs).
+fn check_conditions(
+    req: &SignedRequest<'_>,
+    date_less_than: u64,
+    date_greater_than: Option<u64>,
+    ip: Option<policy::Ipv4Net>,
+) -> Result<(), Denied> {
+    let now = req.now;
+    if now >= date_less_than {
+        return Err(deny(DenyCode::AccessDenied, DenyReason::Expired));
+    }
+    if date_greater_than.is_some_and(|t| now <= t) {
+        return Err(deny(DenyCode::AccessDenied, DenyReason::NotYetValid));
+    }
+    if let Some(net) = ip {
+        let v4 = match req.peer {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(a) => a.to_ipv4_mapped(),
+        };
+        if !v4.is_some_and(|a| net.contains(a)) {
+            return Err(deny(DenyCode::AccessDenied, DenyReason::IpMismatch));
         }
     }
+    Ok(())
 }
 
 struct Ctx<'r, 'a> {
@@ -349,6 +470,8 @@ struct Ctx<'r, 'a> {
     key_pair_id: &'a str,
     source: Source,
     hash_text: Option<&'a str>,
+    /// The conditions, once they passed (for the request memo).
+    passed: std::cell::Cell<Option<Conditions>>,
 }
 
 impl<'a> Ctx<'_, 'a> {
@@ -524,22 +647,12 @@ impl<'a> Ctx<'_, 'a> {
         date_greater_than: Option<u64>,
         ip: Option<policy::Ipv4Net>,
     ) -> Result<(), Denied> {
-        let now = self.req.now;
-        if now >= date_less_than {
-            return Err(deny(DenyCode::AccessDenied, DenyReason::Expired));
-        }
-        if date_greater_than.is_some_and(|t| now <= t) {
-            return Err(deny(DenyCode::AccessDenied, DenyReason::NotYetValid));
-        }
-        if let Some(net) = ip {
-            let v4 = match self.req.peer {
-                IpAddr::V4(a) => Some(a),
-                IpAddr::V6(a) => a.to_ipv4_mapped(),
-            };
-            if !v4.is_some_and(|a| net.contains(a)) {
-                return Err(deny(DenyCode::AccessDenied, DenyReason::IpMismatch));
-            }
-        }
+        check_conditions(self.req, date_less_than, date_greater_than, ip)?;
+        self.passed.set(Some(Conditions {
+            date_less_than,
+            date_greater_than,
+            ip,
+        }));
         Ok(())
     }
 }

@@ -118,3 +118,35 @@ fn a_cached_signature_never_vouches_for_something_else() {
         .verify(&p.request(&[], "192.0.2.1", 1_500_000_000))
         .expect("still valid");
 }
+
+#[test]
+fn a_request_accepted_again_gives_the_same_answer() {
+    let (signer, trusted) = setup();
+    let url = signer
+        .signed_url(
+            "https://d.example/a?x=1&y=2",
+            &SignPolicy::Canned {
+                expires: 2_000_000_000,
+            },
+        )
+        .expect("signs");
+    let p = split_url(&url);
+    let first = trusted
+        .verify(&p.request(&[], "192.0.2.1", 1_500_000_000))
+        .expect("valid");
+    let again = trusted
+        .verify(&p.request(&[], "192.0.2.1", 1_500_000_000))
+        .expect("valid from the request memo");
+    assert_eq!(first.query(), Some("x=1&y=2"));
+    assert_eq!(again.query(), first.query());
+    assert_eq!(
+        (again.policy, again.hash, again.source, again.key_pair_id),
+        (first.policy, first.hash, first.source, first.key_pair_id)
+    );
+    assert!(again.query_changed());
+    // Expiry is judged on every request, memo or not.
+    let e = trusted
+        .verify(&p.request(&[], "192.0.2.1", 2_000_000_000))
+        .expect_err("expired");
+    assert_eq!(e.reason, DenyReason::Expired);
+}

@@ -594,3 +594,35 @@ async fn without_a_default_certificate_only_listed_certificates_are_served() {
         );
     }
 }
+
+/// `--tls-listen`: a second listener that speaks only TLS (certificates by SNI) while
+/// `--listen` stays plain HTTP, the way `brink up` gives every edge both schemes.
+#[tokio::test]
+async fn a_tls_listener_beside_a_plain_one() {
+    let s = Setup::new().await;
+    let edge = Edge::start_distributions(&s.config, &["--tls-listen", "127.0.0.1:0"]).await;
+    // Plain HTTP on --listen.
+    let r = edge.get_with("/x", &[("host", "www.b.test")]).await;
+    assert_body(&r, b"from origin B", "plain HTTP beside TLS");
+    // TLS with the distribution's certificate on --tls-listen.
+    let client = s.client(&[TLS13, TLS12], &[b"h2", b"http/1.1"]);
+    let hs = client
+        .handshake(edge.tls_addr(), Some("www.a.test"))
+        .await
+        .expect("handshake on the TLS listener");
+    assert!(hs.leaf == s.leaf_a.der);
+    let port = edge.tls_addr().port();
+    let ca = path_string(&s.dir.path("ca.pem"));
+    let resolve = format!("www.b.test:{port}:127.0.0.1");
+    let r = curl_full(
+        &format!("https://www.b.test:{port}/x"),
+        &["--cacert", ca.as_str(), "--resolve", resolve.as_str()],
+    )
+    .await;
+    assert_body(&r.resp, b"from origin B", "HTTPS on --tls-listen");
+    // The plain port does not speak TLS.
+    assert!(client
+        .handshake(edge.addr(), Some("www.a.test"))
+        .await
+        .is_err());
+}

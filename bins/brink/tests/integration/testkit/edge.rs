@@ -25,6 +25,8 @@ pub(crate) struct Edge {
     child: Child,
     listen: SocketAddr,
     admin: SocketAddr,
+    /// The TLS-only listener (`--tls-listen`), if any.
+    tls: Option<SocketAddr>,
     stderr_path: PathBuf,
     /// Origin clocks that move with this edge's manual clock.
     linked_clocks: Vec<Arc<AtomicU64>>,
@@ -128,11 +130,12 @@ impl Edge {
                 );
             }
         };
-        let (listen, admin) = parse_ready_line(&line);
+        let (listen, admin, tls) = parse_ready_line(&line);
         Edge {
             child,
             listen,
             admin,
+            tls,
             stderr_path,
             linked_clocks: Vec::new(),
         }
@@ -146,6 +149,11 @@ impl Edge {
     /// The admin listener's address.
     pub(crate) fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The TLS-only listener's address (`--tls-listen`).
+    pub(crate) fn tls_addr(&self) -> SocketAddr {
+        self.tls.expect("the edge was started with --tls-listen")
     }
 
     /// `http://<listen addr><path>`.
@@ -287,15 +295,15 @@ impl Drop for Edge {
     }
 }
 
-/// Parses `brink ready listen=ADDR admin=ADDR`.
-fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
+/// Parses `brink ready listen=ADDR admin=ADDR [tls=ADDR]`.
+fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr, Option<SocketAddr>) {
     let line = line.trim_end();
     let mut words = line.split(' ');
     assert!(
         words.next() == Some("brink") && words.next() == Some("ready"),
         "the first stdout line must be `brink ready listen=... admin=...`, got {line:?}"
     );
-    let (mut listen, mut admin) = (None, None);
+    let (mut listen, mut admin, mut tls) = (None, None, None);
     for word in words {
         let addr = |v: &str| -> SocketAddr {
             v.parse()
@@ -305,6 +313,8 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
             listen = Some(addr(v));
         } else if let Some(v) = word.strip_prefix("admin=") {
             admin = Some(addr(v));
+        } else if let Some(v) = word.strip_prefix("tls=") {
+            tls = Some(addr(v));
         } else {
             panic!("unexpected word {word:?} in ready line {line:?}");
         }
@@ -317,7 +327,7 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
             "ready line must report bound loopback addresses: {line:?}"
         );
     }
-    (listen, admin)
+    (listen, admin, tls)
 }
 
 /// Percent-encodes everything but unreserved characters and `/` (so `*`, `?`, `=` and `&`
@@ -336,7 +346,11 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 #[test]
 fn ready_line_is_parsed() {
-    let (l, a) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
-    assert_eq!((l.port(), a.port()), (4000, 4001));
+    let (l, a, t) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
+    assert_eq!((l.port(), a.port(), t), (4000, 4001, None));
+    let (_, _, t) = parse_ready_line(
+        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 tls=127.0.0.1:4443",
+    );
+    assert_eq!(t.map(|t| t.port()), Some(4443));
     assert_eq!(percent_encode("/img/*?x=1"), "/img/%2A%3Fx%3D1");
 }
