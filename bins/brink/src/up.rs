@@ -54,6 +54,11 @@ pub(crate) struct UpArgs {
     /// port (or a free one with 0).
     #[arg(long, default_value_t = 8080, value_name = "PORT")]
     edge_port: u16,
+    /// Port every edge answers HTTPS on, beside --edge-port (certificates imported with
+    /// `aws acm import-certificate` and named by distributions, chosen by SNI); 0 lets each
+    /// pick a free port.
+    #[arg(long, default_value_t = 8443, value_name = "PORT")]
+    edge_tls_port: u16,
     /// Domain of generated distribution names (`d` + 13 characters + `.` + this).
     #[arg(long, default_value = "cdn.test", value_name = "DOMAIN")]
     cdn_domain: String,
@@ -197,6 +202,8 @@ async fn start_all(
             pop.clone(),
             "--listen".into(),
             SocketAddr::new(ip, args.edge_port).to_string(),
+            "--tls-listen".into(),
+            SocketAddr::new(ip, args.edge_tls_port).to_string(),
             "--admin".into(),
             SocketAddr::new(ip, admin_port).to_string(),
             "--cache-dir".into(),
@@ -417,6 +424,10 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         .filter(|r| r.name != "dns")
         .map(|r| format!("{}={}", r.name, r.get("listen").unwrap_or_default()))
         .collect();
+    let edges_tls: Vec<String> = children[1..]
+        .iter()
+        .filter_map(|r| Some(format!("{}={}", r.name, r.get("tls")?)))
+        .collect();
     let mut s = String::new();
     s.push_str(
         "# Written by `brink up`; `source` it to point the aws CLI and boto3 at this CDN.\n",
@@ -429,6 +440,7 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         ("AWS_DEFAULT_REGION", "us-east-1"),
         ("BRINK_CDN_DOMAIN", args.cdn_domain.as_str()),
         ("BRINK_EDGES", edges.join(" ").as_str()),
+        ("BRINK_EDGES_HTTPS", edges_tls.join(" ").as_str()),
         ("BRINK_DNS", dns.as_str()),
     ] {
         s.push_str(&format!("export {k}='{v}'\n"));

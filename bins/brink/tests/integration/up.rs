@@ -31,6 +31,10 @@ impl Up {
                 "127.0.0.1:0",
                 "--edge-port",
                 "0",
+                "--edge-tls-port",
+                "0",
+                "--dns-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(dir)
@@ -513,4 +517,94 @@ async fn edges_outlive_the_control_plane_and_catch_up() {
             "{status}"
         );
     });
+}
+
+/// Issue 10: certificates imported with `aws acm import-certificate` reach every edge with the
+/// configuration, and each edge answers HTTPS for the distribution's alias by SNI on its TLS
+/// port (`BRINK_EDGES_HTTPS`), next to plain HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edges_answer_https_with_an_imported_certificate() {
+    let origin = TestOrigin::start().await;
+    origin.route("/s.txt", Reply::cacheable("secure\n", "max-age=3600"));
+    let dir = temp_dir("up-tls");
+    let mut up = Up::start(&dir, 2);
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", "/CN=www.example.com"])
+        .args(["-addext", "subjectAltName=DNS:www.example.com", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let imported = up.aws(&[
+        "acm",
+        "import-certificate",
+        "--certificate",
+        &format!("fileb://{}", cert.display()),
+        "--private-key",
+        &format!("fileb://{}", key.display()),
+    ]);
+    let arn = imported["CertificateArn"].as_str().expect("arn").to_owned();
+    let p = config_file(&dir, &origin, "tls-1");
+    let mut cfg: Value = serde_json::from_slice(&std::fs::read(&p).expect("read")).expect("json");
+    cfg["Aliases"] = serde_json::json!({"Quantity": 1, "Items": ["www.example.com"]});
+    cfg["ViewerCertificate"] = serde_json::json!({"ACMCertificateArn": arn,
+        "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"});
+    std::fs::write(&p, cfg.to_string()).expect("write");
+    let created = up.aws(&[
+        "cloudfront",
+        "create-distribution",
+        "--distribution-config",
+        &file_arg(&p),
+    ]);
+    let id = created["Distribution"]["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
+    let https: Vec<(String, SocketAddr)> = up
+        .env
+        .iter()
+        .find(|(k, _)| k == "BRINK_EDGES_HTTPS")
+        .expect("BRINK_EDGES_HTTPS")
+        .1
+        .split_whitespace()
+        .map(|e| {
+            let (pop, addr) = e.split_once('=').expect("POP=addr");
+            (pop.to_owned(), addr.parse().expect("address"))
+        })
+        .collect();
+    assert_eq!(https.len(), 2, "{:?}", up.env);
+    for (pop, addr) in &https {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "-D", "-", "--cacert"])
+            .arg(&cert)
+            .arg("--resolve")
+            .arg(format!("www.example.com:{}:{}", addr.port(), addr.ip()))
+            .arg(format!("https://www.example.com:{}/s.txt", addr.port()))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with("HTTP/2 200") || text.starts_with("HTTP/1.1 200"),
+            "{pop}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.ends_with("secure\n"), "{pop}: {text}");
+        assert!(
+            text.to_ascii_lowercase()
+                .contains(&format!("x-amz-cf-pop: {}", pop.to_ascii_lowercase())),
+            "{pop}: {text}"
+        );
+    }
+    up.stop();
 }
