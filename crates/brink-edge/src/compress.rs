@@ -2,7 +2,7 @@
 //!
 //! When a behavior compresses (`Compress=true`, gzip/br enabled in its cache policy, TTL > 0,
 //! `Accept-Encoding` not named in the policy) and the viewer's normalised `Accept-Encoding`
-//! accepts br or gzip, an eligible origin response is compressed *before* it is stored: the
+//! accepts br or gzip, an eligible origin response is compressed as it is stored: the
 //! stored object is the encoded one, under the key that holds the normalised
 //! `Accept-Encoding`, so hits, ranges (cut from the compressed bytes) and conditionals serve
 //! it like any other object.
@@ -18,9 +18,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
-use brink_cache::FetchFailure;
 use brink_http::accept_encoding::Coding;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{StatusCode, Version};
 use http_body_util::BodyExt;
@@ -171,38 +170,28 @@ pub(crate) fn eligible_for(
     eligible(viewer, status, headers)
 }
 
-/// Compresses `input` with `coding`.
-pub(crate) fn encode(coding: Coding, input: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() / 3 + 64);
-    match coding {
-        Coding::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
-            enc.write_all(input)?;
-            out = enc.finish()?;
-        }
-        Coding::Brotli => {
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: BROTLI_QUALITY,
-                lgwin: BROTLI_LGWIN,
-                size_hint: input.len(),
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &input[..], &mut out, &params)?;
-        }
-    }
-    out.shrink_to_fit();
-    Ok(out)
-}
+/// Bodies up to this size are read whole and compressed in one go before the object is
+/// published (the first response then carries the encoded `Content-Length`, and a body that
+/// fails on the way gets the viewer an error page); larger ones are compressed as they
+/// stream ([`compress_into`]), so the first byte does not wait for 10 MB.
+pub(crate) const WHOLE_LIMIT: u64 = 256 * 1024;
 
-/// Compresses `input` on the blocking pool (a 10 MB body takes longer than a request task
-/// may hold its thread). `Err` gives `input` back: it is then stored as the origin sent it
-/// (§8.3: compression is best effort).
+/// Compresses `input` on the blocking pool. `Err` gives `input` back: it is then stored as
+/// the origin sent it (§8.3: compression is best effort).
 pub(crate) async fn encode_blocking(coding: Coding, input: Bytes) -> Result<Bytes, Bytes> {
-    let task = tokio::task::spawn_blocking(move || match encode(coding, &input) {
-        Ok(out) => Ok(Bytes::from(out)),
-        Err(e) => {
-            tracing::warn!(error = %e, coding = coding.as_str(), "compression failed; stored as sent");
-            Err(input)
+    let task = tokio::task::spawn_blocking(move || {
+        let mut e = Encoder::new(coding, input.len() as u64);
+        let out = e.write(&input).and_then(|()| {
+            let mut out = e.take();
+            out.extend(e.finish()?);
+            Ok(out)
+        });
+        match out {
+            Ok(out) => Ok(Bytes::from(out)),
+            Err(e) => {
+                tracing::warn!(error = %e, coding = coding.as_str(), "compression failed; stored as sent");
+                Err(input)
+            }
         }
     });
     match task.await {
@@ -218,9 +207,10 @@ pub(crate) async fn collect_body(
     body: &mut Incoming,
     expected: u64,
     read_timeout: Duration,
-) -> Result<Bytes, FetchFailure> {
+) -> Result<Bytes, brink_cache::FetchFailure> {
+    use brink_cache::FetchFailure;
     let cap = usize::try_from(expected).unwrap_or(usize::MAX);
-    let mut buf = BytesMut::with_capacity(cap);
+    let mut buf = bytes::BytesMut::with_capacity(cap);
     loop {
         match tokio::time::timeout(read_timeout, body.frame()).await {
             Err(_) => return Err(FetchFailure::Timeout),
@@ -242,16 +232,17 @@ pub(crate) async fn collect_body(
     Ok(buf.freeze())
 }
 
-/// Rewrites the stored headers of a response the edge encoded with `coding` into `len`
-/// bytes: `Content-Encoding`, `Content-Length`, `Vary: Accept-Encoding` (merged with the
-/// origin's), a strong `ETag` weakened and one that is not an entity tag removed (§8.3), and
-/// digests of the original bytes dropped.
-pub(crate) fn mark_encoded(headers: &mut HeaderMap, coding: Coding, len: usize) {
+/// Rewrites the stored headers of a response the edge encodes with `coding`:
+/// `Content-Encoding`, no `Content-Length` (the encoded length is known at the end; hits
+/// then carry it), `Vary: Accept-Encoding` (merged with the origin's), a strong `ETag`
+/// weakened and one that is not an entity tag removed (§8.3), and digests of the original
+/// bytes dropped.
+pub(crate) fn mark_encoded(headers: &mut HeaderMap, coding: Coding) {
     headers.insert(
         header::CONTENT_ENCODING,
         HeaderValue::from_static(coding.as_str()),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    headers.remove(header::CONTENT_LENGTH);
     add_vary_accept_encoding(headers);
     weaken_etag(headers);
     headers.remove("content-md5");
@@ -318,6 +309,131 @@ pub(crate) fn align_not_modified<'a>(
         add_vary_accept_encoding(&mut out);
     }
     Cow::Owned(out)
+}
+
+/// A streaming encoder: input in, whatever output is ready out.
+enum Encoder {
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+    Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
+}
+
+impl Encoder {
+    fn new(coding: Coding, size_hint: u64) -> Encoder {
+        match coding {
+            Coding::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                Vec::with_capacity(OUT_CHUNK),
+                flate2::Compression::new(GZIP_LEVEL),
+            )),
+            Coding::Brotli => {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: BROTLI_QUALITY,
+                    lgwin: BROTLI_LGWIN,
+                    size_hint: usize::try_from(size_hint).unwrap_or(0),
+                    ..Default::default()
+                };
+                Encoder::Brotli(Box::new(brotli::CompressorWriter::with_params(
+                    Vec::with_capacity(OUT_CHUNK),
+                    OUT_CHUNK,
+                    &params,
+                )))
+            }
+        }
+    }
+
+    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Encoder::Gzip(e) => e.write_all(data),
+            Encoder::Brotli(e) => e.write_all(data),
+        }
+    }
+
+    /// The output produced so far, taken out of the encoder.
+    fn take(&mut self) -> Vec<u8> {
+        match self {
+            Encoder::Gzip(e) => std::mem::take(e.get_mut()),
+            Encoder::Brotli(e) => std::mem::take(e.get_mut()),
+        }
+    }
+
+    /// Ends the stream; the rest of the output.
+    fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Brotli(e) => Ok(e.into_inner()),
+        }
+    }
+}
+
+/// Output handed to readers once this much is ready (and at the end).
+const OUT_CHUNK: usize = 64 * 1024;
+
+/// Phase 5 for a compressed object, in the background: the origin's body (`expected` bytes,
+/// its `Content-Length`) is encoded as it arrives and the encoded bytes go into the stored
+/// object as soon as the encoder emits them, so the first bytes reach the viewer before the
+/// origin has sent everything (no 10 MB buffer first). The encoding runs on the blocking
+/// pool, fed through a small channel. A stall, a broken body or a length other than
+/// `expected` fails the object (never served partially).
+pub(crate) fn compress_into(
+    mut body: Incoming,
+    writer: brink_cache::ObjectWriter,
+    coding: Coding,
+    expected: u64,
+    read_timeout: Duration,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ()>>(8);
+    tokio::spawn(async move {
+        let mut seen = 0u64;
+        loop {
+            let item = match tokio::time::timeout(read_timeout, body.frame()).await {
+                Err(_) | Ok(Some(Err(_))) => Err(()),
+                Ok(None) if seen == expected => return,
+                Ok(None) => Err(()),
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        seen += data.len() as u64;
+                        if seen > expected {
+                            Err(())
+                        } else {
+                            Ok(data)
+                        }
+                    }
+                    Err(_) => continue,
+                },
+            };
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        let mut enc = Encoder::new(coding, expected);
+        while let Some(item) = rx.blocking_recv() {
+            let Ok(data) = item else {
+                tracing::debug!("origin body failed while compressing; object dropped");
+                return;
+            };
+            if enc.write(&data).is_err() {
+                return;
+            }
+            let out = enc.take();
+            if !out.is_empty() {
+                writer.push_owned(Bytes::from(out));
+            }
+        }
+        // The sender is gone: the body ended (complete: checked by the reader) — or the
+        // reader task died, in which case it sent an error first.
+        match enc.finish() {
+            Ok(rest) => {
+                if !rest.is_empty() {
+                    writer.push_owned(Bytes::from(rest));
+                }
+                writer.finish();
+            }
+            Err(e) => tracing::warn!(error = %e, "compression failed; object dropped"),
+        }
+    });
 }
 
 #[cfg(test)]
@@ -442,14 +558,25 @@ mod tests {
         let input: Vec<u8> = (0..50_000u32)
             .flat_map(|i| format!("line {i} of a compressible text\n").into_bytes())
             .collect();
-        let gz = encode(Coding::Gzip, &input).unwrap();
+        // Fed in pieces, output taken as it comes, as `compress_into` does.
+        let encode = |coding: Coding, input: &[u8]| -> Vec<u8> {
+            let mut e = Encoder::new(coding, input.len() as u64);
+            let mut out = Vec::new();
+            for piece in input.chunks(7_001) {
+                e.write(piece).unwrap();
+                out.extend(e.take());
+            }
+            out.extend(e.finish().unwrap());
+            out
+        };
+        let gz = encode(Coding::Gzip, &input);
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_end(&mut back)
             .unwrap();
         assert_eq!(back, input);
         assert!(gz.len() < input.len() / 4);
-        let br = encode(Coding::Brotli, &input).unwrap();
+        let br = encode(Coding::Brotli, &input);
         let mut back = Vec::new();
         brotli::Decompressor::new(&br[..], 4096)
             .read_to_end(&mut back)
@@ -467,9 +594,9 @@ mod tests {
             ("vary", "accept-language"),
             ("content-md5", "xyz"),
         ]);
-        mark_encoded(&mut h, Coding::Gzip, 1234);
+        mark_encoded(&mut h, Coding::Gzip);
         assert_eq!(h["content-encoding"], "gzip");
-        assert_eq!(h["content-length"], "1234");
+        assert!(!h.contains_key("content-length"), "known once encoded");
         assert_eq!(h["etag"], "W/\"v1\"");
         assert_eq!(
             h.get_all("vary").iter().collect::<Vec<_>>(),
@@ -478,18 +605,18 @@ mod tests {
         assert!(!h.contains_key("content-md5"));
 
         let mut h = map(&[("etag", "W/\"v1\""), ("vary", "Accept-Encoding")]);
-        mark_encoded(&mut h, Coding::Brotli, 10);
+        mark_encoded(&mut h, Coding::Brotli);
         assert_eq!(h["etag"], "W/\"v1\"");
         assert_eq!(h["vary"], "Accept-Encoding");
         assert_eq!(h["content-encoding"], "br");
 
         let mut h = map(&[("etag", "v1-unquoted")]);
-        mark_encoded(&mut h, Coding::Brotli, 10);
+        mark_encoded(&mut h, Coding::Brotli);
         assert!(!h.contains_key("etag"));
         assert_eq!(h["vary"], "Accept-Encoding");
 
         let mut h = map(&[("vary", "*")]);
-        mark_encoded(&mut h, Coding::Brotli, 10);
+        mark_encoded(&mut h, Coding::Brotli);
         assert_eq!(h["vary"], "*");
     }
 

@@ -60,7 +60,7 @@ impl Edge {
                 return Ok(Fetched::Object(stale.clone(), CacheStatus::StaleIfError));
             }
         }
-        self.store(guard, stale, f, resp, has_auth, times).await
+        self.store(guard, f, resp, has_auth, times).await
     }
 
     /// A fill that failed (`why`): the stale copy stands in when stale-if-error allows it

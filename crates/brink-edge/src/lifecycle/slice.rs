@@ -397,25 +397,22 @@ impl Edge {
         body: hyper::body::Incoming,
         times: Times,
     ) -> Option<Result<Answer, EdgeError>> {
-        let Lookup::Fetch(guard, stale) =
-            self.cache.lookup(key, &f.headers, self.clock.now(), true)
+        let Lookup::Fetch(guard, _) = self.cache.lookup(key, &f.headers, self.clock.now(), true)
         else {
             return None;
         };
         let resp = Response::from_parts(parts, body);
         let has_auth = f.origin_saw_authorization();
-        Some(
-            match self.store(guard, stale, f, resp, has_auth, times).await {
-                Ok(super::Fetched::Object(obj, served)) => Ok((
-                    super::deliver::deliver(req, &obj, served, self.clock.now()),
-                    served,
-                )),
-                Ok(super::Fetched::Pass(parts, body, why)) => {
-                    Ok(super::pass::pass_response(req, &f.route, parts, body, why))
-                }
-                Err(e) => Err(e),
-            },
-        )
+        Some(match self.store(guard, f, resp, has_auth, times).await {
+            Ok(super::Fetched::Object(obj, served)) => Ok((
+                super::deliver::deliver(req, &obj, served, self.clock.now()),
+                served,
+            )),
+            Ok(super::Fetched::Pass(parts, body, why)) => {
+                Ok(super::pass::pass_response(req, &f.route, parts, body, why))
+            }
+            Err(e) => Err(e),
+        })
     }
 
     /// The origin request of slice `[start, end]`: the behavior's forwarding rules, without

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use brink_cache::{Body, FetchFailure, FillGuard, Meta, Object, ObjectWriter};
+use brink_cache::{Body, FillGuard, Meta, Object, ObjectWriter};
 use brink_http::freshness::{
     storability, AgeBase, Exchange, Lifetimes, NoStoreReason, Storability,
 };
@@ -71,7 +71,6 @@ impl Edge {
     pub(super) async fn store(
         &self,
         guard: FillGuard,
-        stale: Option<Arc<Object>>,
         f: &Fetching,
         resp: http::Response<Incoming>,
         has_auth: bool,
@@ -100,28 +99,37 @@ impl Edge {
         };
         let vary_values = vary.select(&f.headers);
         let age = AgeBase::new(&parts.headers, times.request, times.response);
-        // §8.3: an eligible response is compressed whole (≤ 10 MB) before it is stored; a
-        // body that fails on the way stores nothing.
-        let mut whole = None;
-        if let Some((coding, len)) = rules.and_then(|r| {
+        // §8.3: an eligible response (≤ 10 MB) is stored compressed: read whole and encoded
+        // in one go when small (a body that fails on the way stores nothing), encoded as it
+        // arrives when larger (`compress::compress_into`: the first bytes do not wait).
+        let mut compressing = rules.and_then(|r| {
             crate::compress::eligible_for(r, &f.headers, f.version, parts.status, &parts.headers)
-        }) {
-            let read_timeout = f.route.client.read_timeout();
-            let raw = match crate::compress::collect_body(&mut body, len, read_timeout).await {
-                Ok(raw) => raw,
-                Err(why) => return self.failed_fill(guard, stale, why),
-            };
-            whole = Some(match crate::compress::encode_blocking(coding, raw).await {
-                Ok(encoded) => {
-                    crate::compress::mark_encoded(&mut stored_headers, coding, encoded.len());
-                    encoded
-                }
-                Err(raw) if raw.len() as u64 == len => raw,
-                Err(_) => {
-                    guard.fail(FetchFailure::Aborted);
-                    return Err(FetchFailure::Aborted.into());
-                }
-            });
+        });
+        let mut whole = None;
+        if let Some((coding, len)) = compressing {
+            if len > crate::compress::WHOLE_LIMIT {
+                crate::compress::mark_encoded(&mut stored_headers, coding);
+            } else {
+                compressing = None;
+                let read_timeout = f.route.client.read_timeout();
+                let raw = match crate::compress::collect_body(&mut body, len, read_timeout).await {
+                    Ok(raw) => raw,
+                    Err(why) => return self.failed_fill(guard, None, why),
+                };
+                whole = Some(match crate::compress::encode_blocking(coding, raw).await {
+                    Ok(encoded) => {
+                        crate::compress::mark_encoded(&mut stored_headers, coding);
+                        stored_headers.insert(header::CONTENT_LENGTH, encoded.len().into());
+                        encoded
+                    }
+                    // Stored as the origin sent it after all.
+                    Err(raw) if raw.len() as u64 == len => raw,
+                    Err(_) => {
+                        guard.fail(brink_cache::FetchFailure::Aborted);
+                        return Err(brink_cache::FetchFailure::Aborted.into());
+                    }
+                });
+            }
         }
         let expected = stored_headers
             .get(header::CONTENT_LENGTH)
@@ -141,6 +149,16 @@ impl Edge {
         if let Some(bytes) = whole {
             writer.push_owned(bytes);
             writer.finish();
+            return Ok(Fetched::Object(obj, CacheStatus::Miss));
+        }
+        if let Some((coding, len)) = compressing {
+            crate::compress::compress_into(
+                body,
+                writer,
+                coding,
+                len,
+                f.route.client.read_timeout(),
+            );
             return Ok(Fetched::Object(obj, CacheStatus::Miss));
         }
         // The viewer waits for the first bytes anyway: read them here, so that a small object
