@@ -834,33 +834,10 @@ fn policies_keys_key_groups_and_oacs() {
 fn acm_certificates_gate_aliases() {
     let c = Control::start();
     let dir = temp_dir("acm");
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=www.example.com",
-        ])
-        .args([
-            "-addext",
-            "subjectAltName=DNS:www.example.com,DNS:*.img.example.com",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
+    let (cert, key) = crate::testkit::tls::self_signed(
+        &dir,
+        "www.example.com",
+        &["www.example.com", "*.img.example.com"],
     );
     let imported = c.aws_ok(&[
         "acm",

@@ -54,17 +54,7 @@ impl Up {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
             .collect();
-        let edges = env
-            .iter()
-            .find(|(k, _)| k == "BRINK_EDGES")
-            .expect("BRINK_EDGES")
-            .1
-            .split_whitespace()
-            .map(|e| {
-                let (pop, addr) = e.split_once('=').expect("POP=addr");
-                (pop.to_owned(), addr.parse().expect("addr"))
-            })
-            .collect();
+        let edges = edges_in(&env, "BRINK_EDGES");
         Up { child, env, edges }
     }
 
@@ -84,6 +74,20 @@ impl Drop for Up {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The `POP=host:port` list of `DIR/env`'s variable `name`.
+fn edges_in(env: &[(String, String)], name: &str) -> Vec<(String, SocketAddr)> {
+    env.iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("{name} in DIR/env"))
+        .1
+        .split_whitespace()
+        .map(|e| {
+            let (pop, addr) = e.split_once('=').expect("POP=addr");
+            (pop.to_owned(), addr.parse().expect("address"))
+        })
+        .collect()
 }
 
 fn aws_with(env: &[(String, String)], args: &[&str]) -> Value {
@@ -528,23 +532,8 @@ async fn edges_answer_https_with_an_imported_certificate() {
     origin.route("/s.txt", Reply::cacheable("secure\n", "max-age=3600"));
     let dir = temp_dir("up-tls");
     let mut up = Up::start(&dir, 2);
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-        ])
-        .args(["-subj", "/CN=www.example.com"])
-        .args(["-addext", "subjectAltName=DNS:www.example.com", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let (cert, key) =
+        crate::testkit::tls::self_signed(&dir, "www.example.com", &["www.example.com"]);
     let imported = up.aws(&[
         "acm",
         "import-certificate",
@@ -571,18 +560,7 @@ async fn edges_answer_https_with_an_imported_certificate() {
         .expect("id")
         .to_owned();
     up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
-    let https: Vec<(String, SocketAddr)> = up
-        .env
-        .iter()
-        .find(|(k, _)| k == "BRINK_EDGES_HTTPS")
-        .expect("BRINK_EDGES_HTTPS")
-        .1
-        .split_whitespace()
-        .map(|e| {
-            let (pop, addr) = e.split_once('=').expect("POP=addr");
-            (pop.to_owned(), addr.parse().expect("address"))
-        })
-        .collect();
+    let https = edges_in(&up.env, "BRINK_EDGES_HTTPS");
     assert_eq!(https.len(), 2, "{:?}", up.env);
     for (pop, addr) in &https {
         let out = Command::new("curl")

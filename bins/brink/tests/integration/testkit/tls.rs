@@ -383,3 +383,28 @@ impl TlsEdge {
         TlsClient::new(&self.ca.pem())
     }
 }
+
+/// A self-signed RSA-2048 certificate for `cn` with `sans` as DNS names, made by the openssl
+/// CLI as a user would for `aws acm import-certificate`: `(DIR/cert.pem, DIR/key.pem)`.
+pub(crate) fn self_signed(dir: &Path, cn: &str, sans: &[&str]) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let san: Vec<String> = sans.iter().map(|s| format!("DNS:{s}")).collect();
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", &format!("/CN={cn}")])
+        .args(["-addext", &format!("subjectAltName={}", san.join(","))])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    (cert, key)
+}
