@@ -168,7 +168,9 @@ fn purge_exact_and_prefix() {
     for p in ["/img/1", "/img/2", "/other"] {
         store(&c, &CacheKey::new("", p), b"x", 60);
     }
-    assert_eq!(c.purge("", &PurgePattern::parse("/img/*").unwrap()), 2);
+    // A wildcard is a ban: nothing is removed at once, matching objects are misses.
+    assert_eq!(c.purge("", &PurgePattern::parse("/img/*").unwrap()), 0);
+    assert_eq!(c.ban_stats().added, 1);
     assert!(matches!(
         c.lookup(&CacheKey::new("", "/img/1"), &HeaderMap::new(), now(), true),
         Lookup::Fetch(..)
@@ -178,7 +180,20 @@ fn purge_exact_and_prefix() {
         Lookup::Fresh(_)
     ));
     assert_eq!(c.purge("", &PurgePattern::parse("/other").unwrap()), 1);
+    // /img/1 was removed by its lookup; /img/2 waits for the lurker (its own thread).
+    for _ in 0..500 {
+        if c.used_bytes() == 0 && c.ban_stats().active == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert_eq!(c.used_bytes(), 0);
+    assert_eq!(c.object_count(), 0);
+    let stats = c.ban_stats();
+    assert_eq!(
+        (stats.active, stats.lookup_removals, stats.lurker_removals),
+        (0, 1, 1)
+    );
 }
 
 #[test]
@@ -532,7 +547,10 @@ mod disk_tier {
     fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for d in std::fs::read_dir(dir).unwrap().flatten() {
-            if d.file_name() == "tmp" {
+            // The ban file stays (empty once every ban is retired).
+            if d.file_name() == "tmp"
+                || (d.file_name() == "bans" && d.metadata().unwrap().len() == 0)
+            {
                 continue;
             }
             if d.path().is_dir() {
