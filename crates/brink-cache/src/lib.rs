@@ -42,7 +42,7 @@ pub use object::{Meta, Object};
 const SHARDS: usize = 1024;
 /// `log2(SHARDS)`: the shard is taken from the hash's top bits.
 const SHARD_BITS: u32 = 10;
-/// Shards the lurker tests per step before it yields.
+/// Shards the lurker tests per step (between steps it lets go of the cache).
 const LURKER_STEP: usize = 8;
 /// The lurker's pause between two passes when bans arrived during the first.
 const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
@@ -997,8 +997,6 @@ fn lurker_thread(cache: &Weak<Cache>, wake: &(Mutex<bool>, Condvar)) {
                 // and a stream of bans (every unsafe request bans its target's variants) then
                 // costs a pass per pause, not a core.
                 std::thread::sleep(LURKER_PAUSE);
-            } else {
-                std::thread::yield_now();
             }
             continue;
         }
