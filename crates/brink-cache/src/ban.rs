@@ -19,7 +19,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use brink_http::key::PurgePattern;
+use brink_http::key::{CacheKey, PurgePattern};
 use parking_lot::RwLock;
 
 /// What one ban removes, within its scope.
@@ -223,10 +223,17 @@ impl Bans {
     /// whole shard under one acquisition).
     pub(crate) fn with_checker<R>(
         &self,
-        f: impl FnOnce(&dyn Fn(&str, &str, u64) -> Verdict) -> R,
+        f: impl FnOnce(&dyn Fn(&CacheKey, u64) -> Verdict) -> R,
     ) -> R {
         let list = self.list.read();
-        f(&|scope, target, mark| Self::check_in(&list, scope, target, mark))
+        f(&|key, mark| {
+            // An object already past every ban costs one comparison: its key is not read.
+            if mark >= list.newest {
+                Verdict::Survives(mark)
+            } else {
+                Self::check_in(&list, key.scope(), key.target(), mark)
+            }
+        })
     }
 
     /// Retires every ban at or below `upto`: the lurker finished a pass that started after

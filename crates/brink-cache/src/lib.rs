@@ -45,7 +45,7 @@ const SHARD_BITS: u32 = 10;
 /// Shards the lurker tests per step (between steps it lets go of the cache).
 const LURKER_STEP: usize = 8;
 /// The lurker's pause between two passes when bans arrived during the first.
-const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sizes of the memory tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +209,19 @@ impl Cache {
     /// earlier run (including one killed with SIGKILL) are indexed again before this returns;
     /// damaged files are deleted.
     pub fn with_disk(config: CacheConfig, disk: Arc<DiskStore>) -> Arc<Cache> {
+        Self::with_disk_opts(config, disk, true)
+    }
+
+    /// [`Cache::with_disk`] whose lurker runs only when a test calls [`Cache::lurker_step`].
+    #[cfg(test)]
+    pub(crate) fn with_disk_without_lurker(
+        config: CacheConfig,
+        disk: Arc<DiskStore>,
+    ) -> Arc<Cache> {
+        Self::with_disk_opts(config, disk, false)
+    }
+
+    fn with_disk_opts(config: CacheConfig, disk: Arc<DiskStore>, lurker: bool) -> Arc<Cache> {
         let cache = Self::build(config, Some(disk.clone()));
         let hook: Arc<dyn disk::Persisted> = cache.clone();
         disk.set_on_persisted(Arc::downgrade(&hook));
@@ -271,7 +284,9 @@ impl Cache {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "disk tier recovered"
         );
-        cache.start_lurker();
+        if lurker {
+            cache.start_lurker();
+        }
         cache
     }
 
@@ -746,7 +761,7 @@ impl Cache {
                     for (key, slot) in index.iter() {
                         for o in &slot.variants {
                             let mark = o.ban_mark.load(Ordering::Acquire);
-                            match check(key.scope(), key.target(), mark) {
+                            match check(key, mark) {
                                 ban::Verdict::Survives(m) => {
                                     if m > mark {
                                         o.ban_mark.fetch_max(m, Ordering::AcqRel);

@@ -156,3 +156,71 @@ async fn clock_endpoint_requires_manual_clock() {
         "the clock endpoint must not exist without --manual-clock: {resp:?}"
     );
 }
+
+/// The value of one sample line (`name{labels} value`) of the edge's metrics page.
+async fn metric(edge: &Edge, sample: &str) -> f64 {
+    let resp = Req::get(&edge.admin_url("/metrics")).send().await;
+    assert_eq!(resp.status, 200, "GET /metrics");
+    let text = resp.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {sample} in the metrics page:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
+    let (origin, edge) = start(&[]).await;
+    let targets: Vec<String> = (0..150).map(|i| format!("/w/{i}")).collect();
+    let refs: Vec<&str> = targets.iter().map(String::as_str).collect();
+    fill_all(&origin, &edge, &refs).await;
+    fill_all(&origin, &edge, &["/keep"]).await;
+    assert_eq!(
+        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        151.0
+    );
+    let resp = Req::new("POST", &edge.admin_url("/purge?path=/w/*"))
+        .send()
+        .await;
+    assert_eq!(resp.status, 200, "{resp:?}");
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON");
+    assert_eq!(
+        json["purged"], 0,
+        "a wildcard removes nothing at once: {json}"
+    );
+    assert!(json["ban"].is_u64(), "and answers its ban's number: {json}");
+    expect_miss(&origin, &edge, "/w/7", "/w/7 right after /w/*").await;
+    expect_hit(&origin, &edge, "/keep", b"/keep", "/keep is not under /w/").await;
+    // The lurker takes out the rest in the background (it may already have taken /w/7 before
+    // the lookup did) and retires the ban.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let active = metric(&edge, "brink_cache_bans_active").await;
+        let lurked = metric(&edge, "brink_cache_ban_removals_total{by=\"lurker\"}").await;
+        let looked = metric(&edge, "brink_cache_ban_removals_total{by=\"lookup\"}").await;
+        if active == 0.0 && lurked + looked == 150.0 {
+            assert!(looked <= 1.0, "only /w/7 was looked up: {looked}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lurker did not finish: {active} bans active, {lurked} + {looked} removed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        2.0,
+        "/keep and the refetched /w/7 are left"
+    );
+    assert_eq!(metric(&edge, "brink_cache_bans_total").await, 1.0);
+    // Once retired, everything under /w/ is still a miss (the objects are gone).
+    expect_miss(&origin, &edge, "/w/149", "/w/149 after the lurker").await;
+    expect_hit(
+        &origin,
+        &edge,
+        "/w/7",
+        b"/w/7",
+        "/w/7 stored again after the ban",
+    )
+    .await;
+}
