@@ -49,15 +49,19 @@ pub struct Fill {
     state: watch::Sender<FillState>,
     selector: VaryNames,
     values: VaryValues,
+    /// The newest ban when the fetch started: what it stores is tested against newer ones
+    /// (a fill that started before a ban must not store a banned object).
+    pub(crate) ban_mark: u64,
 }
 
 impl Fill {
-    pub(crate) fn new(selector: VaryNames, values: VaryValues) -> Arc<Fill> {
+    pub(crate) fn new(selector: VaryNames, values: VaryValues, ban_mark: u64) -> Arc<Fill> {
         let (state, _) = watch::channel(FillState::Pending);
         Arc::new(Fill {
             state,
             selector,
             values,
+            ban_mark,
         })
     }
 

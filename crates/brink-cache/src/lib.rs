@@ -9,6 +9,7 @@
 //! Bodies are streamed in chunks ([`Body`]), never assumed to fit in one buffer, so that a disk
 //! tier can later slot in under the memory tier behind the same interface.
 
+mod ban;
 mod body;
 mod clock;
 pub mod disk;
@@ -25,17 +26,26 @@ use brink_http::freshness::Staleness;
 use brink_http::key::{CacheKey, PurgePattern};
 use bytes::Bytes;
 use http::HeaderMap;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 use smallvec::SmallVec;
 
+pub use ban::BanPattern;
 pub use body::{Body, BodyReader, BodyState, ChunkPoll, TruncatedBody};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use disk::{DiskConfig, DiskStore};
 pub use fill::{FetchFailure, Fill, FillGuard, FillState};
 pub use object::{Meta, Object};
 
-/// Number of index shards: enough that two cores never queue on one lock.
-const SHARDS: usize = 64;
+/// Number of index shards: enough that two cores never queue on one lock, and that the ban
+/// lurker, which holds one shard's lock at a time, holds it briefly (a million objects are
+/// about a thousand per shard).
+const SHARDS: usize = 1024;
+/// `log2(SHARDS)`: the shard is taken from the hash's top bits.
+const SHARD_BITS: u32 = 10;
+/// Shards the lurker tests per step (between steps it lets go of the cache).
+const LURKER_STEP: usize = 8;
+/// The lurker's pause between two passes when bans arrived during the first.
+const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sizes of the memory tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +111,29 @@ pub struct CacheStats {
     pub too_large: AtomicU64,
 }
 
+/// The ban list's figures (see [`Cache::ban_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BanStats {
+    /// Bans added and not yet retired.
+    pub active: u64,
+    /// Bans added since start.
+    pub added: u64,
+    /// Objects the background lurker removed.
+    pub lurker_removals: u64,
+    /// Objects found banned by a lookup and removed there.
+    pub lookup_removals: u64,
+}
+
+/// Where the lurker is in its walk.
+#[derive(Debug, Default)]
+pub(crate) struct LurkerCursor {
+    /// The ban sequence current when the pass started (0: no pass under way): once the pass
+    /// ends, every ban up to it is retired.
+    target: u64,
+    /// The next shard to test.
+    shard: usize,
+}
+
 /// What a lookup tells the caller to do.
 #[derive(Debug)]
 pub enum Lookup {
@@ -124,6 +157,9 @@ pub struct Cache {
     used: AtomicU64,
     clock_hand: Mutex<VecDeque<Weak<Object>>>,
     disk: Option<Arc<DiskStore>>,
+    bans: ban::Bans,
+    /// Set when a ban is added; the lurker waits on it.
+    lurker_wake: Arc<(Mutex<bool>, Condvar)>,
     /// Counters.
     pub stats: CacheStats,
 }
@@ -131,6 +167,14 @@ pub struct Cache {
 impl Cache {
     /// An empty memory-only cache.
     pub fn new(config: CacheConfig) -> Arc<Cache> {
+        let cache = Self::build(config, None);
+        cache.start_lurker();
+        cache
+    }
+
+    /// A memory-only cache whose lurker runs only when a test calls [`Cache::lurker_step`].
+    #[cfg(test)]
+    pub(crate) fn without_lurker(config: CacheConfig) -> Arc<Cache> {
         Self::build(config, None)
     }
 
@@ -141,19 +185,55 @@ impl Cache {
             used: AtomicU64::new(0),
             clock_hand: Mutex::new(VecDeque::new()),
             disk,
+            bans: ban::Bans::default(),
+            lurker_wake: Arc::new((Mutex::new(false), Condvar::new())),
             stats: CacheStats::default(),
         })
+    }
+
+    /// Starts the background lurker thread. It holds only a weak reference: it ends soon after
+    /// the cache is dropped.
+    fn start_lurker(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let wake = self.lurker_wake.clone();
+        let spawned = std::thread::Builder::new()
+            .name("brink-ban-lurker".into())
+            .spawn(move || lurker_thread(&weak, &wake));
+        if let Err(e) = spawned {
+            // Bans are still enforced by lookups; only their retirement (memory) waits.
+            tracing::error!(error = %e, "could not start the ban lurker thread");
+        }
     }
 
     /// A cache with a disk tier under the memory tier. The objects the disk holds from an
     /// earlier run (including one killed with SIGKILL) are indexed again before this returns;
     /// damaged files are deleted.
     pub fn with_disk(config: CacheConfig, disk: Arc<DiskStore>) -> Arc<Cache> {
+        Self::with_disk_opts(config, disk, true)
+    }
+
+    /// [`Cache::with_disk`] whose lurker runs only when a test calls [`Cache::lurker_step`].
+    #[cfg(test)]
+    pub(crate) fn with_disk_without_lurker(
+        config: CacheConfig,
+        disk: Arc<DiskStore>,
+    ) -> Arc<Cache> {
+        Self::with_disk_opts(config, disk, false)
+    }
+
+    fn with_disk_opts(config: CacheConfig, disk: Arc<DiskStore>, lurker: bool) -> Arc<Cache> {
         let cache = Self::build(config, Some(disk.clone()));
         let hook: Arc<dyn disk::Persisted> = cache.clone();
         disk.set_on_persisted(Arc::downgrade(&hook));
         // `hook` is the cache itself; the store keeps only a weak reference.
         drop(hook);
+        // Bans not yet retired when the last run ended: the files they cover may still be
+        // there (the lurker had not reached them). Every recovered object starts with mark 0,
+        // so it is tested against them.
+        let kept = ban::decode_lines(&disk.load_bans());
+        for (scope, pattern) in &kept {
+            cache.bans.add(scope, pattern);
+        }
         let started = std::time::Instant::now();
         let recovered = disk.recover();
         let n = recovered.len();
@@ -200,9 +280,13 @@ impl Cache {
         }
         tracing::info!(
             objects = n,
+            bans = kept.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "disk tier recovered"
         );
+        if lurker {
+            cache.start_lurker();
+        }
         cache
     }
 
@@ -236,7 +320,41 @@ impl Cache {
 
     fn shard(&self, key: &CacheKey) -> &RwLock<Index> {
         // The low bits pick the hashbrown bucket; use the high ones for the shard.
-        &self.shards[(key.hash_value() >> 58) as usize % SHARDS]
+        &self.shards[(key.hash_value() >> (64 - SHARD_BITS)) as usize % SHARDS]
+    }
+
+    /// Tests `object` against the bans newer than its mark; advances the mark of a survivor.
+    /// Call with its shard locked (read or write) while it is in the index, so that the lurker
+    /// and `replace` see a consistent mark.
+    fn banned(&self, object: &Object) -> bool {
+        let mark = object.ban_mark.load(Ordering::Acquire);
+        match self
+            .bans
+            .check(object.key.scope(), object.key.target(), mark)
+        {
+            ban::Verdict::Survives(m) => {
+                if m > mark {
+                    object.ban_mark.fetch_max(m, Ordering::AcqRel);
+                }
+                false
+            }
+            ban::Verdict::Banned => true,
+        }
+    }
+
+    /// Takes the banned variants out of `slot` (the caller detaches them once the shard lock
+    /// is released).
+    fn drop_banned(&self, slot: &mut Slot, out: &mut SmallVec<[Arc<Object>; 2]>) {
+        if self.bans.head() == 0 {
+            return;
+        }
+        slot.variants.retain(|o| {
+            let banned = self.banned(o);
+            if banned {
+                out.push(o.clone());
+            }
+            !banned
+        });
     }
 
     /// Finds what to do for a request of `key` with `request` headers at `now`.
@@ -255,15 +373,42 @@ impl Cache {
             let index = self.shard(key).read();
             if let Some(slot) = index.get(key) {
                 if let Some(obj) = select_variant(slot, request) {
-                    if obj.staleness(now) == Staleness::Fresh {
+                    if obj.staleness(now) == Staleness::Fresh && !self.banned(obj) {
                         obj.touch();
                         return Lookup::Fresh(obj.clone());
                     }
                 }
             }
         }
+        let mut banned = SmallVec::new();
+        let found = self.lookup_locked(key, request, now, collapse, &mut banned);
+        if !banned.is_empty() {
+            self.bans
+                .lookup_removals
+                .fetch_add(banned.len() as u64, Ordering::Relaxed);
+            self.stats
+                .purged
+                .fetch_add(banned.len() as u64, Ordering::Relaxed);
+            for o in &banned {
+                self.detach(o);
+            }
+        }
+        found
+    }
+
+    /// The slow path of [`Cache::lookup`], under the shard's write lock; banned variants met
+    /// there are moved to `banned`.
+    fn lookup_locked(
+        self: &Arc<Self>,
+        key: &CacheKey,
+        request: &HeaderMap,
+        now: SystemTime,
+        collapse: bool,
+        banned: &mut SmallVec<[Arc<Object>; 2]>,
+    ) -> Lookup {
         let mut index = self.shard(key).write();
         let slot = index.entry(key.clone()).or_default();
+        self.drop_banned(slot, banned);
         let candidate = select_variant(slot, request).cloned();
         if let Some(obj) = &candidate {
             match obj.staleness(now) {
@@ -313,7 +458,7 @@ impl Cache {
             .map(|o| o.meta.vary.clone())
             .unwrap_or_default();
         let values = selector.select(request);
-        let fill = Fill::new(selector, values);
+        let fill = Fill::new(selector, values, self.bans.head());
         slot.fills.push(fill.clone());
         FillGuard {
             cache: self.clone(),
@@ -352,7 +497,10 @@ impl Cache {
         let inserted = {
             let mut index = self.shard(key).write();
             match index.get_mut(key) {
-                Some(slot) if slot.fills.iter().any(|f| Arc::ptr_eq(f, fill)) => {
+                Some(slot)
+                    if slot.fills.iter().any(|f| Arc::ptr_eq(f, fill))
+                        && self.fill_survives_bans(fill, &object) =>
+                {
                     let vary = &object.meta.vary;
                     let values = &object.meta.vary_values;
                     slot.variants.retain(|o| {
@@ -390,6 +538,18 @@ impl Cache {
             object.accounting.lock().detached = true;
         }
         object
+    }
+
+    /// False when a ban added after `fill` started removes `object` (which then must not be
+    /// stored); a survivor's mark is set past the bans it was tested against. A fill older
+    /// than a retired ban cannot be tested against it any more: it does not store either
+    /// (rare: the fetch outlasted a whole lurker pass).
+    fn fill_survives_bans(&self, fill: &Fill, object: &Object) -> bool {
+        if fill.ban_mark < self.bans.retired() {
+            return false;
+        }
+        object.ban_mark.store(fill.ban_mark, Ordering::Release);
+        !self.banned(object)
     }
 
     /// A writer that appends the origin's body to `object`, keeping the budget.
@@ -435,6 +595,10 @@ impl Cache {
         let Some(pos) = slot.variants.iter().position(|o| Arc::ptr_eq(o, old)) else {
             return false;
         };
+        // Same key, same verdict: the copy survives whatever `old` was tested against
+        // meanwhile (the lurker may have advanced `old`'s mark since `new` was made).
+        new.ban_mark
+            .fetch_max(old.ban_mark.load(Ordering::Acquire), Ordering::AcqRel);
         slot.variants[pos] = new;
         true
     }
@@ -449,6 +613,8 @@ impl Cache {
         ));
         copy.set_disk(d.id, d.file, d.store);
         copy.accounting.lock().detached = false;
+        copy.ban_mark
+            .store(object.ban_mark.load(Ordering::Acquire), Ordering::Release);
         Some(copy)
     }
 
@@ -485,6 +651,9 @@ impl Cache {
                         Body::complete(bytes),
                     ));
                     promoted.set_disk(d.id, d.file, d.store);
+                    promoted
+                        .ban_mark
+                        .store(object.ban_mark.load(Ordering::Acquire), Ordering::Release);
                     let charge = header_bytes + len + object_overhead(&object.meta, &object.key);
                     promoted.accounting.lock().bytes = charge;
                     if self.replace(&object, promoted.clone()) {
@@ -522,27 +691,28 @@ impl Cache {
         self.detach(object);
     }
 
-    /// Removes every stored object and in-flight fill whose key's target matches `pattern`,
-    /// in the given scope. Returns the number of objects removed. When this returns, no
-    /// request can be served one of them, and no fill that started before it can store its
-    /// result.
+    /// Invalidates what `pattern` matches in `scope`. An exact target is removed from the
+    /// index at once, with its in-flight fills; anything else becomes a ban ([`Cache::ban`]):
+    /// nothing is scanned. Returns the number of objects removed at once (a ban's objects are
+    /// removed later, by lookups and the lurker: see [`Cache::ban_stats`]). When this returns,
+    /// no request can be served a matching object, and no fill that started before it can
+    /// store its result.
     pub fn purge(&self, scope: &str, pattern: &PurgePattern) -> u64 {
-        let mut removed: Vec<Arc<Object>> = Vec::new();
-        if let PurgePattern::Exact(target) = pattern {
-            let key = CacheKey::new(scope, target);
-            if let Some(slot) = self.shard(&key).write().remove(&key) {
-                removed.extend(slot.variants);
-            }
-        } else {
-            for shard in self.shards.iter() {
-                shard.write().retain(|key, slot| {
-                    let hit = key.scope() == scope && pattern.matches(key.target());
-                    if hit {
-                        removed.extend(slot.variants.drain(..));
-                    }
-                    !hit
-                });
-            }
+        let PurgePattern::Exact(target) = pattern else {
+            self.ban(scope, &BanPattern::from_purge(pattern));
+            return 0;
+        };
+        let key = CacheKey::new(scope, target);
+        let removed: SmallVec<[Arc<Object>; 1]> = self
+            .shard(&key)
+            .write()
+            .remove(&key)
+            .map(|slot| slot.variants)
+            .unwrap_or_default();
+        if self.disk.is_some() {
+            // Kept in the ban file until the lurker's next pass: a file whose deletion was
+            // still queued when the process died is not served again after a restart.
+            self.ban(scope, &BanPattern::Exact(target.clone()));
         }
         for o in &removed {
             self.detach(o);
@@ -550,6 +720,99 @@ impl Cache {
         let n = removed.len() as u64;
         self.stats.purged.fetch_add(n, Ordering::Relaxed);
         n
+    }
+
+    /// Adds a ban: every object of `scope` whose target `pattern` matches, stored before this
+    /// call, is treated as a miss from now on and removed when met; fills that started before
+    /// it do not store. O(1) whatever the cache holds. With a disk tier the ban is appended to
+    /// its ban file first, so that it survives a restart until the lurker retires it. Returns
+    /// the ban's sequence number.
+    pub fn ban(&self, scope: &str, pattern: &BanPattern) -> u64 {
+        let seq = self.bans.add(scope, pattern);
+        if let Some(disk) = &self.disk {
+            disk.append_ban(&ban::encode_line(scope, pattern));
+        }
+        *self.lurker_wake.0.lock() = true;
+        self.lurker_wake.1.notify_one();
+        seq
+    }
+
+    /// The ban list's figures.
+    pub fn ban_stats(&self) -> BanStats {
+        BanStats {
+            active: self.bans.active() as u64,
+            added: self.bans.added.load(Ordering::Relaxed),
+            lurker_removals: self.bans.lurker_removals.load(Ordering::Relaxed),
+            lookup_removals: self.bans.lookup_removals.load(Ordering::Relaxed),
+        }
+    }
+
+    /// One step of the lurker: tests the objects of up to `shards` shards against the bans
+    /// newer than their marks, removing the banned ones (each shard read-locked while it is
+    /// tested, write-locked only to take out what was found). When a pass over every shard
+    /// ends, the bans that were there when it started are retired. Returns true while bans
+    /// remain active.
+    pub(crate) fn lurker_step(&self, cursor: &mut LurkerCursor, shards: usize) -> bool {
+        if cursor.target == 0 {
+            if self.bans.oldest_active().is_none() {
+                return false;
+            }
+            cursor.target = self.bans.head();
+            cursor.shard = 0;
+        }
+        for _ in 0..shards {
+            let Some(shard) = self.shards.get(cursor.shard) else {
+                break;
+            };
+            let mut found: Vec<Arc<Object>> = Vec::new();
+            {
+                let index = shard.read();
+                self.bans.with_checker(|check| {
+                    for (key, slot) in index.iter() {
+                        for o in &slot.variants {
+                            let mark = o.ban_mark.load(Ordering::Acquire);
+                            match check(key, mark) {
+                                ban::Verdict::Survives(m) => {
+                                    if m > mark {
+                                        o.ban_mark.fetch_max(m, Ordering::AcqRel);
+                                    }
+                                }
+                                ban::Verdict::Banned => found.push(o.clone()),
+                            }
+                        }
+                    }
+                });
+            }
+            if !found.is_empty() {
+                let mut index = shard.write();
+                for o in &found {
+                    if let Some(slot) = index.get_mut(&o.key) {
+                        slot.variants.retain(|v| !Arc::ptr_eq(v, o));
+                        if slot.fills.is_empty() && slot.variants.is_empty() {
+                            index.remove(&o.key);
+                        }
+                    }
+                }
+            }
+            for o in &found {
+                self.detach(o);
+            }
+            let n = found.len() as u64;
+            self.bans.lurker_removals.fetch_add(n, Ordering::Relaxed);
+            self.stats.purged.fetch_add(n, Ordering::Relaxed);
+            cursor.shard += 1;
+        }
+        if cursor.shard >= SHARDS {
+            let retired = self.bans.retire(cursor.target);
+            cursor.target = 0;
+            if retired > 0 {
+                if let Some(disk) = &self.disk {
+                    // Queued behind the deletions of what this pass removed.
+                    disk.rewrite_bans();
+                }
+            }
+        }
+        self.bans.oldest_active().is_some()
     }
 
     /// Evicts with CLOCK (second chance) until the budget holds.
@@ -734,8 +997,45 @@ impl disk::Persisted for Cache {
             self.demote_or_remove(object);
         }
     }
+
+    fn ban_lines(&self) -> String {
+        self.bans
+            .snapshot()
+            .iter()
+            .map(|(scope, pattern)| ban::encode_line(scope, pattern))
+            .collect()
+    }
 }
 
+/// The lurker thread: steps while bans are active, then sleeps until the next ban (or a
+/// second, to notice that the cache is gone).
+fn lurker_thread(cache: &Weak<Cache>, wake: &(Mutex<bool>, Condvar)) {
+    let mut cursor = LurkerCursor::default();
+    loop {
+        let Some(c) = cache.upgrade() else { return };
+        let more = c.lurker_step(&mut cursor, LURKER_STEP);
+        let pass_ended = cursor.target == 0;
+        drop(c);
+        if more {
+            if pass_ended {
+                // Newer bans wait a little for the next pass: lookups enforce them meanwhile,
+                // and a stream of bans (every unsafe request bans its target's variants) then
+                // costs a pass per pause, not a core.
+                std::thread::sleep(LURKER_PAUSE);
+            }
+            continue;
+        }
+        let (flag, cv) = wake;
+        let mut woken = flag.lock();
+        if !*woken {
+            cv.wait_for(&mut woken, std::time::Duration::from_secs(1));
+        }
+        *woken = false;
+    }
+}
+
+#[cfg(test)]
+mod ban_tests;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]

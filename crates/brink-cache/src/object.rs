@@ -1,6 +1,6 @@
 //! A stored response: immutable metadata plus a (possibly still growing) body.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -73,6 +73,9 @@ pub struct Object {
     pub(crate) disk: Mutex<Option<DiskRef>>,
     /// Too large for the memory tier: kept there only until its file is complete.
     pub(crate) oversized: AtomicBool,
+    /// The newest ban this object is known to survive (`crate::ban`): lookups test it only
+    /// against newer ones.
+    pub(crate) ban_mark: AtomicU64,
 }
 
 impl Object {
@@ -85,6 +88,7 @@ impl Object {
             accounting: Mutex::new(Accounting::default()),
             disk: Mutex::new(None),
             oversized: AtomicBool::new(false),
+            ban_mark: AtomicU64::new(0),
         }
     }
 

@@ -168,7 +168,9 @@ fn purge_exact_and_prefix() {
     for p in ["/img/1", "/img/2", "/other"] {
         store(&c, &CacheKey::new("", p), b"x", 60);
     }
-    assert_eq!(c.purge("", &PurgePattern::parse("/img/*").unwrap()), 2);
+    // A wildcard is a ban: nothing is removed at once, matching objects are misses.
+    assert_eq!(c.purge("", &PurgePattern::parse("/img/*").unwrap()), 0);
+    assert_eq!(c.ban_stats().added, 1);
     assert!(matches!(
         c.lookup(&CacheKey::new("", "/img/1"), &HeaderMap::new(), now(), true),
         Lookup::Fetch(..)
@@ -178,7 +180,20 @@ fn purge_exact_and_prefix() {
         Lookup::Fresh(_)
     ));
     assert_eq!(c.purge("", &PurgePattern::parse("/other").unwrap()), 1);
+    // /img/1 was removed by its lookup; /img/2 waits for the lurker (its own thread).
+    for _ in 0..500 {
+        if c.used_bytes() == 0 && c.ban_stats().active == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert_eq!(c.used_bytes(), 0);
+    assert_eq!(c.object_count(), 0);
+    let stats = c.ban_stats();
+    assert_eq!(
+        (stats.active, stats.lookup_removals, stats.lurker_removals),
+        (0, 1, 1)
+    );
 }
 
 #[test]
@@ -529,10 +544,72 @@ mod disk_tier {
         assert_eq!(disk.used_bytes(), 0);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ban_outlives_a_restart_until_the_lurker_retires_it() {
+        let dir = TempDir::new();
+        let reopen = || {
+            let store = DiskStore::open(&DiskConfig {
+                dir: dir.0.clone(),
+                capacity: 1 << 24,
+            })
+            .unwrap();
+            Cache::with_disk_without_lurker(CacheConfig::with_capacity(1 << 20), store)
+        };
+        let c = reopen();
+        for i in 0..10 {
+            fill(&c, &format!("/o/{i}"), &[b"banned"]);
+        }
+        fill(&c, "/keep", &[b"kept"]);
+        wait_persisted(&c, 11).await;
+        assert_eq!(c.purge("", &PurgePattern::parse("/o/*").unwrap()), 0);
+        // The process ends before the lurker ran: every file is still there.
+        drop(c);
+        assert_eq!(walk(&dir.0).len(), 12, "11 objects and the ban file");
+        let c = reopen();
+        assert_eq!(c.ban_stats().active, 1, "the ban was kept");
+        let empty = HeaderMap::new();
+        assert!(
+            matches!(
+                c.lookup(&CacheKey::new("", "/o/3"), &empty, now(), true),
+                Lookup::Fetch(..)
+            ),
+            "a recovered object under a kept ban is a miss"
+        );
+        assert!(matches!(
+            c.lookup(&CacheKey::new("", "/keep"), &empty, now(), true),
+            Lookup::Fresh(_)
+        ));
+        // A full pass removes the rest and retires the ban; the ban file is rewritten (empty)
+        // behind the deletions.
+        let mut cursor = crate::LurkerCursor::default();
+        while c.lurker_step(&mut cursor, 100) {}
+        assert_eq!(c.ban_stats().active, 0);
+        assert_eq!(c.ban_stats().lurker_removals, 9);
+        for _ in 0..200 {
+            if walk(&dir.0).len() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let left = walk(&dir.0);
+        assert_eq!(left.len(), 1, "only /keep's file is left: {left:?}");
+        drop(c);
+        let c = reopen();
+        assert_eq!(c.ban_stats().active, 0, "a retired ban is not recovered");
+        assert!(matches!(
+            c.lookup(&CacheKey::new("", "/keep"), &empty, now(), true),
+            Lookup::Fresh(_)
+        ));
+        assert_eq!(c.object_count(), 1);
+    }
+
     fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for d in std::fs::read_dir(dir).unwrap().flatten() {
-            if d.file_name() == "tmp" {
+            // The ban file stays (empty once every ban is retired).
+            if d.file_name() == "tmp"
+                || (d.file_name() == "bans" && d.metadata().unwrap().len() == 0)
+            {
                 continue;
             }
             if d.path().is_dir() {

@@ -1,7 +1,8 @@
 //! The admin listener: health, purge, and (tests only) the manual clock.
 //!
-//! `GET /healthz` → `ok`; `POST /purge?path=/img/*` → `{"purged":N}`, effective before the
-//! response (`brink edge`: `&distribution=<Id>` names the distribution, and an exact path
+//! `GET /healthz` → `ok`; `POST /purge?path=/img/*` → `{"purged":N}` (entries removed at
+//! once) plus `"ban":SEQ` when a ban covers the rest (a wildcard; an exact path's variants),
+//! effective before the response (`brink edge`: `&distribution=<Id>` names the distribution, and an exact path
 //! takes all its header/cookie/encoding variants); `POST /debug/clock/advance?seconds=N` with `--manual-clock`.
 
 use std::convert::Infallible;
@@ -88,10 +89,13 @@ fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
             };
             let distribution = query_param(req, "distribution");
             match crate::process::purge(&edge.cache, &edge.models, distribution.as_deref(), &path) {
-                Ok(n) => reply(
+                Ok(p) => reply(
                     StatusCode::OK,
                     "application/json",
-                    format!("{{\"purged\":{n}}}\n"),
+                    match p.ban {
+                        Some(seq) => format!("{{\"purged\":{},\"ban\":{seq}}}\n", p.removed),
+                        None => format!("{{\"purged\":{}}}\n", p.removed),
+                    },
                 ),
                 Err(PurgeError::Scope(PurgeScopeError::NoDistributions)) => json_error(
                     StatusCode::BAD_REQUEST,

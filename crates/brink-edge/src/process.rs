@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use brink_cache::BanPattern;
 use brink_cache::{Cache, Clock, ManualClock};
 use brink_http::key::PurgePattern;
 
@@ -340,28 +341,47 @@ pub(crate) enum PurgeError {
     Pattern(String),
 }
 
-/// Removes what `path` (an exact path or a `*`-ended prefix) matches from the cache, for
+/// What a purge did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Purged {
+    /// Objects removed at once (an exact target's own entry).
+    pub(crate) removed: u64,
+    /// The sequence number of the ban that removes the rest (a wildcard, or an exact path's
+    /// header/cookie/encoding variants) as lookups and the lurker meet them; `None` when no
+    /// ban was needed.
+    pub(crate) ban: Option<u64>,
+}
+
+/// Invalidates what `path` (an exact path or a `*`-ended prefix) matches in the cache, for
 /// `distribution` (`None` for `brink serve`). Like a CloudFront invalidation, an exact path
 /// takes every header, cookie and encoding variant of it too (they follow a `\n` in the key).
-/// Effective when it returns; the number of objects removed. The admin `POST /purge` and
+/// Nothing is scanned: the exact entry is removed at once, a wildcard and the variants become
+/// bans (`brink_cache::Cache::ban`). Effective when it returns. The admin `POST /purge` and
 /// [`EdgeHandle::invalidate`] both come here.
 pub(crate) fn purge(
     cache: &Cache,
     models: &Models,
     distribution: Option<&str>,
     path: &str,
-) -> Result<u64, PurgeError> {
+) -> Result<Purged, PurgeError> {
     let scope = models
         .purge_scope(distribution)
         .map_err(PurgeError::Scope)?;
     let pattern = PurgePattern::parse(path).map_err(|e| PurgeError::Pattern(e.to_string()))?;
-    let mut n = cache.purge(&scope, &pattern);
-    // Variants (and range slices, lifecycle/slice.rs) follow the target after a `\n`.
-    if let PurgePattern::Exact(target) = &pattern {
-        n += cache.purge(&scope, &PurgePattern::Prefix(format!("{target}\n")));
-    }
-    tracing::info!(path, distribution = scope, purged = n, "purge");
-    Ok(n)
+    let out = match &pattern {
+        PurgePattern::Exact(target) => Purged {
+            removed: cache.purge(&scope, &pattern),
+            // Variants, and range slices (lifecycle/slice.rs, `brink serve` too), follow
+            // the target after a `\n`.
+            ban: Some(cache.ban(&scope, &BanPattern::Variants(target.clone()))),
+        },
+        PurgePattern::Prefix(_) => Purged {
+            removed: 0,
+            ban: Some(cache.ban(&scope, &BanPattern::from_purge(&pattern))),
+        },
+    };
+    tracing::info!(path, distribution = scope, purged = out.removed, ban = ?out.ban, "purge");
+    Ok(out)
 }
 
 /// What an external configuration source (a control plane) needs from a running edge:
@@ -411,23 +431,26 @@ impl EdgeHandle {
 
     /// Invalidates `pattern` (an exact path, or a prefix ending in `*`) of `distribution`
     /// (its `Id`; `""` for `brink serve`), as the admin `POST /purge` does. Effective when
-    /// it returns; the number of objects removed.
+    /// it returns; the number of objects removed at once (a wildcard's and the variants'
+    /// objects are banned, and removed as they are met: none are counted here).
     ///
     /// # Errors
     /// An unknown distribution (`NoSuchDistribution`), a distribution named to `brink serve`
     /// or none to `brink edge`, or an invalid pattern.
     pub fn invalidate(&self, distribution: &str, pattern: &str) -> Result<u64, String> {
         let distribution = (!distribution.is_empty()).then_some(distribution);
-        purge(&self.cache, &self.models, distribution, pattern).map_err(|e| match e {
-            PurgeError::Scope(PurgeScopeError::Unknown) => "NoSuchDistribution".to_owned(),
-            PurgeError::Scope(PurgeScopeError::NoDistributions) => {
-                "brink serve has no distributions".to_owned()
-            }
-            PurgeError::Scope(PurgeScopeError::Missing) => {
-                "a distribution id is required".to_owned()
-            }
-            PurgeError::Pattern(e) => e,
-        })
+        purge(&self.cache, &self.models, distribution, pattern)
+            .map(|p| p.removed)
+            .map_err(|e| match e {
+                PurgeError::Scope(PurgeScopeError::Unknown) => "NoSuchDistribution".to_owned(),
+                PurgeError::Scope(PurgeScopeError::NoDistributions) => {
+                    "brink serve has no distributions".to_owned()
+                }
+                PurgeError::Scope(PurgeScopeError::Missing) => {
+                    "a distribution id is required".to_owned()
+                }
+                PurgeError::Pattern(e) => e,
+            })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Purge and the admin listener: `POST /purge?path=` removes one exact target (path + query)
-//! or every target under a `*` prefix, is effective before it answers, reports how many
-//! entries it removed, and also stops an in-flight fill from being stored; `/healthz`
+//! at once (reporting how many entries it removed) or bans every target under a `*` prefix
+//! (nothing is scanned; lookups and the lurker remove them), is effective before it answers,
+//! and also stops an in-flight fill from being stored; `/healthz`
 //! answers `ok`; a purge without `path` is a 400; the clock endpoint exists only with
 //! `--manual-clock`.
 
@@ -41,8 +42,8 @@ async fn purging_a_prefix_removes_only_matching_paths() {
     fill_all(&origin, &edge, &["/img/1", "/img/2", "/other", "/imgs"]).await;
     assert_eq!(
         edge.purge("/img/*").await,
-        2,
-        "/img/* matches /img/1 and /img/2"
+        0,
+        "/img/* is a ban: nothing removed at once"
     );
     expect_miss(&origin, &edge, "/img/1", "/img/1 after /img/*").await;
     expect_miss(&origin, &edge, "/img/2", "/img/2 after /img/*").await;
@@ -63,11 +64,7 @@ async fn purging_a_prefix_removes_only_matching_paths() {
     )
     .await;
 
-    assert_eq!(
-        edge.purge("/img*").await,
-        3,
-        "/img* matches /img/1, /img/2 and /imgs"
-    );
+    assert_eq!(edge.purge("/img*").await, 0, "/img* is a ban");
     expect_miss(&origin, &edge, "/imgs", "/imgs after /img*").await;
 }
 
@@ -93,7 +90,7 @@ async fn purging_everything_with_root_wildcard() {
     let (origin, edge) = start(&[]).await;
     let targets = ["/", "/x", "/deep/er/path?q=1"];
     fill_all(&origin, &edge, &targets).await;
-    assert_eq!(edge.purge("/*").await, 3, "/* matches every entry");
+    assert_eq!(edge.purge("/*").await, 0, "/* is a ban");
     for t in targets {
         expect_miss(&origin, &edge, t, &format!("{t} after /*")).await;
     }
@@ -158,4 +155,72 @@ async fn clock_endpoint_requires_manual_clock() {
         resp.status, 404,
         "the clock endpoint must not exist without --manual-clock: {resp:?}"
     );
+}
+
+/// The value of one sample line (`name{labels} value`) of the edge's metrics page.
+async fn metric(edge: &Edge, sample: &str) -> f64 {
+    let resp = Req::get(&edge.admin_url("/metrics")).send().await;
+    assert_eq!(resp.status, 200, "GET /metrics");
+    let text = resp.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {sample} in the metrics page:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
+    let (origin, edge) = start(&[]).await;
+    let targets: Vec<String> = (0..150).map(|i| format!("/w/{i}")).collect();
+    let refs: Vec<&str> = targets.iter().map(String::as_str).collect();
+    fill_all(&origin, &edge, &refs).await;
+    fill_all(&origin, &edge, &["/keep"]).await;
+    assert_eq!(
+        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        151.0
+    );
+    let resp = Req::new("POST", &edge.admin_url("/purge?path=/w/*"))
+        .send()
+        .await;
+    assert_eq!(resp.status, 200, "{resp:?}");
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON");
+    assert_eq!(
+        json["purged"], 0,
+        "a wildcard removes nothing at once: {json}"
+    );
+    assert!(json["ban"].is_u64(), "and answers its ban's number: {json}");
+    expect_miss(&origin, &edge, "/w/7", "/w/7 right after /w/*").await;
+    expect_hit(&origin, &edge, "/keep", b"/keep", "/keep is not under /w/").await;
+    // The lurker takes out the rest in the background (it may already have taken /w/7 before
+    // the lookup did) and retires the ban.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let active = metric(&edge, "brink_cache_bans_active").await;
+        let lurked = metric(&edge, "brink_cache_ban_removals_total{by=\"lurker\"}").await;
+        let looked = metric(&edge, "brink_cache_ban_removals_total{by=\"lookup\"}").await;
+        if active == 0.0 && lurked + looked == 150.0 {
+            assert!(looked <= 1.0, "only /w/7 was looked up: {looked}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lurker did not finish: {active} bans active, {lurked} + {looked} removed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        2.0,
+        "/keep and the refetched /w/7 are left"
+    );
+    assert_eq!(metric(&edge, "brink_cache_bans_total").await, 1.0);
+    // Once retired, everything under /w/ is still a miss (the objects are gone).
+    expect_miss(&origin, &edge, "/w/149", "/w/149 after the lurker").await;
+    expect_hit(
+        &origin,
+        &edge,
+        "/w/7",
+        b"/w/7",
+        "/w/7 stored again after the ban",
+    )
+    .await;
 }

@@ -184,3 +184,32 @@ async fn small_objects_and_origins_without_ranges_are_stored_whole() {
     assert_x_cache(&r, HIT, "mid object stored whole");
     assert_eq!(origin.hits("/mid"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_to_the_object_drops_its_slices() {
+    let (origin, edge) = start(&["--range-fill-above", "1MiB", "--range-slice", "1MiB"]).await;
+    let body = Arc::new(pseudo_random_bytes((3 * MIB) as usize, 11));
+    ranged(
+        &origin,
+        "/up.bin",
+        body.clone(),
+        Arc::new(AtomicU64::new(1)),
+    );
+    let r = range(&edge, "/up.bin", 2 * MIB, Some(2 * MIB + 9)).await;
+    assert_x_cache(&r, MISS, "first");
+    let r = range(&edge, "/up.bin", 2 * MIB, Some(2 * MIB + 9)).await;
+    assert_x_cache(&r, HIT, "stored slice");
+    // RFC 9111 §4.4: a successful PUT invalidates the target, slices included.
+    let put = Req::new("PUT", &edge.url("/up.bin"))
+        .body("new")
+        .send()
+        .await;
+    assert_eq!(put.status, 200);
+    let r = range(&edge, "/up.bin", 2 * MIB, Some(2 * MIB + 9)).await;
+    assert_x_cache(&r, MISS, "after the PUT");
+    assert_body(
+        &r,
+        &body[(2 * MIB) as usize..(2 * MIB + 10) as usize],
+        "after the PUT",
+    );
+}

@@ -31,6 +31,8 @@ use crate::object::{Meta, Object};
 /// Told by the writer thread when an object's file is complete.
 pub(crate) trait Persisted: Send + Sync + std::fmt::Debug {
     fn persisted(&self, object: &Arc<Object>);
+    /// The active bans, encoded as the ban file holds them.
+    fn ban_lines(&self) -> String;
 }
 
 /// Operations queued to the writer thread.
@@ -62,6 +64,9 @@ enum Op {
     Delete {
         path: PathBuf,
     },
+    /// Rewrite the ban file with the active bans (queued after the deletions of the objects
+    /// the retired bans removed, so a crash never leaves a file without its ban).
+    RewriteBans,
 }
 
 /// Counters of the disk tier.
@@ -107,9 +112,14 @@ pub struct DiskStore {
     /// Told when an object's file is complete (the memory tier may then drop its copy).
     on_persisted: Mutex<Option<Weak<dyn Persisted>>>,
     failing_until: Mutex<Option<Instant>>,
+    /// The ban file's append handle (opened on first use, reset by a rewrite).
+    ban_file: Mutex<Option<fs::File>>,
     /// Counters.
     pub stats: DiskStats,
 }
+
+/// The file, in the tier's directory, that keeps the bans not yet retired.
+const BAN_FILE: &str = "bans";
 
 /// Queue length between the request path and the writer thread.
 const QUEUE: usize = 16_384;
@@ -143,6 +153,7 @@ impl DiskStore {
             ops: tx,
             on_persisted: Mutex::new(None),
             failing_until: Mutex::new(None),
+            ban_file: Mutex::new(None),
             stats: DiskStats::default(),
         });
         let weak = Arc::downgrade(&store);
@@ -269,10 +280,68 @@ impl DiskStore {
             entries.remove(&id)
         };
         if let Some(e) = removed {
-            let _ = self.ops.try_send(Op::Delete {
-                path: e.file.path.clone(),
-            });
+            let path = e.file.path.clone();
+            if let Err(TrySendError::Full(Op::Delete { path })) =
+                self.ops.try_send(Op::Delete { path })
+            {
+                // The writer is far behind: delete here rather than leave a file that a
+                // restart would serve again.
+                let _ = fs::remove_file(path);
+            }
         }
+    }
+
+    /// The ban file's contents (empty if there is none).
+    pub(crate) fn load_bans(&self) -> String {
+        fs::read(self.dir.join(BAN_FILE))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Appends one encoded ban to the ban file, synchronously (one small write): once the
+    /// purge that added it returns, a restart still knows it.
+    pub(crate) fn append_ban(&self, line: &str) {
+        let mut file = self.ban_file.lock();
+        if file.is_none() {
+            match fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.join(BAN_FILE))
+            {
+                Ok(f) => *file = Some(f),
+                Err(e) => {
+                    self.note_error("ban file", &e);
+                    return;
+                }
+            }
+        }
+        if let Some(f) = file.as_mut() {
+            if let Err(e) = f.write_all(line.as_bytes()) {
+                self.note_error("ban file", &e);
+                *file = None;
+            }
+        }
+    }
+
+    /// Asks the writer thread to rewrite the ban file with the active bans, after the
+    /// deletions queued so far. Waits for room in the queue (the lurker calls it).
+    pub(crate) fn rewrite_bans(&self) {
+        let _ = self.ops.send(Op::RewriteBans);
+    }
+
+    fn rewrite_ban_file(&self) {
+        let hook = self.on_persisted.lock().as_ref().and_then(Weak::upgrade);
+        let Some(hook) = hook else { return };
+        let mut file = self.ban_file.lock();
+        let text = hook.ban_lines();
+        let tmp = self.dir.join("tmp").join(BAN_FILE);
+        let res = fs::write(&tmp, text.as_bytes())
+            .and_then(|()| fs::rename(&tmp, self.dir.join(BAN_FILE)));
+        if let Err(e) = res {
+            self.note_error("ban file", &e);
+        }
+        // Appends go to the new file from now on.
+        *file = None;
     }
 
     /// Checks the tier's books: bytes used within the budget, the queues' byte counts equal
@@ -552,6 +621,7 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
             Op::Delete { path } => {
                 let _ = fs::remove_file(path);
             }
+            Op::RewriteBans => store.rewrite_ban_file(),
         }
     }
 }

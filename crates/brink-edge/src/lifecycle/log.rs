@@ -75,8 +75,29 @@ impl Telemetry {
             }
             last.disk_errors = errors;
         }
-        m.encode()
+        let mut out = m.encode();
+        encode_bans(&mut out, &cache.ban_stats());
+        out
     }
+}
+
+/// The ban list's figures (`brink_cache::Cache::ban_stats`), in the metrics page's format.
+fn encode_bans(out: &mut String, b: &brink_cache::BanStats) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        "# HELP brink_cache_bans_active Invalidation bans not yet retired by the lurker.\n\
+         # TYPE brink_cache_bans_active gauge\n\
+         brink_cache_bans_active {}\n\
+         # HELP brink_cache_bans_total Invalidation bans added since start.\n\
+         # TYPE brink_cache_bans_total counter\n\
+         brink_cache_bans_total {}\n\
+         # HELP brink_cache_ban_removals_total Objects removed because a ban matched them, by who met them first.\n\
+         # TYPE brink_cache_ban_removals_total counter\n\
+         brink_cache_ban_removals_total{{by=\"lurker\"}} {}\n\
+         brink_cache_ban_removals_total{{by=\"lookup\"}} {}\n",
+        b.active, b.added, b.lurker_removals, b.lookup_removals
+    );
 }
 
 /// What the log phase needs about the distribution and cache behavior that served a request

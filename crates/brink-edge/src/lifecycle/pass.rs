@@ -132,6 +132,11 @@ impl Edge {
             None => {
                 self.cache
                     .purge(&route.scope, &PurgePattern::Exact(pq.as_str().to_owned()));
+                // Its range slices (lifecycle/slice.rs).
+                self.cache.purge(
+                    &route.scope,
+                    &PurgePattern::Prefix(format!("{}\n", pq.as_str())),
+                );
             }
             Some(rules) => {
                 for p in rules.purge_patterns(pq.path(), pq.query()) {

@@ -259,11 +259,12 @@ impl Edge {
                 Ok(SliceOutcome::Ready(_, _)) => {
                     // The object changed at the origin between slices: none of its slices
                     // can be combined any more.
-                    let n = self.cache.purge(
+                    // A ban of the key's `\n` variants: its slices.
+                    self.cache.purge(
                         key.scope(),
-                        &PurgePattern::Prefix(format!("{}\nslice:", key.target())),
+                        &PurgePattern::Prefix(format!("{}\n", key.target())),
                     );
-                    tracing::info!(purged = n, target = key.target(), "slices disagree; purged");
+                    tracing::info!(target = key.target(), "slices disagree; banned");
                     let _ = tx
                         .send(Err(BodyError::Incomplete(
                             "the object changed between slices",

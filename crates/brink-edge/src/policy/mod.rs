@@ -184,27 +184,15 @@ impl Rules {
 
     /// The purges that remove every stored variant of `path` + `query` (an unsafe request's
     /// invalidation, RFC 9111 §4.4; cloudfront.md §4: all header/cookie variants go
-    /// together). Variants of keyed headers or cookies are open-ended: a prefix sweep of
-    /// `<target>\n`. The normalised `Accept-Encoding` has three values: exact purges.
-    pub(crate) fn purge_patterns(&self, path: &str, query: Option<&str>) -> Vec<PurgePattern> {
+    /// together): the target itself, and everything after `<target>\n` — keyed headers,
+    /// cookies, the normalised `Accept-Encoding`, range slices — as one ban of its variants
+    /// (cheap: no cache scan, `brink_cache::Cache::ban`).
+    pub(crate) fn purge_patterns(&self, path: &str, query: Option<&str>) -> [PurgePattern; 2] {
         let base = self.key_base(path, query);
-        let mut out = Vec::with_capacity(4);
-        if !self.key_headers.is_empty() || !self.key_extras.cookies.is_none() {
-            out.push(PurgePattern::Prefix(format!("{base}\n")));
-        } else if self.key_extras.accept_encoding.is_some() {
-            for c in [
-                Codings::new(true, true),
-                Codings::new(true, false),
-                Codings::new(false, true),
-            ] {
-                out.push(PurgePattern::Exact(format!(
-                    "{base}\naccept-encoding:{}",
-                    c.as_str()
-                )));
-            }
-        }
-        out.push(PurgePattern::Exact(base));
-        out
+        [
+            PurgePattern::Prefix(format!("{base}\n")),
+            PurgePattern::Exact(base),
+        ]
     }
 }
 
@@ -261,10 +249,6 @@ impl CookieKey {
             NameSelection::AllExcept(names) => CookieKey::AllExcept(sorted(names)),
             NameSelection::All => CookieKey::All,
         }
-    }
-
-    fn is_none(&self) -> bool {
-        matches!(self, CookieKey::None)
     }
 
     /// Appends `\ncookie:<name>=<value>` for each keyed cookie the viewer sent, ordered by
