@@ -36,6 +36,7 @@ mod ranges;
 mod revalidation;
 mod sign;
 mod stale;
+mod streaming_api;
 mod telemetry;
 mod tls;
 mod up;
