@@ -58,7 +58,9 @@ pub mod raw;
 pub mod ttl;
 mod validate;
 
-pub use compiled::{Behavior, CacheKeyPolicy, Model, StreamingDistribution, StreamingOrigin};
+pub use compiled::{
+    Behavior, CacheKeyPolicy, Model, StreamingDistribution, StreamingOrigin, StreamingOriginError,
+};
 pub use error::{codes, ConfigError};
 pub use host::{
     generated_domain_name, generated_streaming_domain_name, DistributionIndex, HostRouter,

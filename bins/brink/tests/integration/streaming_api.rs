@@ -244,6 +244,21 @@ fn every_operation_and_its_errors_with_the_aws_cli() {
         ],
         "CNAMEAlreadyExists",
     );
+    // And the other way round: a web distribution cannot take a streaming alias.
+    let mut web2: Value =
+        serde_json::from_slice(&std::fs::read(&web).expect("read")).expect("json");
+    web2["CallerReference"] = "web-2".into();
+    web2["Aliases"] = json!({"Quantity": 1, "Items": ["rtmp.example.com"]});
+    let web2 = write(&dir, "web2.json", &web2);
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &file_arg(&web2),
+        ],
+        "CNAMEAlreadyExists",
+    );
     // Refused writes changed nothing.
     let still = c.aws_ok(&["cloudfront", "get-streaming-distribution", "--id", &id]);
     assert_eq!(etag_of(&still), etag2);

@@ -404,3 +404,50 @@ fn schema_mistakes_name_the_field() {
         "StreamingDistributions[0].StreamingDistributionConfig.PriceClass"
     );
 }
+
+mod origin_prop {
+    use brink_model::{validate, EdgeFile, StreamingOrigin};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Inputs near the grammar: bucket-ish labels, `s3`, regions, ports, brackets, junk.
+    fn domain() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            "[a-z0-9.-]{0,12}",
+            Just("s3".to_owned()),
+            Just("s3-us-west-2".to_owned()),
+            Just("eu-west-1".to_owned()),
+            Just("amazonaws".to_owned()),
+            Just("com".to_owned()),
+            "[A-Z:\\[\\]0-9]{0,6}",
+            any::<String>(),
+        ];
+        proptest::collection::vec(part, 1..6).prop_map(|p| p.join("."))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// What parses, parses again to itself from its own form, and validates in a file
+        /// to the same origin (the fuzz target `streaming_origin` checks the same).
+        #[test]
+        fn parsed_origins_round_trip_and_validate(domain in domain()) {
+            if let Ok(origin) = StreamingOrigin::parse(&domain) {
+                let again = match &origin {
+                    StreamingOrigin::S3 { domain_name, .. } => StreamingOrigin::parse(domain_name),
+                    StreamingOrigin::Http { host, port } => {
+                        StreamingOrigin::parse(&format!("{host}:{port}"))
+                    }
+                    _ => Ok(origin.clone()),
+                };
+                prop_assert_eq!(again.as_ref(), Ok(&origin));
+                let file = json!({"StreamingDistributions": [{"Id": "E1",
+                    "StreamingDistributionConfig": {"CallerReference": "c", "Enabled": true,
+                        "S3Origin": {"DomainName": domain}}}]});
+                let file = EdgeFile::from_json(&file.to_string()).expect("shape");
+                let model = validate(&file).expect("a parsed origin validates");
+                prop_assert_eq!(&model.streaming_distributions()[0].origin, &origin);
+            }
+        }
+    }
+}
