@@ -636,6 +636,15 @@ fn brink_edge_config_reads_streaming_distributions_and_names_a_broken_field() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("config OK"));
 
+    // So does the shipped example.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/edge/streaming.json");
+    let out = run(&example);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A normal start loads it too.
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
         .args([
