@@ -7,7 +7,7 @@ use http_body_util::Full;
 use serde_json::{json, Value};
 
 use crate::ids;
-use crate::state::{DistRecord, InvRecord, State};
+use crate::state::{DistKind, DistRecord, InvRecord, State};
 use crate::time::{iso8601, now_millis};
 use crate::xml::{from_xml, to_xml, XmlError};
 
@@ -115,14 +115,14 @@ fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 
-fn set(r: &mut Resp, name: &'static str, value: &str) {
+pub(crate) fn set(r: &mut Resp, name: &'static str, value: &str) {
     if let Ok(v) = http::HeaderValue::from_str(value) {
         r.headers_mut().insert(name, v);
     }
 }
 
 /// An XML response.
-fn xml_response(status: StatusCode, body: String, request_id: &str) -> Resp {
+pub(crate) fn xml_response(status: StatusCode, body: String, request_id: &str) -> Resp {
     let mut r = http::Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     set(&mut r, "content-type", "text/xml");
@@ -130,7 +130,7 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Resp {
     r
 }
 
-fn empty(status: StatusCode, request_id: &str) -> Resp {
+pub(crate) fn empty(status: StatusCode, request_id: &str) -> Resp {
     let mut r = http::Response::new(Full::new(Bytes::new()));
     *r.status_mut() = status;
     set(&mut r, "x-amzn-requestid", request_id);
@@ -193,6 +193,9 @@ pub(crate) fn handle(
         (&Method::GET, ["distribution", id, "invalidation", inv]) => {
             get_invalidation(state, id, inv, request_id)
         }
+        (_, ["streaming-distribution", rest @ ..]) => {
+            crate::streaming::handle(state, rest, req, request_id)
+        }
         (_, [kind, rest @ ..]) if crate::resources::kind(kind).is_some() => {
             let kind = crate::resources::kind(kind).ok_or_else(ApiError::no_such_resource)?;
             crate::resources::handle(state, kind, rest, req, request_id)
@@ -235,7 +238,7 @@ fn behaviors(config: &Value) -> impl Iterator<Item = &Value> {
     )
 }
 
-fn with_etag(mut r: Resp, etag: &str) -> Resp {
+pub(crate) fn with_etag(mut r: Resp, etag: &str) -> Resp {
     set(&mut r, "etag", etag);
     r
 }
@@ -290,7 +293,7 @@ fn create_distribution(
         ));
     }
     let mut id = ids::distribution_id();
-    while state.dists.contains_key(&id) {
+    while state.dists.contains_key(&id) || state.streams.contains_key(&id) {
         id = ids::distribution_id();
     }
     let mut d = DistRecord {
@@ -314,7 +317,7 @@ fn create_distribution(
     Ok(r)
 }
 
-fn tags_of(v: &Value) -> Vec<(String, String)> {
+pub(crate) fn tags_of(v: &Value) -> Vec<(String, String)> {
     v["Items"]
         .as_array()
         .into_iter()
@@ -421,7 +424,7 @@ fn delete_distribution(
 }
 
 /// `Marker` / `MaxItems` paging over ids in order.
-fn page<'a, T>(
+pub(crate) fn page<'a, T>(
     items: impl Iterator<Item = (&'a str, T)>,
     req: &ApiRequest<'_>,
 ) -> Result<(Vec<T>, Option<String>, u32), ApiError> {
@@ -455,7 +458,12 @@ fn page<'a, T>(
 
 /// A `…List` body: `Marker`, `NextMarker` when truncated, `MaxItems`, `IsTruncated`,
 /// `Quantity`, `Items`.
-fn list_value(req: &ApiRequest<'_>, items: Vec<Value>, next: Option<String>, max: u32) -> Value {
+pub(crate) fn list_value(
+    req: &ApiRequest<'_>,
+    items: Vec<Value>,
+    next: Option<String>,
+    max: u32,
+) -> Value {
     let mut list = json!({
         "Marker": req.param("Marker").unwrap_or_default(),
         "MaxItems": max,
@@ -671,21 +679,34 @@ fn list_invalidations(
     ))
 }
 
-/// The distribution a tagging ARN names.
-fn tagged<'a>(state: &'a State, req: &ApiRequest<'_>) -> Result<&'a DistRecord, ApiError> {
+/// The distribution (web or streaming) a tagging ARN names.
+fn tagged<'a>(
+    state: &'a State,
+    req: &ApiRequest<'_>,
+) -> Result<(DistKind, &'a DistRecord), ApiError> {
     let arn = req.param("Resource").unwrap_or_default();
-    let id = arn
-        .strip_prefix("arn:aws:cloudfront::")
-        .and_then(|r| r.split_once(":distribution/"))
-        .map(|(_, id)| id)
-        .ok_or_else(|| {
-            ApiError::bad_request("InvalidArgument", "Resource is not a distribution ARN.")
-        })?;
-    state.dists.get(id).ok_or_else(ApiError::no_such_resource)
+    let rest = arn.strip_prefix("arn:aws:cloudfront::").unwrap_or_default();
+    let (kind, id) = if let Some((_, id)) = rest.split_once(":distribution/") {
+        (DistKind::Web, id)
+    } else if let Some((_, id)) = rest.split_once(":streaming-distribution/") {
+        (DistKind::Streaming, id)
+    } else {
+        return Err(ApiError::bad_request(
+            "InvalidArgument",
+            "Resource is not a distribution ARN.",
+        ));
+    };
+    let map = match kind {
+        DistKind::Web => &state.dists,
+        DistKind::Streaming => &state.streams,
+    };
+    map.get(id)
+        .map(|d| (kind, d))
+        .ok_or_else(ApiError::no_such_resource)
 }
 
 fn list_tags(state: &State, req: &ApiRequest<'_>, request_id: &str) -> Result<Resp, ApiError> {
-    let d = tagged(state, req)?;
+    let (_, d) = tagged(state, req)?;
     let items: Vec<Value> = d
         .tags
         .iter()
@@ -703,7 +724,7 @@ fn change_tags(
     req: &ApiRequest<'_>,
     request_id: &str,
 ) -> Result<Resp, ApiError> {
-    let d = tagged(state, req)?;
+    let (kind, d) = tagged(state, req)?;
     let id = d.id.clone();
     let mut tags = d.tags.clone();
     match req.param("Operation") {
@@ -734,6 +755,6 @@ fn change_tags(
             ))
         }
     }
-    state.put_tags(&id, tags)?;
+    state.put_tags(kind, &id, tags)?;
     Ok(empty(StatusCode::NO_CONTENT, request_id))
 }

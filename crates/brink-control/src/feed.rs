@@ -117,6 +117,14 @@ fn metrics(shared: &Shared) -> Resp {
     s.push_str("# HELP brink_control_distributions Distributions stored.\n");
     s.push_str("# TYPE brink_control_distributions gauge\n");
     s.push_str(&format!("brink_control_distributions {}\n", st.dists.len()));
+    s.push_str(
+        "# HELP brink_control_streaming_distributions Streaming (RTMP) distributions stored.\n",
+    );
+    s.push_str("# TYPE brink_control_streaming_distributions gauge\n");
+    s.push_str(&format!(
+        "brink_control_streaming_distributions {}\n",
+        st.streams.len()
+    ));
     s.push_str("# HELP brink_control_edges Edges known, by liveness.\n");
     s.push_str("# TYPE brink_control_edges gauge\n");
     s.push_str(&format!("brink_control_edges{{state=\"live\"}} {live}\n"));

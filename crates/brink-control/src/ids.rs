@@ -39,6 +39,11 @@ pub(crate) fn domain_label() -> String {
     format!("d{}", pick(LOWER, 13))
 }
 
+/// A streaming distribution's domain name label: `s` + 13 lower-case letters and digits.
+pub(crate) fn streaming_domain_label() -> String {
+    format!("s{}", pick(LOWER, 13))
+}
+
 /// A lower-case UUID (version 4 layout), for request ids and policy / key group ids.
 pub(crate) fn uuid() -> String {
     let mut b = [0u8; 16];

@@ -14,6 +14,7 @@ mod resources;
 mod sigv4;
 mod state;
 mod store;
+mod streaming;
 mod time;
 mod xml;
 

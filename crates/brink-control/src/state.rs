@@ -46,6 +46,33 @@ impl DistRecord {
     pub(crate) fn enabled(&self) -> bool {
         self.config["Enabled"].as_bool().unwrap_or(false)
     }
+    /// The ARN of a streaming distribution (same record type, other resource name).
+    pub(crate) fn streaming_arn(&self) -> String {
+        format!(
+            "arn:aws:cloudfront::{ACCOUNT}:streaming-distribution/{}",
+            self.id
+        )
+    }
+}
+
+/// Which of the two distribution kinds a record is (they share [`DistRecord`], and are kept
+/// under `dist/` and `sdist/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DistKind {
+    /// A web distribution (`DistributionConfig`).
+    Web,
+    /// An RTMP distribution (`StreamingDistributionConfig`).
+    Streaming,
+}
+
+impl DistKind {
+    /// Store key prefix.
+    fn prefix(self) -> &'static str {
+        match self {
+            DistKind::Web => "dist/",
+            DistKind::Streaming => "sdist/",
+        }
+    }
 }
 
 /// An invalidation as stored.
@@ -103,6 +130,8 @@ pub(crate) struct State {
     store: Arc<dyn Store>,
     cdn_domain: String,
     pub(crate) dists: BTreeMap<String, DistRecord>,
+    /// Streaming (RTMP) distributions, `config` being a `StreamingDistributionConfig`.
+    pub(crate) streams: BTreeMap<String, DistRecord>,
     /// Keyed by (distribution id, invalidation id).
     pub(crate) invs: BTreeMap<(String, String), InvRecord>,
     pub(crate) meta: Meta,
@@ -126,6 +155,7 @@ impl State {
             store: store.clone(),
             cdn_domain,
             dists: BTreeMap::new(),
+            streams: BTreeMap::new(),
             invs: BTreeMap::new(),
             meta: Meta::default(),
             edges: BTreeMap::new(),
@@ -140,6 +170,9 @@ impl State {
             } else if k.starts_with("dist/") {
                 let d: DistRecord = serde_json::from_slice(&v).map_err(bad)?;
                 s.dists.insert(d.id.clone(), d);
+            } else if k.starts_with("sdist/") {
+                let d: DistRecord = serde_json::from_slice(&v).map_err(bad)?;
+                s.streams.insert(d.id.clone(), d);
             } else if k.starts_with("inv/") {
                 let i: InvRecord = serde_json::from_slice(&v).map_err(bad)?;
                 s.invs.insert((i.distribution_id.clone(), i.id.clone()), i);
@@ -154,7 +187,7 @@ impl State {
                 s.edges.insert(pop.to_owned(), e);
             }
         }
-        s.document = Arc::new(s.build_document(None, None));
+        s.document = Arc::new(s.build_document(Candidate::None));
         Ok(s)
     }
 
@@ -163,12 +196,14 @@ impl State {
     }
 
     /// The document edges serve, with `candidate` in place of (or added to) the stored
-    /// distribution of the same id.
-    fn build_document(
-        &self,
-        candidate: Option<&DistRecord>,
-        res_candidate: Option<(&crate::resources::Kind, &crate::resources::ResRecord)>,
-    ) -> Value {
+    /// entity of the same id.
+    fn build_document(&self, candidate: Candidate<'_>) -> Value {
+        let (candidate, stream_candidate, res_candidate) = match candidate {
+            Candidate::None => (None, None, None),
+            Candidate::Dist(d) => (Some(d), None, None),
+            Candidate::Stream(d) => (None, Some(d), None),
+            Candidate::Res(k, r) => (None, None, Some((k, r))),
+        };
         let mut dists: Vec<Value> = Vec::with_capacity(self.dists.len() + 1);
         for d in self.dists.values() {
             if candidate.is_some_and(|c| c.id == d.id) {
@@ -180,6 +215,18 @@ impl State {
             dists.push(edge_entry(c));
         }
         let mut doc = json!({ "Distributions": dists });
+        let mut streams: Vec<Value> = self
+            .streams
+            .values()
+            .filter(|d| stream_candidate.is_none_or(|c| c.id != d.id))
+            .map(streaming_edge_entry)
+            .collect();
+        if let Some(c) = stream_candidate {
+            streams.push(streaming_edge_entry(c));
+        }
+        if !streams.is_empty() {
+            doc["StreamingDistributions"] = Value::Array(streams);
+        }
         if !self.certs.is_empty() {
             let certs: Vec<Value> = self
                 .certs
@@ -251,7 +298,7 @@ impl State {
         r: crate::resources::ResRecord,
     ) -> Result<crate::resources::ResRecord, ApiError> {
         if kind.doc_key.is_some() {
-            let doc = self.build_document(None, Some((kind, &r)));
+            let doc = self.build_document(Candidate::Res(kind, &r));
             self.check_document(doc, kind.doc_key.unwrap_or_default())?;
         }
         let mut b = Batch::default();
@@ -313,7 +360,7 @@ impl State {
         let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
         let mut cand = candidate.clone();
         cand.config = complete.clone();
-        let doc = self.build_document(Some(&cand), None);
+        let doc = self.build_document(Candidate::Dist(&cand));
         let file: brink_model::EdgeFile = serde_json::from_value(doc)
             .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
         let opts = brink_model::ValidateOptions {
@@ -357,6 +404,40 @@ impl State {
         Ok(complete)
     }
 
+    /// Validates the whole document with the streaming distribution `candidate` in it, as
+    /// every edge will. Returns the candidate's complete `StreamingDistributionConfig`.
+    pub(crate) fn validate_streaming(&self, candidate: &DistRecord) -> Result<Value, ApiError> {
+        let parsed: brink_model::raw::StreamingDistributionConfig =
+            serde_json::from_value(candidate.config.clone()).map_err(|e| {
+                ApiError::bad_request(brink_model::ParseError::CODE, format!("{e}"))
+            })?;
+        let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
+        let mut cand = candidate.clone();
+        cand.config = complete.clone();
+        let doc = self.build_document(Candidate::Stream(&cand));
+        let file: brink_model::EdgeFile = serde_json::from_value(doc)
+            .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
+        let opts = brink_model::ValidateOptions {
+            cdn_domain: self.cdn_domain.clone(),
+        };
+        if let Err(errors) = brink_model::validate_with(&file, &opts) {
+            // The candidate is last among the streaming distributions; its problems first.
+            let idx = file.streaming_distributions.len().saturating_sub(1);
+            let mine = format!("StreamingDistributions[{idx}]");
+            let config = format!("{mine}.StreamingDistributionConfig.");
+            let e = errors
+                .iter()
+                .find(|e| e.path.starts_with(&mine))
+                .unwrap_or(&errors[0]);
+            let field = e.path.strip_prefix(&config).unwrap_or(&e.path);
+            return Err(ApiError::from_model(
+                e.code,
+                format!("{} ({field})", e.message),
+            ));
+        }
+        Ok(complete)
+    }
+
     fn commit(&mut self, batch: Batch) -> Result<(), ApiError> {
         self.store.write(&batch).map_err(ApiError::internal)
     }
@@ -387,7 +468,7 @@ impl State {
         self.meta = meta;
         apply(self);
         if config {
-            self.document = Arc::new(self.build_document(None, None));
+            self.document = Arc::new(self.build_document(Candidate::None));
         }
         Ok(())
     }
@@ -423,20 +504,51 @@ impl State {
         })
     }
 
+    /// Stores a new or changed streaming distribution as a new configuration version.
+    pub(crate) fn put_streaming(&mut self, mut d: DistRecord) -> Result<DistRecord, ApiError> {
+        let meta = self.next_meta(Change::Config);
+        d.config_version = meta.config_version;
+        let mut b = Batch::default();
+        b.put(format!("sdist/{}", d.id), to_bytes(&d));
+        let stored = d.clone();
+        self.write(b, meta, |s| {
+            s.streams.insert(stored.id.clone(), stored);
+        })?;
+        Ok(d)
+    }
+
+    /// Removes a streaming distribution.
+    pub(crate) fn delete_streaming(&mut self, id: &str) -> Result<(), ApiError> {
+        let mut b = Batch::default();
+        b.delete(format!("sdist/{id}"));
+        let meta = self.next_meta(Change::Config);
+        self.write(b, meta, |s| {
+            s.streams.remove(id);
+        })
+    }
+
     /// Only the tags changed: no new configuration version.
     pub(crate) fn put_tags(
         &mut self,
+        kind: DistKind,
         id: &str,
         tags: Vec<(String, String)>,
     ) -> Result<(), ApiError> {
-        let Some(mut d) = self.dists.get(id).cloned() else {
+        let map = match kind {
+            DistKind::Web => &self.dists,
+            DistKind::Streaming => &self.streams,
+        };
+        let Some(mut d) = map.get(id).cloned() else {
             return Err(ApiError::no_such_resource());
         };
         d.tags = tags;
         let mut b = Batch::default();
-        b.put(format!("dist/{id}"), to_bytes(&d));
+        b.put(format!("{}{id}", kind.prefix()), to_bytes(&d));
         self.commit(b)?;
-        self.dists.insert(id.to_owned(), d);
+        match kind {
+            DistKind::Web => self.dists.insert(id.to_owned(), d),
+            DistKind::Streaming => self.streams.insert(id.to_owned(), d),
+        };
         Ok(())
     }
 
@@ -571,6 +683,30 @@ impl State {
 fn cert_files(arn: &str) -> (String, String) {
     let id = arn.rsplit('/').next().unwrap_or("cert");
     (format!("certs/{id}.pem"), format!("certs/{id}.key"))
+}
+
+/// What a document is built with besides the stored state (a change being validated).
+#[derive(Clone, Copy)]
+enum Candidate<'a> {
+    /// Only what is stored.
+    None,
+    /// A web distribution in place of (or added to) the stored one of its id.
+    Dist(&'a DistRecord),
+    /// A streaming distribution likewise.
+    Stream(&'a DistRecord),
+    /// A resource likewise.
+    Res(&'a crate::resources::Kind, &'a crate::resources::ResRecord),
+}
+
+/// A streaming distribution as the edges' document lists it under `StreamingDistributions`
+/// (`aws cloudfront get-streaming-distribution`'s shape).
+fn streaming_edge_entry(d: &DistRecord) -> Value {
+    json!({
+        "Id": d.id,
+        "ARN": d.streaming_arn(),
+        "DomainName": d.domain_name,
+        "StreamingDistributionConfig": d.config,
+    })
 }
 
 /// A distribution as the edges' document lists it (`aws cloudfront get-distribution`'s shape).

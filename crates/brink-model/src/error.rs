@@ -115,6 +115,12 @@ pub mod codes {
     pub const CNAME_ALREADY_EXISTS: &str = "CNAMEAlreadyExists";
     /// Two distributions share an `Id` or `CallerReference`.
     pub const DISTRIBUTION_ALREADY_EXISTS: &str = "DistributionAlreadyExists";
+    /// Two streaming distributions share an `Id` or `CallerReference`.
+    pub const STREAMING_DISTRIBUTION_ALREADY_EXISTS: &str = "StreamingDistributionAlreadyExists";
+    /// More than 100 streaming distributions.
+    pub const TOO_MANY_STREAMING_DISTRIBUTIONS: &str = "TooManyStreamingDistributions";
+    /// More than 100 aliases on a streaming distribution.
+    pub const TOO_MANY_STREAMING_DISTRIBUTION_CNAMES: &str = "TooManyStreamingDistributionCNAMEs";
     /// Unknown `CachePolicyId`.
     pub const NO_SUCH_CACHE_POLICY: &str = "NoSuchCachePolicy";
     /// Unknown `OriginRequestPolicyId`.

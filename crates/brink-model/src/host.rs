@@ -132,6 +132,17 @@ fn strip_port(host: &str) -> &str {
 ///
 /// Deterministic (FNV-1a, 128 bits), so a reload or another edge computes the same name.
 pub fn generated_domain_name(id: &str, cdn_domain: &str) -> String {
+    generated_name('d', id, cdn_domain)
+}
+
+/// The domain name a streaming (RTMP) distribution gets when its `DomainName` is not given:
+/// `s`, 13 lowercase alphanumerics derived from `id`, then `.` and `cdn_domain`, as
+/// CloudFront's `s5c39gqb8ow64r.cloudfront.net`.
+pub fn generated_streaming_domain_name(id: &str, cdn_domain: &str) -> String {
+    generated_name('s', id, cdn_domain)
+}
+
+fn generated_name(prefix: char, id: &str, cdn_domain: &str) -> String {
     const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     const FNV_OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const FNV_PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
@@ -141,7 +152,7 @@ pub fn generated_domain_name(id: &str, cdn_domain: &str) -> String {
         h = h.wrapping_mul(FNV_PRIME);
     }
     let mut name = String::with_capacity(15 + cdn_domain.len());
-    name.push('d');
+    name.push(prefix);
     for _ in 0..13 {
         name.push(char::from(ALPHABET[(h % 36) as usize]));
         h /= 36;

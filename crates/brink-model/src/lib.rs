@@ -58,9 +58,13 @@ pub mod raw;
 pub mod ttl;
 mod validate;
 
-pub use compiled::{Behavior, CacheKeyPolicy, Model};
+pub use compiled::{
+    Behavior, CacheKeyPolicy, Model, StreamingDistribution, StreamingOrigin, StreamingOriginError,
+};
 pub use error::{codes, ConfigError};
-pub use host::{generated_domain_name, DistributionIndex, HostRouter};
+pub use host::{
+    generated_domain_name, generated_streaming_domain_name, DistributionIndex, HostRouter,
+};
 pub use path_pattern::{PathPattern, PathPatternError};
 pub use raw::{EdgeFile, ParseError};
 pub use ttl::{TtlPolicy, TtlPolicyError};
@@ -75,6 +79,7 @@ pub mod limits {
         MAX_DISTRIBUTIONS, MAX_DISTRIBUTIONS_PER_RESOURCE, MAX_KEYS_PER_GROUP, MAX_KEY_GROUPS,
         MAX_KEY_GROUPS_PER_BEHAVIOR, MAX_LEGACY_NAMES, MAX_ORIGINS, MAX_ORIGIN_CUSTOM_HEADERS,
         MAX_ORIGIN_GROUPS, MAX_POLICIES, MAX_POLICY_NAMES, MAX_POLICY_NAMES_LEN,
-        MAX_RESPONSE_POLICY_HEADERS, MAX_TRUSTED_SIGNERS, ORIGIN_TIMEOUT_RANGE,
+        MAX_RESPONSE_POLICY_HEADERS, MAX_STREAMING_ALIASES, MAX_STREAMING_DISTRIBUTIONS,
+        MAX_TRUSTED_SIGNERS, ORIGIN_TIMEOUT_RANGE,
     };
 }

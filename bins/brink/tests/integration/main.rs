@@ -37,6 +37,7 @@ mod revalidation;
 mod sign;
 mod slices;
 mod stale;
+mod streaming_api;
 mod telemetry;
 mod tls;
 mod up;

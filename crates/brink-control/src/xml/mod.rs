@@ -289,6 +289,39 @@ mod tests {
     }
 
     #[test]
+    fn a_streaming_distribution_config_reads_into_the_model_type() {
+        // As botocore writes CreateStreamingDistribution's body (any order, empty elements).
+        let xml = br#"<StreamingDistributionConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Enabled>true</Enabled><CallerReference>cli-1</CallerReference><S3Origin><DomainName>media.s3.amazonaws.com</DomainName><OriginAccessIdentity /></S3Origin><Aliases><Quantity>1</Quantity><Items><CNAME>rtmp.example.com</CNAME></Items></Aliases><Comment /><TrustedSigners><Enabled>true</Enabled><Quantity>1</Quantity><Items><AwsAccountNumber>self</AwsAccountNumber></Items></TrustedSigners><Logging><Enabled>false</Enabled><Bucket /><Prefix /></Logging><PriceClass>PriceClass_100</PriceClass></StreamingDistributionConfig>"#;
+        let v = from_xml(
+            xml,
+            "StreamingDistributionConfig",
+            "StreamingDistributionConfig",
+        )
+        .expect("parse");
+        let cfg: brink_model::raw::StreamingDistributionConfig =
+            serde_json::from_value(v.clone()).expect("the model reads it");
+        assert_eq!(cfg.s3_origin.domain_name, "media.s3.amazonaws.com");
+        assert_eq!(cfg.trusted_signers.items, Some(vec!["self".to_owned()]));
+        assert_eq!(cfg.aliases.items(), ["rtmp.example.com"]);
+        let back = to_xml(
+            &serde_json::to_value(&cfg).expect("json"),
+            "StreamingDistributionConfig",
+            "StreamingDistributionConfig",
+        );
+        assert!(
+            back.contains("<TrustedSigners><Enabled>true</Enabled><Quantity>1</Quantity><Items><AwsAccountNumber>self</AwsAccountNumber></Items></TrustedSigners>"),
+            "{back}"
+        );
+        let again = from_xml(
+            back.as_bytes(),
+            "StreamingDistributionConfig",
+            "StreamingDistributionConfig",
+        )
+        .expect("reparse");
+        assert_eq!(again, v);
+    }
+
+    #[test]
     fn lists_use_their_member_names_and_text_is_escaped() {
         let v = serde_json::json!({"Quantity": 2, "Items": ["a.example.com", "b&c"]});
         let xml = to_xml(&v, "Aliases", "Aliases");

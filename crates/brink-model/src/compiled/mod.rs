@@ -8,11 +8,13 @@ mod behavior;
 mod certificate;
 mod origin;
 mod response_headers;
+mod streaming;
 
 pub use behavior::*;
 pub use certificate::*;
 pub use origin::*;
 pub use response_headers::*;
+pub use streaming::*;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +37,10 @@ pub struct Model {
     pub(crate) key_groups: HashMap<String, Arc<KeyGroup>>,
     pub(crate) public_keys: HashMap<String, Arc<PublicKey>>,
     pub(crate) certificates: HashMap<String, CertificateFiles>,
+    pub(crate) streaming: Vec<StreamingDistribution>,
+    /// Streaming distributions' domain names and aliases (indexes into `streaming`).
+    pub(crate) streaming_router: HostRouter,
+    pub(crate) streaming_by_id: HashMap<String, DistributionIndex>,
 }
 
 impl Model {
@@ -97,6 +103,29 @@ impl Model {
     /// The certificate files a `ViewerCertificate` names by ACM ARN or IAM id.
     pub fn certificate(&self, id: &str) -> Option<&CertificateFiles> {
         self.certificates.get(id)
+    }
+
+    /// All streaming (RTMP) distributions, in file order.
+    pub fn streaming_distributions(&self) -> &[StreamingDistribution] {
+        &self.streaming
+    }
+
+    /// The streaming distribution an RTMP connection to `host` is for: `host` is the host
+    /// of the connection's `tcUrl` (`rtmp://s….cloudfront.net/cfx/st` → `s….cloudfront.net`;
+    /// `:port` and a trailing dot are ignored, case-insensitive), matched against domain
+    /// names and aliases (`*.example.com` included) like web distributions' `Host`.
+    /// Disabled distributions are returned too: the listener refuses them.
+    pub fn streaming_by_host(&self, host: &str) -> Option<&StreamingDistribution> {
+        self.streaming_router
+            .route(host)
+            .and_then(|i| self.streaming.get(i.0))
+    }
+
+    /// The streaming distribution with this `Id`.
+    pub fn streaming_by_id(&self, id: &str) -> Option<&StreamingDistribution> {
+        self.streaming_by_id
+            .get(id)
+            .and_then(|i| self.streaming.get(i.0))
     }
 
     /// Every listed certificate, in file order.

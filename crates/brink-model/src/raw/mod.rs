@@ -15,6 +15,7 @@ mod enums;
 mod keys;
 mod origin;
 mod policy;
+mod streaming;
 
 pub use behavior::*;
 pub use certificates::*;
@@ -23,6 +24,7 @@ pub use enums::*;
 pub use keys::*;
 pub use origin::*;
 pub use policy::*;
+pub use streaming::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +82,10 @@ pub struct EdgeFile {
     /// Distributions, each with its `Id` and `DistributionConfig`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distributions: Vec<Distribution>,
+    /// RTMP distributions, each with its `Id` and `StreamingDistributionConfig`
+    /// (`aws cloudfront get-streaming-distribution`'s shape).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streaming_distributions: Vec<StreamingDistribution>,
     /// Custom cache policies (managed ones are built in).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cache_policies: Vec<CachePolicy>,

@@ -404,7 +404,9 @@ fn key_groups(
     }
 }
 
-fn signers(cx: &mut Ctx, t: &raw::TrustedSigners, path: &str) -> Vec<String> {
+/// `TrustedSigners` under `path`: quantities, at most [`MAX_TRUSTED_SIGNERS`], `self` or
+/// 12-digit account numbers; the signers when enabled, else none.
+pub(crate) fn signers(cx: &mut Ctx, t: &raw::TrustedSigners, path: &str) -> Vec<String> {
     let tpath = format!("{path}.TrustedSigners");
     let items = cx.items(t.quantity, &t.items, &tpath);
     if items.len() > MAX_TRUSTED_SIGNERS {

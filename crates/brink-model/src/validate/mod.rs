@@ -12,6 +12,7 @@ mod keys;
 mod origins;
 mod policies;
 mod response_headers;
+mod streaming;
 
 pub use behaviors::{
     MAX_CACHE_BEHAVIORS, MAX_KEY_GROUPS_PER_BEHAVIOR, MAX_LEGACY_NAMES, MAX_TRUSTED_SIGNERS,
@@ -25,6 +26,7 @@ pub use origins::{
 };
 pub use policies::{MAX_POLICIES, MAX_POLICY_NAMES, MAX_POLICY_NAMES_LEN};
 pub use response_headers::{MAX_CSP_LEN, MAX_RESPONSE_POLICY_HEADERS};
+pub use streaming::{MAX_STREAMING_ALIASES, MAX_STREAMING_DISTRIBUTIONS};
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -115,6 +117,8 @@ pub fn validate_with(file: &EdgeFile, opts: &ValidateOptions) -> Result<Model, V
         }
     }
     let router = build_router(&mut cx, &distributions);
+    let (streaming, streaming_router, streaming_by_id) =
+        streaming::compile_all(&mut cx, &reg, file, &distributions, opts);
 
     if !cx.errors.is_empty() {
         return Err(cx.errors);
@@ -129,6 +133,9 @@ pub fn validate_with(file: &EdgeFile, opts: &ValidateOptions) -> Result<Model, V
         key_groups: reg.key_groups,
         public_keys: reg.public_keys,
         certificates,
+        streaming,
+        streaming_router,
+        streaming_by_id,
     })
 }
 

@@ -10,6 +10,8 @@ mod path_pattern_prop;
 mod roundtrip;
 /// Host routing and behavior selection on a compiled model.
 mod routing;
+/// Streaming (RTMP) distributions: the CLI shape, validation codes, lookup by host.
+mod streaming;
 
 use std::path::PathBuf;
 
