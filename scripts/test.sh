@@ -12,6 +12,8 @@ command -v promtool >/dev/null 2>&1 || extra_packages+=(prometheus)
 command -v openssl >/dev/null 2>&1 || extra_packages+=(openssl)
 # dig: the DNS router tests query it as a resolver would.
 command -v dig >/dev/null 2>&1 || extra_packages+=(bind9-dnsutils)
+# ffmpeg: the RTMP and HLS tests play streams with it and make their media files.
+command -v ffmpeg >/dev/null 2>&1 || extra_packages+=(ffmpeg)
 # shellcheck source=scripts/ensure-tools.sh
 source scripts/ensure-tools.sh
 # shellcheck source=scripts/ensure-pyenv.sh

@@ -39,6 +39,10 @@ pub(crate) struct ServeArgs {
     /// then stays plain HTTP. How `brink up` gives every edge both schemes.
     #[arg(long, value_name = "ADDR")]
     tls_listen: Option<SocketAddr>,
+    /// Address for RTMP players (1935 by convention): the file's (or control plane's)
+    /// streaming distributions, chosen by the host of the player's tcUrl.
+    #[arg(long, value_name = "ADDR")]
+    rtmp_listen: Option<SocketAddr>,
     /// Check the configuration and exit, like `nginx -t`: print "config OK" and exit 0, or
     /// print every problem and exit 64. Nothing is started.
     #[arg(long)]
@@ -312,6 +316,7 @@ fn config(
         (Some(origin), Some(ttl), Some(memory)) if problems.is_empty() => Ok(EdgeConfig {
             listen: args.listen,
             tls_listen: args.tls_listen,
+            rtmp_listen: args.rtmp_listen,
             admin: args.admin,
             origin,
             geo: None,
@@ -380,8 +385,11 @@ pub(crate) fn run(
             Some(a) => print!("brink ready listen={} admin={a}", bound.listen),
             None => print!("brink ready listen={}", bound.listen),
         }
-        match bound.tls_listen {
-            Some(t) => println!(" tls={t}"),
+        if let Some(t) = bound.tls_listen {
+            print!(" tls={t}");
+        }
+        match bound.rtmp {
+            Some(r) => println!(" rtmp={r}"),
             None => println!(),
         }
         tracing::info!(listen = %bound.listen, threads, "edge started");

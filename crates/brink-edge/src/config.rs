@@ -117,6 +117,8 @@ pub struct EdgeConfig {
     pub listen: SocketAddr,
     /// A second viewer listener speaking only TLS; when set, `listen` stays plain HTTP.
     pub tls_listen: Option<SocketAddr>,
+    /// RTMP listener for streaming distributions (`--rtmp-listen`).
+    pub rtmp_listen: Option<SocketAddr>,
     /// Admin listener (health, purge), if any.
     pub admin: Option<SocketAddr>,
     /// The origin.

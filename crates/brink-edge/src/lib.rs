@@ -17,6 +17,7 @@ mod lifecycle;
 mod origin;
 mod policy;
 mod process;
+mod rtmp;
 mod server;
 mod tls;
 mod worker;
@@ -43,6 +44,8 @@ pub struct Bound {
     pub listen: SocketAddr,
     /// The TLS-only viewer listener (`tls_listen`), if any.
     pub tls_listen: Option<SocketAddr>,
+    /// The RTMP listener (`rtmp_listen`), if any.
+    pub rtmp: Option<SocketAddr>,
     /// Admin listener.
     pub admin: Option<SocketAddr>,
 }
@@ -127,6 +130,10 @@ pub fn run(
         viewer_tls.clone()
     };
     let mut tls_listeners = tls_listeners.into_iter();
+    let rtmp = match cfg.rtmp_listen {
+        Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
+        None => None,
+    };
     let admin = match cfg.admin {
         Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
@@ -134,6 +141,10 @@ pub fn run(
     let bound = Bound {
         listen,
         tls_listen,
+        rtmp: rtmp
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?,
         admin: admin
             .as_ref()
             .map(std::net::TcpListener::local_addr)
@@ -150,10 +161,12 @@ pub fn run(
     let (alive_tx, alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut handles = Vec::with_capacity(threads);
     let mut admin = admin;
+    let mut rtmp = rtmp;
     for (i, listener) in listeners.into_iter().enumerate() {
         let cfg = cfg.clone();
         let shared = shared.clone();
         let admin = if i == 0 { admin.take() } else { None };
+        let rtmp = if i == 0 { rtmp.take() } else { None };
         let tls = main_tls.clone();
         let second = tls_listeners.next().zip(viewer_tls.clone());
         let shutdown = shutdown_rx.clone();
@@ -164,6 +177,14 @@ pub fn run(
             .spawn(move || {
                 runtime.block_on(async move {
                     let edge = Edge::new(cfg, &shared);
+                    if let Some(rtmp) = rtmp {
+                        match tokio::net::TcpListener::from_std(rtmp) {
+                            Ok(l) => {
+                                tokio::spawn(rtmp::serve_rtmp(edge.clone(), l, shutdown.clone()));
+                            }
+                            Err(e) => tracing::error!(error = %e, "rtmp listener"),
+                        }
+                    }
                     if let Some(admin) = admin {
                         match tokio::net::TcpListener::from_std(admin) {
                             Ok(a) => {

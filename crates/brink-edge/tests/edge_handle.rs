@@ -35,6 +35,7 @@ fn config() -> EdgeConfig {
     EdgeConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         tls_listen: None,
+        rtmp_listen: None,
         admin: None,
         origin: Origin::parse("http://127.0.0.1:1").expect("origin"),
         pop: brink_edge::DEFAULT_POP.to_owned(),

@@ -34,6 +34,7 @@ mod path_security;
 mod purge;
 mod ranges;
 mod revalidation;
+mod rtmp;
 mod sign;
 mod slices;
 mod stale;

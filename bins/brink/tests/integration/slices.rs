@@ -11,34 +11,6 @@ use crate::testkit::*;
 
 const MIB: u64 = 1024 * 1024;
 
-/// An origin route answering ranges of `body` (single `bytes=a-b` / `bytes=a-`) with 206 and
-/// `Content-Range`, everything else with 200; the ETag is `"v<version>"`.
-fn ranged(origin: &TestOrigin, path: &str, body: Arc<Vec<u8>>, version: Arc<AtomicU64>) {
-    origin.route_fn(path, move |req| {
-        let etag = format!("\"v{}\"", version.load(Ordering::SeqCst));
-        let total = body.len() as u64;
-        let spec = req.header("range").and_then(|r| {
-            let r = r.strip_prefix("bytes=")?.to_owned();
-            let (a, b) = r.split_once('-')?;
-            let a: u64 = a.parse().ok()?;
-            let b: u64 = if b.is_empty() {
-                total - 1
-            } else {
-                b.parse().ok()?
-            };
-            (a < total).then_some((a, b.min(total - 1)))
-        });
-        match spec {
-            Some((a, b)) => Reply::status(206, body[a as usize..=b as usize].to_vec())
-                .header("content-range", &format!("bytes {a}-{b}/{total}"))
-                .header("etag", &etag)
-                .header("cache-control", "max-age=3600"),
-            None => Reply::with_etag(&etag, body.as_ref().clone())
-                .header("cache-control", "max-age=3600"),
-        }
-    });
-}
-
 /// The Range headers the origin received for `path`, in order.
 fn ranges_seen(origin: &TestOrigin, path: &str) -> Vec<Option<String>> {
     origin
@@ -67,7 +39,7 @@ async fn large_objects_are_filled_by_the_slices_a_range_needs() {
     let body = Arc::new(pseudo_random_bytes((20 * MIB + 12_345) as usize, 7));
     let total = body.len() as u64;
     let version = Arc::new(AtomicU64::new(1));
-    ranged(&origin, "/video.mp4", body.clone(), version.clone());
+    serve_ranges(&origin, "/video.mp4", body.clone(), version.clone());
 
     // A seek to 10 MiB: one slice from the origin, the exact 100 bytes to the viewer.
     let r = range(&edge, "/video.mp4", 10 * MIB, Some(10 * MIB + 99)).await;
@@ -115,7 +87,15 @@ async fn large_objects_are_filled_by_the_slices_a_range_needs() {
     );
     let seen = ranges_seen(&origin, "/video.mp4");
     assert_eq!(&seen[3..], &[slice(19), slice(20)]);
+    // Past the end: 416 with the length, as a whole object would answer.
+    let r = range(&edge, "/video.mp4", total + 5, None).await;
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range").as_deref(),
+        Some(format!("bytes */{total}").as_str())
+    );
     // Never the whole file.
+    let seen = ranges_seen(&origin, "/video.mp4");
     assert!(seen.iter().all(Option::is_some), "{seen:?}");
 
     // An invalidation takes the slices with the object.
@@ -133,7 +113,7 @@ async fn a_changed_object_cuts_the_response_and_drops_its_slices() {
     let (origin, edge) = start(&["--range-fill-above", "2MiB", "--range-slice", "1MiB"]).await;
     let body = Arc::new(pseudo_random_bytes((4 * MIB) as usize, 8));
     let version = Arc::new(AtomicU64::new(1));
-    ranged(&origin, "/f.bin", body.clone(), version.clone());
+    serve_ranges(&origin, "/f.bin", body.clone(), version.clone());
     let r = range(&edge, "/f.bin", 0, Some(99)).await;
     assert_body(&r, &body[..100], "slice 0 of v1");
 
@@ -160,7 +140,7 @@ async fn small_objects_and_origins_without_ranges_are_stored_whole() {
     let (origin, edge) = start(&["--range-fill-above", "8MiB", "--range-slice", "1MiB"]).await;
     // Smaller than one slice: the 206 covers it all and is kept as the whole object.
     let small = Arc::new(pseudo_random_bytes(300_000, 9));
-    ranged(
+    serve_ranges(
         &origin,
         "/small",
         small.clone(),
@@ -176,7 +156,7 @@ async fn small_objects_and_origins_without_ranges_are_stored_whole() {
 
     // Between one slice and the threshold: the slice answer is dropped for a whole fill.
     let mid = Arc::new(pseudo_random_bytes((3 * MIB) as usize, 10));
-    ranged(&origin, "/mid", mid.clone(), Arc::new(AtomicU64::new(1)));
+    serve_ranges(&origin, "/mid", mid.clone(), Arc::new(AtomicU64::new(1)));
     let r = range(&edge, "/mid", 5, Some(9)).await;
     assert_body(&r, &mid[5..10], "mid range");
     assert_eq!(ranges_seen(&origin, "/mid"), vec![slice(0), None]);
@@ -189,7 +169,7 @@ async fn small_objects_and_origins_without_ranges_are_stored_whole() {
 async fn a_write_to_the_object_drops_its_slices() {
     let (origin, edge) = start(&["--range-fill-above", "1MiB", "--range-slice", "1MiB"]).await;
     let body = Arc::new(pseudo_random_bytes((3 * MIB) as usize, 11));
-    ranged(
+    serve_ranges(
         &origin,
         "/up.bin",
         body.clone(),

@@ -23,7 +23,8 @@ impl Edge {
         mut f: Fetching,
     ) -> Result<Answer, EdgeError> {
         let key = match &f.route.rules {
-            None => CacheKey::new("", f.target.as_str()),
+            // `brink serve` ("") and streaming distributions (their id).
+            None => CacheKey::new(&f.route.scope, f.target.as_str()),
             Some(rules) => CacheKey::build(&f.route.scope, f.target.as_str().len() + 16, |out| {
                 rules.write_key_text(out, f.target.path(), f.target.query(), req.headers());
             }),

@@ -51,6 +51,7 @@ mod access;
 mod admit;
 mod deliver;
 mod fetch;
+pub(crate) mod internal;
 pub(crate) mod log;
 mod lookup;
 mod pass;

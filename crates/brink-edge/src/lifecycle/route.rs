@@ -121,6 +121,42 @@ impl Failover {
     }
 }
 
+/// The target of a streaming (RTMP) distribution: its origin (`host[:port]` over HTTP, or
+/// HTTPS on port 443; an S3 bucket at its own HTTPS endpoint), the cache scoped by its id,
+/// `brink serve`'s rules (the origin's caching headers and the edge's TTL defaults).
+fn streaming_target(
+    sd: &brink_model::compiled::StreamingDistribution,
+    cfg: &EdgeConfig,
+    tls: &OriginTls,
+) -> Target {
+    use brink_model::compiled::StreamingOrigin;
+    let url = match &sd.origin {
+        StreamingOrigin::Http { host, port } if *port == 443 => format!("https://{host}"),
+        StreamingOrigin::Http { host, port } => format!("http://{host}:{port}"),
+        StreamingOrigin::S3 { domain_name, .. } => format!("https://{domain_name}"),
+        // A kind added to the model later: nothing to reach (reads fail as 502).
+        _ => String::from("http://0.0.0.0:9"),
+    };
+    let origin = Origin::parse(&url).unwrap_or_else(|_| cfg.origin.clone());
+    Target {
+        scope: sd.id.as_str().into(),
+        ttl: cfg.ttl,
+        client: OriginClient::new(
+            &OriginSettings::serve(cfg.origin_connect_timeout, cfg.origin_read_timeout),
+            tls,
+        ),
+        host_header: HeaderValue::from_str(origin.authority.as_str())
+            .unwrap_or(HeaderValue::from_static("localhost")),
+        origin,
+        custom_headers: Vec::new(),
+        rules: None,
+        failover: None,
+        log: None,
+        https_origin: None,
+        forward: ForwardHeaders::None,
+    }
+}
+
 /// The target of behavior `b` of distribution `d` on origin `origin_index`.
 fn target_for(
     d: &brink_model::compiled::Distribution,
@@ -217,6 +253,9 @@ pub(crate) enum Router {
         targets: Vec<Vec<Arc<Target>>>,
         /// Viewer access checks (signed URLs and cookies, geo restriction).
         access: Arc<Access>,
+        /// One target per streaming (RTMP) distribution, in the model's order: its origin,
+        /// its cache scope (the distribution id); read by the RTMP front end (`rtmp.rs`).
+        streaming: Vec<Arc<Target>>,
     },
 }
 
@@ -389,10 +428,16 @@ impl Router {
                             .collect()
                     })
                     .collect();
+                let streaming = model
+                    .streaming_distributions()
+                    .iter()
+                    .map(|sd| Arc::new(streaming_target(sd, cfg, &tls)))
+                    .collect();
                 Router::Model {
                     model: model.clone(),
                     targets,
                     access: models.access_for(model, || Access::new(model, cfg)),
+                    streaming,
                 }
             }
         }

@@ -131,6 +131,8 @@ enum SliceOutcome {
     /// The origin's answer is not one to slice (or the object is not large enough): take the
     /// ordinary path.
     NotSliced,
+    /// The slice starts past the end of an object of this length (the origin's 416).
+    PastEnd(u64),
 }
 
 impl Edge {
@@ -151,6 +153,9 @@ impl Edge {
                 return self.store_whole(req, f, key, parts, body, times).await
             }
             Ok(SliceOutcome::NotSliced) => return None,
+            Ok(SliceOutcome::PastEnd(total)) => {
+                return Some(Ok(past_end(total, CacheStatus::Miss)))
+            }
             Err(e) => return Some(Err(e)),
         };
         let identity = Identity::of(&first)?;
@@ -163,8 +168,8 @@ impl Edge {
         let age = first.age(self.clock.now());
         let last = wanted.last.map_or(total - 1, |l| l.min(total - 1));
         if wanted.first >= total {
-            // Cannot happen for the slice that holds `first`; kept for a hostile origin.
-            return None;
+            // A range past the end (its slice holds the last bytes).
+            return Some(Ok(past_end(total, status)));
         }
         let len = last - wanted.first + 1;
         let mut headers = first.meta.headers.clone();
@@ -272,7 +277,10 @@ impl Edge {
                         .await;
                     return;
                 }
-                Ok(SliceOutcome::NotSliced | SliceOutcome::Whole(..)) | Err(_) => {
+                Ok(
+                    SliceOutcome::NotSliced | SliceOutcome::Whole(..) | SliceOutcome::PastEnd(_),
+                )
+                | Err(_) => {
                     let _ = tx
                         .send(Err(BodyError::Incomplete("a slice could not be fetched")))
                         .await;
@@ -324,6 +332,16 @@ impl Edge {
                     response: self.clock.now(),
                 };
                 let (mut parts, body) = resp.into_parts();
+                if parts.status == StatusCode::RANGE_NOT_SATISFIABLE {
+                    guard.pass();
+                    let total = parts
+                        .headers
+                        .get(header::CONTENT_RANGE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.strip_prefix("bytes */"))
+                        .and_then(|t| t.parse().ok());
+                    return Ok(total.map_or(SliceOutcome::NotSliced, SliceOutcome::PastEnd));
+                }
                 let range = content_range(&parts.headers);
                 if parts.status == StatusCode::OK {
                     guard.pass();
@@ -437,6 +455,18 @@ impl Edge {
         let req = self.origin_request(target, f, Method::GET, headers, OriginBody::Empty);
         self.send_origin(target, req).await
     }
+}
+
+/// 416 for a range that starts past the end of an object of `total` bytes, as a whole object
+/// would answer (RFC 9110 §15.5.17).
+fn past_end(total: u64, status: CacheStatus) -> Answer {
+    let mut resp = Response::new(EdgeBody::Empty);
+    *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+    let h = resp.headers_mut();
+    set(h, header::CONTENT_RANGE, &format!("bytes */{total}"));
+    set(h, header::CONTENT_LENGTH, "0");
+    status.write(h);
+    (resp, status)
 }
 
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {

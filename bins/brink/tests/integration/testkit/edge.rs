@@ -27,6 +27,8 @@ pub(crate) struct Edge {
     admin: SocketAddr,
     /// The TLS-only listener (`--tls-listen`), if any.
     tls: Option<SocketAddr>,
+    /// The RTMP listener (`--rtmp-listen`), if any.
+    rtmp: Option<SocketAddr>,
     stderr_path: PathBuf,
     /// Origin clocks that move with this edge's manual clock.
     linked_clocks: Vec<Arc<AtomicU64>>,
@@ -130,12 +132,13 @@ impl Edge {
                 );
             }
         };
-        let (listen, admin, tls) = parse_ready_line(&line);
+        let (listen, admin, tls, rtmp) = parse_ready_line(&line);
         Edge {
             child,
             listen,
             admin,
             tls,
+            rtmp,
             stderr_path,
             linked_clocks: Vec::new(),
         }
@@ -149,6 +152,11 @@ impl Edge {
     /// The admin listener's address.
     pub(crate) fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The RTMP listener's address (`--rtmp-listen`).
+    pub(crate) fn rtmp_addr(&self) -> SocketAddr {
+        self.rtmp.expect("the edge was started with --rtmp-listen")
     }
 
     /// The TLS-only listener's address (`--tls-listen`).
@@ -295,15 +303,23 @@ impl Drop for Edge {
     }
 }
 
-/// Parses `brink ready listen=ADDR admin=ADDR [tls=ADDR]`.
-fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr, Option<SocketAddr>) {
+/// Parses `brink ready listen=ADDR admin=ADDR [tls=ADDR] [rtmp=ADDR]`.
+#[allow(clippy::type_complexity)]
+fn parse_ready_line(
+    line: &str,
+) -> (
+    SocketAddr,
+    SocketAddr,
+    Option<SocketAddr>,
+    Option<SocketAddr>,
+) {
     let line = line.trim_end();
     let mut words = line.split(' ');
     assert!(
         words.next() == Some("brink") && words.next() == Some("ready"),
         "the first stdout line must be `brink ready listen=... admin=...`, got {line:?}"
     );
-    let (mut listen, mut admin, mut tls) = (None, None, None);
+    let (mut listen, mut admin, mut tls, mut rtmp) = (None, None, None, None);
     for word in words {
         let addr = |v: &str| -> SocketAddr {
             v.parse()
@@ -315,6 +331,8 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr, Option<SocketAddr>) 
             admin = Some(addr(v));
         } else if let Some(v) = word.strip_prefix("tls=") {
             tls = Some(addr(v));
+        } else if let Some(v) = word.strip_prefix("rtmp=") {
+            rtmp = Some(addr(v));
         } else {
             panic!("unexpected word {word:?} in ready line {line:?}");
         }
@@ -327,7 +345,7 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr, Option<SocketAddr>) 
             "ready line must report bound loopback addresses: {line:?}"
         );
     }
-    (listen, admin, tls)
+    (listen, admin, tls, rtmp)
 }
 
 /// Percent-encodes everything but unreserved characters and `/` (so `*`, `?`, `=` and `&`
@@ -346,11 +364,12 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 #[test]
 fn ready_line_is_parsed() {
-    let (l, a, t) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
+    let (l, a, t, _) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
     assert_eq!((l.port(), a.port(), t), (4000, 4001, None));
-    let (_, _, t) = parse_ready_line(
-        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 tls=127.0.0.1:4443",
+    let (_, _, t, r) = parse_ready_line(
+        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 tls=127.0.0.1:4443 rtmp=127.0.0.1:1935",
     );
     assert_eq!(t.map(|t| t.port()), Some(4443));
+    assert_eq!(r.map(|r| r.port()), Some(1935));
     assert_eq!(percent_encode("/img/*?x=1"), "/img/%2A%3Fx%3D1");
 }

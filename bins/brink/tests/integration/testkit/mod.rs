@@ -292,3 +292,36 @@ pub(crate) fn promtool_clean(text: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An origin route answering ranges of `body` (single `bytes=a-b` / `bytes=a-`) with 206 and
+/// `Content-Range`, everything else with 200; the ETag is `"v<version>"`.
+pub(crate) fn serve_ranges(
+    origin: &TestOrigin,
+    path: &str,
+    body: std::sync::Arc<Vec<u8>>,
+    version: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    origin.route_fn(path, move |req| {
+        let etag = format!("\"v{}\"", version.load(std::sync::atomic::Ordering::SeqCst));
+        let total = body.len() as u64;
+        let spec = req.header("range").and_then(|r| {
+            let r = r.strip_prefix("bytes=")?.to_owned();
+            let (a, b) = r.split_once('-')?;
+            let a: u64 = a.parse().ok()?;
+            let b: u64 = if b.is_empty() {
+                total - 1
+            } else {
+                b.parse().ok()?
+            };
+            (a < total).then_some((a, b.min(total - 1)))
+        });
+        match spec {
+            Some((a, b)) => Reply::status(206, body[a as usize..=b as usize].to_vec())
+                .header("content-range", &format!("bytes {a}-{b}/{total}"))
+                .header("etag", &etag)
+                .header("cache-control", "max-age=3600"),
+            None => Reply::with_etag(&etag, body.as_ref().clone())
+                .header("cache-control", "max-age=3600"),
+        }
+    });
+}
