@@ -32,6 +32,7 @@ impl From<StoreError> for S3Error {
             StoreError::InvalidPartOrder => S3ErrorCode::InvalidPartOrder,
             StoreError::EntityTooSmall => S3ErrorCode::EntityTooSmall,
             StoreError::KeyTooLong => S3ErrorCode::KeyTooLongError,
+            StoreError::BadDigest => S3ErrorCode::BadDigest,
             StoreError::Body(_) => S3ErrorCode::IncompleteBody,
             StoreError::Io(err) => {
                 tracing::error!(%err, "origin store I/O error");
@@ -136,6 +137,19 @@ fn template(
             .collect(),
         ..ObjectMeta::default()
     }
+}
+
+/// The `Content-MD5` header's digest; a value that is not base64 of 16 bytes is
+/// `InvalidDigest`, as in S3.
+fn content_md5(v: Option<&str>) -> S3Result<Option<[u8; 16]>> {
+    use base64::Engine as _;
+    let Some(v) = v else { return Ok(None) };
+    base64::engine::general_purpose::STANDARD
+        .decode(v.trim())
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        .map(Some)
+        .ok_or_else(|| s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid"))
 }
 
 type Body = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, s3s::StdError>> + Send + Sync>>;
@@ -304,6 +318,7 @@ impl S3 for Backend {
                 ));
             }
         }
+        let md5 = content_md5(i.content_md5.as_deref())?;
         let t = template(
             i.content_type,
             i.cache_control,
@@ -314,7 +329,7 @@ impl S3 for Backend {
         );
         let meta = self
             .store
-            .put_object(&i.bucket, &i.key, t, body_of(i.body))
+            .put_object(&i.bucket, &i.key, t, body_of(i.body), md5)
             .await?;
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&meta)),
@@ -534,6 +549,7 @@ impl S3 for Backend {
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
+        let md5 = content_md5(i.content_md5.as_deref())?;
         let e = self
             .store
             .put_part(
@@ -542,6 +558,7 @@ impl S3 for Backend {
                 &i.key,
                 i.part_number,
                 body_of(i.body),
+                md5,
             )
             .await?;
         Ok(S3Response::new(UploadPartOutput {

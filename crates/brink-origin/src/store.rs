@@ -85,6 +85,9 @@ pub enum StoreError {
     /// A part other than the last is under 5 MiB.
     #[error("Your proposed upload is smaller than the minimum allowed object size")]
     EntityTooSmall,
+    /// The body's MD5 is not the `Content-MD5` the client sent.
+    #[error("The Content-MD5 you specified did not match what we received")]
+    BadDigest,
     /// A key over 1,024 bytes.
     #[error("Your key is too long")]
     KeyTooLong,
@@ -312,8 +315,13 @@ impl Drop for TempFile {
     }
 }
 
-/// Streams `body` into `tmp`, returning its MD5 (hex) and length.
-async fn copy_body<S, E>(tmp: &mut TempFile, mut body: S) -> Result<(String, u64), StoreError>
+/// Streams `body` into `tmp`, returning its MD5 (hex) and length; [`StoreError::BadDigest`]
+/// when it is not `expect_md5`.
+async fn copy_body<S, E>(
+    tmp: &mut TempFile,
+    mut body: S,
+    expect_md5: Option<[u8; 16]>,
+) -> Result<(String, u64), StoreError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -327,7 +335,11 @@ where
         size += chunk.len() as u64;
         w.write_all(&chunk).await?;
     }
-    Ok((hex(&md5.finalize()), size))
+    let md5 = md5.finalize();
+    if expect_md5.is_some_and(|e| e[..] != md5[..]) {
+        return Err(StoreError::BadDigest);
+    }
+    Ok((hex(&md5), size))
 }
 
 impl Store {
@@ -512,17 +524,18 @@ impl Store {
     /// Writes an object from a body stream; visible (whole) once this returns.
     ///
     /// `template` carries the content headers and user metadata; key, size, ETag and time are
-    /// filled here.
+    /// filled here. `expect_md5` is the request's `Content-MD5`, when it sent one.
     ///
     /// # Errors
     /// [`StoreError::NoSuchBucket`], [`StoreError::KeyTooLong`], [`StoreError::Body`] when the
-    /// client's body fails, or a disk error.
+    /// client's body fails, [`StoreError::BadDigest`], or a disk error.
     pub async fn put_object<S, E>(
         &self,
         bucket: &str,
         key: &str,
         template: ObjectMeta,
         body: S,
+        expect_md5: Option<[u8; 16]>,
     ) -> Result<Arc<ObjectMeta>, StoreError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -533,7 +546,7 @@ impl Store {
             return Err(StoreError::NoSuchBucket);
         }
         let mut tmp = TempFile::new(&self.root).await?;
-        let (etag, size) = copy_body(&mut tmp, body).await?;
+        let (etag, size) = copy_body(&mut tmp, body, expect_md5).await?;
         let meta = ObjectMeta {
             key: key.to_owned(),
             size,
@@ -733,7 +746,8 @@ impl Store {
     /// Stores one part (replacing an earlier upload of the same number) and returns its ETag.
     ///
     /// # Errors
-    /// [`StoreError::NoSuchUpload`], [`StoreError::Body`], or a disk error.
+    /// [`StoreError::NoSuchUpload`], [`StoreError::Body`], [`StoreError::BadDigest`], or a
+    /// disk error.
     pub async fn put_part<S, E>(
         &self,
         id: &str,
@@ -741,6 +755,7 @@ impl Store {
         key: &str,
         number: i32,
         body: S,
+        expect_md5: Option<[u8; 16]>,
     ) -> Result<String, StoreError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -748,7 +763,7 @@ impl Store {
     {
         self.read_upload(id, bucket, key)?;
         let mut tmp = TempFile::new(&self.root).await?;
-        let (etag, size) = copy_body(&mut tmp, body).await?;
+        let (etag, size) = copy_body(&mut tmp, body, expect_md5).await?;
         let meta = ObjectMeta {
             key: number.to_string(),
             size,

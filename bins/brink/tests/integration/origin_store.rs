@@ -446,6 +446,43 @@ async fn only_the_distribution_named_by_the_bucket_policy_reads_through_the_cdn_
         );
         assert_eq!(st, 200);
 
+        // Transfer acceleration: the edge forwards `Host: <bucket>.s3-accelerate.<domain>`
+        // unchanged; the store reads the bucket from it (virtual-hosted style).
+        let accel = format!("private.s3-accelerate.cdn.test:{}", s3.addr.port());
+        let (st, body) = s3.signed_request_to(
+            &s3.owner,
+            &accel,
+            "PUT",
+            "/accel/%C3%BC%20%2B.txt",
+            None,
+            true,
+            "fast",
+        );
+        assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+        let (st, body) = s3.signed_request(
+            &s3.owner,
+            "GET",
+            &s3_path("private", "accel/ü +.txt"),
+            None,
+            true,
+            "",
+        );
+        assert_eq!(
+            (st, body.as_slice()),
+            (200, &b"fast"[..]),
+            "landed in the bucket"
+        );
+        let (st, _) = s3.signed_request_to(
+            &s3.owner,
+            &accel,
+            "GET",
+            "/index.html",
+            Some(&mine),
+            true,
+            "",
+        );
+        assert_eq!(st, 200, "virtual-hosted GET");
+
         s3.aws_ok(&["s3api", "delete-bucket-policy", "--bucket", "private"]);
         let (st, _) = s3.cdn_request("GET", &index, Some(&mine), true, "");
         assert_eq!(st, 403, "policy removed");
@@ -509,6 +546,7 @@ async fn hostile_input_gets_clean_4xx_and_nothing_is_written_outside_the_data_di
         let out = s3.boto3(
             r#"
 import boto3, json
+from botocore.exceptions import ClientError
 c = boto3.client("s3")
 keys = ["../../escape-origin-test.txt", "a/../../../escape-origin-test-2.txt", "..", "./.", "a//b"]
 got = {}
@@ -516,6 +554,18 @@ for k in keys:
     c.put_object(Bucket="box", Key=k, Body=k.encode())
     got[k] = c.get_object(Bucket="box", Key=k)["Body"].read().decode()
 got["listed"] = [o["Key"] for o in c.list_objects_v2(Bucket="box")["Contents"]]
+try:
+    c.put_object(Bucket="box", Key="md5", Body=b"abc", ContentMD5="kAFQmDzST7DWlj99KOF/cA==")
+    got["bad_md5"] = "stored"
+except ClientError as e:
+    got["bad_md5"] = e.response["Error"]["Code"]
+try:
+    c.head_object(Bucket="box", Key="md5")
+    got["md5_stored"] = True
+except ClientError as e:
+    got["md5_stored"] = False
+c.put_object(Bucket="box", Key="md5", Body=b"abc", ContentMD5="kAFQmDzST7DWlj99KOF/cg==")
+got["good_md5"] = c.get_object(Bucket="box", Key="md5")["Body"].read().decode()
 print(json.dumps(got))
 "#,
         );
@@ -530,6 +580,9 @@ print(json.dumps(got))
             assert_eq!(v[k], k, "{v}");
         }
         assert_eq!(v["listed"].as_array().map(Vec::len), Some(5), "{v}");
+        assert_eq!(v["bad_md5"], "BadDigest", "a wrong Content-MD5 is refused");
+        assert_eq!(v["md5_stored"], false, "and nothing was stored");
+        assert_eq!(v["good_md5"], "abc");
     });
     // Raw requests a client library would not send: dot segments kept, a huge head.
     let put = b"PUT /box/../../../escape-raw.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";

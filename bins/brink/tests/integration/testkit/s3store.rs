@@ -27,11 +27,12 @@ pub(crate) struct S3Store {
 
 /// Signs a request with botocore's S3 SigV4 signer (`S3SigV4Auth`, a `SigV4Auth` that does not
 /// re-encode the path, as S3 wants) and `UNSIGNED-PAYLOAD`, as the edge does for origin access
-/// control, then sends it. Arguments (environment): `URL`, `METHOD`, `KEY_ID`, `SECRET`,
-/// optional `SOURCE_ARN` (signed), `LATE_SOURCE_ARN` (added after signing, so not signed),
-/// `BODY`. Prints the status, a newline and the body.
+/// control, then sends it to `CONNECT` (host:port) with the URL's host as `Host`. Arguments
+/// (environment): `URL`, `CONNECT`, `METHOD`, `KEY_ID`, `SECRET`, optional `SOURCE_ARN`
+/// (signed), `LATE_SOURCE_ARN` (added after signing, so not signed), `BODY`. Prints the
+/// status, a newline and the body.
 const SIGNED_REQUEST_PY: &str = r#"
-import os, sys, urllib.request, urllib.error
+import os, sys, http.client, urllib.parse
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -50,13 +51,19 @@ EdgeSigner(Credentials(e["KEY_ID"], e["SECRET"]), "s3", "us-east-1").add_auth(re
 out = dict(req.headers.items())
 if e.get("LATE_SOURCE_ARN"):
     out["x-amz-source-arn"] = e["LATE_SOURCE_ARN"]
-r = urllib.request.Request(e["URL"], data=body, method=e["METHOD"], headers=out)
-try:
-    with urllib.request.urlopen(r, timeout=30) as resp:
-        status, data = resp.status, resp.read()
-except urllib.error.HTTPError as err:
-    status, data = err.code, err.read()
-sys.stdout.write(f"{status}\n")
+u = urllib.parse.urlsplit(e["URL"])
+conn = http.client.HTTPConnection(e["CONNECT"], timeout=30)
+conn.putrequest(e["METHOD"], u.path + ("?" + u.query if u.query else ""), skip_host=True, skip_accept_encoding=True)
+conn.putheader("Host", u.netloc)
+for k, v in out.items():
+    if k.lower() != "host":
+        conn.putheader(k, v)
+if body is not None:
+    conn.putheader("Content-Length", str(len(body)))
+conn.endheaders(body)
+resp = conn.getresponse()
+data = resp.read()
+sys.stdout.write(f"{resp.status}\n")
 sys.stdout.flush()
 sys.stdout.buffer.write(data)
 "#;
@@ -237,9 +244,27 @@ impl S3Store {
         sign_arn: bool,
         body: &str,
     ) -> (u16, Vec<u8>) {
+        let authority = self.addr.to_string();
+        self.signed_request_to(key, &authority, method, path, source_arn, sign_arn, body)
+    }
+
+    /// The same with `Host: authority` (signed as such), still sent to this store: what the
+    /// edge forwards for transfer acceleration (`<bucket>.s3-accelerate.<domain>`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn signed_request_to(
+        &self,
+        key: &(String, String),
+        authority: &str,
+        method: &str,
+        path: &str,
+        source_arn: Option<&str>,
+        sign_arn: bool,
+        body: &str,
+    ) -> (u16, Vec<u8>) {
         let mut cmd = Command::new(pyenv_bin().join("python"));
         cmd.arg("-c").arg(SIGNED_REQUEST_PY);
-        cmd.env("URL", format!("{}{path}", self.url()))
+        cmd.env("URL", format!("http://{authority}{path}"))
+            .env("CONNECT", self.addr.to_string())
             .env("METHOD", method)
             .env("KEY_ID", &key.0)
             .env("SECRET", &key.1)
