@@ -952,6 +952,7 @@ mod tests {
                     k,
                     ObjectMeta::default(),
                     body(&[b"hello ", k.as_bytes().to_vec().leak()]),
+                    None,
                 )
                 .await
                 .expect("put");
@@ -1004,11 +1005,11 @@ mod tests {
             .expect("create upload");
         let big: &'static [u8] = vec![7u8; MIN_PART_SIZE as usize].leak();
         let e1 = s
-            .put_part(&id, "b", "k", 1, body(&[big]))
+            .put_part(&id, "b", "k", 1, body(&[big]), None)
             .await
             .expect("part 1");
         let e2 = s
-            .put_part(&id, "b", "k", 2, body(&[b"tail"]))
+            .put_part(&id, "b", "k", 2, body(&[b"tail"]), None)
             .await
             .expect("part 2");
         assert!(matches!(
