@@ -241,6 +241,77 @@ fn decode_token(t: &str) -> S3Result<String> {
     String::from_utf8(bytes).map_err(|_| bad())
 }
 
+/// One page of a listing as both ListObjects versions return it.
+struct Page {
+    contents: Vec<Object>,
+    prefixes: Vec<CommonPrefix>,
+    next: Option<String>,
+    max: usize,
+    url: bool,
+}
+
+impl Page {
+    fn encode(&self, s: &str) -> String {
+        if self.url {
+            url_encode(s)
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+impl Backend {
+    /// A page of at most `max_keys` (default and ceiling 1,000) entries after `after`.
+    fn page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        after: Option<String>,
+        max_keys: Option<i32>,
+        encoding: Option<&EncodingType>,
+    ) -> S3Result<Page> {
+        let max = max_keys.unwrap_or(1000);
+        if max < 0 {
+            return Err(s3_error!(InvalidArgument, "max-keys must not be negative"));
+        }
+        let max = usize::try_from(max.min(1000)).unwrap_or(1000);
+        let listing = self
+            .store
+            .list(bucket, prefix, delimiter, after.as_deref(), max)?;
+        let url = encoding.is_some_and(|e| e.as_str() == EncodingType::URL);
+        let enc = |s: &str| if url { url_encode(s) } else { s.to_owned() };
+        let contents = listing
+            .objects
+            .iter()
+            .map(|m| Object {
+                key: Some(enc(&m.key)),
+                e_tag: Some(etag(m)),
+                last_modified: Some(timestamp(m.last_modified)),
+                size: i64::try_from(m.size).ok(),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
+                ..Object::default()
+            })
+            .collect();
+        let prefixes = listing
+            .common_prefixes
+            .iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(enc(p)),
+            })
+            .collect();
+        Ok(Page {
+            contents,
+            prefixes,
+            next: listing.next,
+            max,
+            url,
+        })
+    }
+}
+
 #[async_trait::async_trait]
 impl S3 for Backend {
     async fn create_bucket(
@@ -449,56 +520,59 @@ impl S3 for Backend {
         }))
     }
 
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let i = req.input;
+        let prefix = i.prefix.clone().unwrap_or_default();
+        let p = self.page(
+            &i.bucket,
+            &prefix,
+            i.delimiter.as_deref(),
+            i.marker.clone(),
+            i.max_keys,
+            i.encoding_type.as_ref(),
+        )?;
+        let enc = |s: &str| p.encode(s);
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(i.bucket),
+            prefix: Some(enc(&prefix)),
+            delimiter: i.delimiter.as_deref().map(enc),
+            marker: Some(i.marker.as_deref().map(enc).unwrap_or_default()),
+            max_keys: i32::try_from(p.max).ok(),
+            is_truncated: Some(p.next.is_some()),
+            // S3 gives NextMarker only with a delimiter (clients use the last key otherwise);
+            // giving it always is harmless and simpler for clients.
+            next_marker: p.next.as_deref().map(enc),
+            encoding_type: i.encoding_type,
+            contents: (!p.contents.is_empty()).then_some(p.contents),
+            common_prefixes: (!p.prefixes.is_empty()).then_some(p.prefixes),
+            ..ListObjectsOutput::default()
+        }))
+    }
+
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let i = req.input;
-        let max = i.max_keys.unwrap_or(1000);
-        if max < 0 {
-            return Err(s3_error!(InvalidArgument, "max-keys must not be negative"));
-        }
-        let max = usize::try_from(max.min(1000)).unwrap_or(1000);
         let after = match (&i.continuation_token, &i.start_after) {
             (Some(t), _) => Some(decode_token(t)?),
             (None, Some(s)) => Some(s.clone()),
             (None, None) => None,
         };
         let prefix = i.prefix.clone().unwrap_or_default();
-        let listing = self.store.list(
+        let p = self.page(
             &i.bucket,
             &prefix,
             i.delimiter.as_deref(),
-            after.as_deref(),
-            max,
+            after,
+            i.max_keys,
+            i.encoding_type.as_ref(),
         )?;
-        let url = i
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let enc = |s: &str| if url { url_encode(s) } else { s.to_owned() };
-        let contents: Vec<Object> = listing
-            .objects
-            .iter()
-            .map(|m| Object {
-                key: Some(enc(&m.key)),
-                e_tag: Some(etag(m)),
-                last_modified: Some(timestamp(m.last_modified)),
-                size: i64::try_from(m.size).ok(),
-                storage_class: Some(ObjectStorageClass::from_static(
-                    ObjectStorageClass::STANDARD,
-                )),
-                ..Object::default()
-            })
-            .collect();
-        let prefixes: Vec<CommonPrefix> = listing
-            .common_prefixes
-            .iter()
-            .map(|p| CommonPrefix {
-                prefix: Some(enc(p)),
-            })
-            .collect();
-        let key_count = i32::try_from(contents.len() + prefixes.len()).unwrap_or(i32::MAX);
+        let enc = |s: &str| p.encode(s);
+        let key_count = i32::try_from(p.contents.len() + p.prefixes.len()).unwrap_or(i32::MAX);
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(i.bucket),
             prefix: Some(enc(&prefix)),
@@ -506,12 +580,12 @@ impl S3 for Backend {
             start_after: i.start_after.as_deref().map(enc),
             continuation_token: i.continuation_token,
             encoding_type: i.encoding_type,
-            max_keys: i32::try_from(max).ok(),
+            max_keys: i32::try_from(p.max).ok(),
             key_count: Some(key_count),
-            is_truncated: Some(listing.next.is_some()),
-            next_continuation_token: listing.next.map(|n| crate::store::hex(n.as_bytes())),
-            contents: (!contents.is_empty()).then_some(contents),
-            common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
+            is_truncated: Some(p.next.is_some()),
+            next_continuation_token: p.next.as_ref().map(|n| crate::store::hex(n.as_bytes())),
+            contents: (!p.contents.is_empty()).then_some(p.contents),
+            common_prefixes: (!p.prefixes.is_empty()).then_some(p.prefixes),
             ..ListObjectsV2Output::default()
         }))
     }

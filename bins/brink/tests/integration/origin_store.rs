@@ -265,6 +265,10 @@ out["rolled"] = rolled
 sub = c.list_objects_v2(Bucket="bkt", Prefix="a/", Delimiter="/")
 out["sub"] = [o["Key"] for o in sub.get("Contents", [])] + [p["Prefix"] for p in sub.get("CommonPrefixes", [])]
 out["start_after"] = [o["Key"] for o in c.list_objects_v2(Bucket="bkt", StartAfter="pct%41")["Contents"]]
+v1 = []
+for p in c.get_paginator("list_objects").paginate(Bucket="bkt", PaginationConfig={"PageSize": 3}):
+    v1 += [o["Key"] for o in p.get("Contents", [])]
+out["v1"] = v1
 print(json.dumps(out))
 "#,
         );
@@ -333,6 +337,11 @@ print(json.dumps(out))
             "each key or common prefix once"
         );
         assert_eq!(v["sub"], serde_json::json!(["a/1", "a/2", "a/b/"]));
+        assert_eq!(
+            v["v1"],
+            serde_json::json!(all),
+            "ListObjects (v1) pages with markers"
+        );
         assert_eq!(
             v["start_after"],
             serde_json::json!(["plus+sign", "with space", "z", "ünïcödé/ключ"])
