@@ -181,7 +181,7 @@ impl Stream for FileBody {
         if this.remaining == 0 {
             return Poll::Ready(None);
         }
-        let want = usize::try_from(this.remaining.min(64 * 1024)).unwrap_or(64 * 1024);
+        let want = usize::try_from(this.remaining.min(256 * 1024)).unwrap_or(256 * 1024);
         this.buf.resize(want, 0);
         let mut rb = tokio::io::ReadBuf::new(&mut this.buf[..want]);
         match std::pin::Pin::new(&mut this.file).poll_read(cx, &mut rb) {

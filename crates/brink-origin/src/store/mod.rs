@@ -19,8 +19,8 @@
 //! outside the bucket's directory. An in-memory index per bucket (a `BTreeMap` by key, rebuilt
 //! from the trailers at start) answers listings in key order.
 //!
-//! Durability: files are not fsynced (a development and test store, like the edge's cache);
-//! a crash can lose the last writes but never exposes a torn object.
+//! Durability: a file's data is synced before it is renamed into place; the directory is not,
+//! so a crash can lose the last writes but never exposes a torn object.
 
 use std::collections::BTreeMap;
 use std::io::SeekFrom;

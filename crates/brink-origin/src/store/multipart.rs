@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::{
     copy_body, hex, now_secs, random_hex, read_trailer, trailer, ObjectMeta, Store, StoreError,
@@ -201,8 +201,8 @@ impl Store {
         let have = self.list_parts(id, bucket, key).await?;
         let dir = self.upload_dir(id)?;
         let mut md5s = Md5::new();
-        let mut tmp = TempFile::new(&self.root).await?;
         let mut size = 0u64;
+        let mut sources = Vec::with_capacity(wanted.len());
         for (i, (n, etag)) in wanted.iter().enumerate() {
             let Some(p) = have.iter().find(|p| p.number == *n) else {
                 return Err(StoreError::InvalidPart);
@@ -219,9 +219,7 @@ impl Store {
                     .unwrap_or(0);
             }
             md5s.update(raw);
-            let f = tokio::fs::File::open(dir.join(format!("part-{n:05}"))).await?;
-            let mut body = f.take(p.size);
-            tokio::io::copy(&mut body, tmp.writer()?).await?;
+            sources.push((dir.join(format!("part-{n:05}")), p.size));
             size += p.size;
         }
         let meta = ObjectMeta {
@@ -232,8 +230,26 @@ impl Store {
             parts: u32::try_from(wanted.len()).ok(),
             ..up.meta
         };
-        tmp.writer()?.write_all(&trailer(&meta)?).await?;
+        let mut tmp = TempFile::new(&self.root).await?;
         tmp.finish().await?;
+        let path = tmp.path.clone();
+        let tail = trailer(&meta)?;
+        // One blocking task with std's copy, which the kernel does (copy_file_range) instead of
+        // bytes through user space in small asynchronous reads.
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::{Read as _, Write as _};
+            let mut out = std::fs::OpenOptions::new().append(true).open(&path)?;
+            for (part, len) in sources {
+                let mut from = std::fs::File::open(part)?.take(len);
+                if std::io::copy(&mut from, &mut out)? != len {
+                    return Err(std::io::Error::other("part file shorter than its metadata"));
+                }
+            }
+            out.write_all(&tail)?;
+            out.sync_data()
+        })
+        .await
+        .map_err(std::io::Error::other)??;
         let meta = self.install(bucket, &mut tmp, meta)?;
         let _ = std::fs::remove_dir_all(&dir);
         Ok(meta)
