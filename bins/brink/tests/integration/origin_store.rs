@@ -269,6 +269,9 @@ v1 = []
 for p in c.get_paginator("list_objects").paginate(Bucket="bkt", PaginationConfig={"PageSize": 3}):
     v1 += [o["Key"] for o in p.get("Contents", [])]
 out["v1"] = v1
+import urllib.request
+url = c.generate_presigned_url("get_object", Params={"Bucket": "bkt", "Key": "plus+sign"}, ExpiresIn=300)
+out["presigned"] = urllib.request.urlopen(url, timeout=30).read().decode()
 print(json.dumps(out))
 "#,
         );
@@ -492,6 +495,51 @@ async fn only_the_distribution_named_by_the_bucket_policy_reads_through_the_cdn_
         );
         assert_eq!(st, 200, "virtual-hosted GET");
 
+        // A public-read policy lets anonymous requests in, for the objects it names only.
+        s3.aws_ok(&["s3", "mb", "s3://public-site"]);
+        s3.aws_ok(&[
+            "s3",
+            "cp",
+            &file.to_string_lossy(),
+            "s3://public-site/www/index.html",
+        ]);
+        s3.aws_ok(&[
+            "s3",
+            "cp",
+            &file.to_string_lossy(),
+            "s3://public-site/private.html",
+        ]);
+        let public = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "PublicRead",
+            "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
+            "Resource": ["arn:aws:s3:::public-site/www/*"]}]}"#;
+        s3.aws_ok(&[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "public-site",
+            "--policy",
+            public,
+        ]);
+        let anonymous = |path: &str| {
+            let out = std::process::Command::new("curl")
+                .args([
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "--max-time",
+                    "10",
+                    "-w",
+                    "%{http_code}",
+                ])
+                .arg(format!("{}{path}", s3.url()))
+                .output()
+                .expect("curl");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(anonymous("/public-site/www/index.html"), "200");
+        assert_eq!(anonymous("/public-site/private.html"), "403");
+        assert_eq!(anonymous("/public-site"), "403", "listing not granted");
+
         s3.aws_ok(&["s3api", "delete-bucket-policy", "--bucket", "private"]);
         let (st, _) = s3.cdn_request("GET", &index, Some(&mine), true, "");
         assert_eq!(st, 403, "policy removed");
@@ -633,4 +681,75 @@ print(json.dumps(got))
     assert!(seen > 5);
     let mut s3 = s3;
     assert!(s3.is_running(), "still serving; stderr: {}", s3.stderr());
+}
+
+#[test]
+fn configuration_mistakes_name_the_flag_and_exit_64() {
+    let dir = crate::testkit::control::temp_dir("origin-config");
+    std::fs::write(
+        dir.join("owner"),
+        "aws_access_key_id=AKIAX\naws_secret_access_key=s\n",
+    )
+    .expect("owner");
+    std::fs::write(dir.join("cdn.json"), "{\"AccessKeyId\": \"AKIAX\"}").expect("cdn");
+    std::fs::write(
+        dir.join("same.json"),
+        r#"{"AccessKeyId": "AKIAX", "SecretAccessKey": "s"}"#,
+    )
+    .expect("same");
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args(["origin", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.join("data"))
+            .args(extra)
+            .output()
+            .expect("brink origin");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let owner = dir.join("owner").to_string_lossy().into_owned();
+    let cases: [(Vec<String>, &str); 4] = [
+        (
+            vec![
+                "--credentials".into(),
+                dir.join("missing").to_string_lossy().into(),
+            ],
+            "--credentials",
+        ),
+        (
+            vec![
+                "--credentials".into(),
+                owner.clone(),
+                "--cdn-credentials".into(),
+                dir.join("cdn.json").to_string_lossy().into(),
+            ],
+            "--cdn-credentials",
+        ),
+        (
+            vec![
+                "--credentials".into(),
+                owner.clone(),
+                "--cdn-credentials".into(),
+                dir.join("same.json").to_string_lossy().into(),
+            ],
+            "must not be the owner's key pair",
+        ),
+        (
+            vec![
+                "--credentials".into(),
+                owner,
+                "--vhost-domain".into(),
+                "bad domain".into(),
+            ],
+            "--vhost-domain",
+        ),
+    ];
+    for (args, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, err) = run(&args);
+        assert_eq!(code, Some(64), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
 }
