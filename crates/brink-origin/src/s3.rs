@@ -94,6 +94,15 @@ fn check_conditions(
         if let Ok(v) = hyper::header::HeaderValue::from_str(&httpdate(meta.last_modified)) {
             h.insert(hyper::header::LAST_MODIFIED, v);
         }
+        // RFC 9110 §15.4.5: a 304 carries the Cache-Control a 200 would (a cache refreshing
+        // its copy takes it from here).
+        if let Some(v) = meta
+            .cache_control
+            .as_deref()
+            .and_then(|c| hyper::header::HeaderValue::from_str(c).ok())
+        {
+            h.insert(hyper::header::CACHE_CONTROL, v);
+        }
         e.set_headers(h);
         return Err(e);
     }

@@ -244,6 +244,7 @@ try:
     out["head_inm"] = 200
 except ClientError as e:
     out["head_inm"] = int(e.response["Error"]["Code"])
+    out["cc_304"] = e.response["ResponseMetadata"]["HTTPHeaders"].get("cache-control")
 keys = ["plus+sign", "with space", "ünïcödé/ключ", "pct%41", "a/1", "a/2", "a/b/3", "z"]
 for k in keys:
     c.put_object(Bucket="bkt", Key=k, Body=k.encode())
@@ -298,6 +299,10 @@ print(json.dumps(out))
         assert_eq!(v["open"], serde_json::json!([206, "abcdef"]));
         assert_eq!(v["unsatisfiable"], serde_json::json!([416, "InvalidRange"]));
         assert_eq!(v["head_inm"], 304);
+        assert_eq!(
+            v["cc_304"], "public, max-age=300",
+            "a 304 carries Cache-Control"
+        );
         for (k, body) in v["odd"].as_object().expect("odd") {
             assert_eq!(body.as_str(), Some(k.as_str()), "key {k:?} round-trips");
         }
