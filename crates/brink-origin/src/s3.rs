@@ -125,6 +125,9 @@ fn metadata_of(m: &ObjectMeta) -> Option<Metadata> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// S3's limit on user metadata: names and values together, in UTF-8 bytes.
+const MAX_USER_METADATA: usize = 2 * 1024;
+
 fn template(
     content_type: Option<String>,
     cache_control: Option<String>,
@@ -132,8 +135,19 @@ fn template(
     content_encoding: Option<String>,
     content_language: Option<String>,
     metadata: Option<Metadata>,
-) -> ObjectMeta {
-    ObjectMeta {
+) -> S3Result<ObjectMeta> {
+    let size: usize = metadata
+        .iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    if size > MAX_USER_METADATA {
+        return Err(s3_error!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size"
+        ));
+    }
+    Ok(ObjectMeta {
         content_type,
         cache_control,
         content_disposition,
@@ -145,7 +159,7 @@ fn template(
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect(),
         ..ObjectMeta::default()
-    }
+    })
 }
 
 /// The `Content-MD5` header's digest; a value that is not base64 of 16 bytes is
@@ -406,7 +420,7 @@ impl S3 for Backend {
             i.content_encoding,
             i.content_language,
             i.metadata,
-        );
+        )?;
         let meta = self
             .store
             .put_object(&i.bucket, &i.key, t, body_of(i.body), md5)
@@ -611,7 +625,7 @@ impl S3 for Backend {
             i.content_encoding,
             i.content_language,
             i.metadata,
-        );
+        )?;
         let id = self.store.create_upload(&i.bucket, &i.key, t)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(i.bucket),

@@ -628,6 +628,11 @@ except ClientError as e:
     got["md5_stored"] = False
 c.put_object(Bucket="box", Key="md5", Body=b"abc", ContentMD5="kAFQmDzST7DWlj99KOF/cg==")
 got["good_md5"] = c.get_object(Bucket="box", Key="md5")["Body"].read().decode()
+try:
+    c.put_object(Bucket="box", Key="meta", Body=b"x", Metadata={"big": "m" * 3000})
+    got["big_meta"] = "stored"
+except ClientError as e:
+    got["big_meta"] = e.response["Error"]["Code"]
 print(json.dumps(got))
 "#,
         );
@@ -645,6 +650,7 @@ print(json.dumps(got))
         assert_eq!(v["bad_md5"], "BadDigest", "a wrong Content-MD5 is refused");
         assert_eq!(v["md5_stored"], false, "and nothing was stored");
         assert_eq!(v["good_md5"], "abc");
+        assert_eq!(v["big_meta"], "MetadataTooLarge");
     });
     // Raw requests a client library would not send: dot segments kept, a huge head.
     let put = b"PUT /box/../../../escape-raw.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";

@@ -44,9 +44,9 @@ pub use multipart::PartInfo;
 /// The trailer's magic, last 4 bytes of every object and part file.
 const MAGIC: &[u8; 4] = b"BRK1";
 
-/// Longest metadata trailer accepted when reading (S3 allows 2 KiB of user metadata; keys are
-/// at most 1,024 bytes).
-const MAX_TRAILER: u32 = 64 * 1024;
+/// Longest metadata trailer accepted when reading: more than any request head can carry
+/// ([`crate::MAX_HEAD_BYTES`]) plus a key, JSON-escaped.
+const MAX_TRAILER: u32 = 1024 * 1024;
 
 /// Longest key, in UTF-8 bytes (S3's limit).
 pub const MAX_KEY_LEN: usize = 1024;
