@@ -764,3 +764,78 @@ fn configuration_mistakes_name_the_flag_and_exit_64() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// A write is all or nothing: while a PUT's body is still arriving, readers see the previous
+/// object; a PUT cut off midway leaves it in place and nothing behind in `DIR/tmp`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_written_object_is_never_visible() {
+    use tokio::io::AsyncWriteExt as _;
+    let s3 = tokio::task::block_in_place(S3Store::start);
+    let public_rw = r#"{"Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::atomic/*"}]}"#;
+    tokio::task::block_in_place(|| {
+        s3.aws_ok(&["s3", "mb", "s3://atomic"]);
+        s3.aws_ok(&[
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            "atomic",
+            "--policy",
+            public_rw,
+        ]);
+    });
+    let get = |s3: &S3Store| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
+            .arg(format!("{}/atomic/obj", s3.url()))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let old = "old version";
+    let put = format!(
+        "PUT /atomic/obj HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{old}",
+        old.len()
+    );
+    let r = exchange(s3.addr, put.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(r.status(), Some(200), "{}", r.describe());
+
+    // 1 MiB announced, half sent, connection held open.
+    let mut conn = tokio::net::TcpStream::connect(s3.addr)
+        .await
+        .expect("connect");
+    conn.write_all(b"PUT /atomic/obj HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+        .await
+        .expect("head");
+    conn.write_all(&vec![b'n'; 512 * 1024])
+        .await
+        .expect("half the body");
+    conn.flush().await.expect("flush");
+    let tmp = s3.data_dir().join("tmp");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).expect("tmp").count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the PUT never started writing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = tokio::task::block_in_place(|| get(&s3));
+    assert_eq!(
+        seen,
+        format!("{old}\n200"),
+        "readers see the previous object"
+    );
+
+    drop(conn);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).expect("tmp").count() != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "temp file left behind"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = tokio::task::block_in_place(|| get(&s3));
+    assert_eq!(seen, format!("{old}\n200"), "a cut-off PUT changes nothing");
+}
