@@ -197,7 +197,8 @@ async fn start_all(
         .to_owned();
     children.push(control);
     let control_url = format!("http://{control_addr}");
-    // The origin store before the edges, which reach S3 origins through it.
+    // The origin store before the edges, which reach S3 origins through it (the edge side,
+    // `--s3-endpoint` and `--oac-credentials`, is wired where the edges start).
     let _origin_url = if args.no_origin {
         None
     } else {

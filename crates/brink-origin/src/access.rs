@@ -163,13 +163,16 @@ impl S3Host for Hosts {
             Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
             _ => host,
         };
+        // Host names compare without regard to case (RFC 9110 §4.2.3); bucket names are lower
+        // case, so a mixed-case Host still names the same bucket.
+        let lower = name.to_ascii_lowercase();
         for d in &self.domains {
-            if let Some(bucket) = name
+            if let Some(bucket) = lower
                 .strip_suffix(d.as_str())
                 .and_then(|h| h.strip_suffix('.'))
                 .filter(|b| !b.is_empty())
             {
-                return Ok(VirtualHost::with_bucket(d.as_str(), bucket));
+                return Ok(VirtualHost::with_bucket(d.as_str(), bucket.to_owned()));
             }
         }
         Ok(VirtualHost::new(name))
@@ -188,6 +191,10 @@ mod tests {
         let v = h
             .parse_host_header("media.s3-accelerate.cdn.test:8080")
             .expect("vhost");
+        assert_eq!(v.bucket(), Some("media"));
+        let v = h
+            .parse_host_header("Media.S3-Accelerate.CDN.test")
+            .expect("vhost, any case");
         assert_eq!(v.bucket(), Some("media"));
         let v = h.parse_host_header("127.0.0.1:9000").expect("path style");
         assert_eq!(v.bucket(), None);
