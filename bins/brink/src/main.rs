@@ -6,6 +6,7 @@ mod dns;
 mod domain;
 mod edge;
 mod edge_control;
+mod origin;
 mod serve;
 mod sign;
 mod size;
@@ -43,6 +44,9 @@ enum Command {
     Dns(dns::DnsArgs),
     /// Signed URLs and cookies from a private key, like `aws cloudfront sign`.
     Sign(sign::SignArgs),
+    /// The embedded S3-compatible origin store: buckets and objects on local disk, SigV4,
+    /// bucket policies for origin access control.
+    Origin(origin::OriginArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Control(args) => control::run(args),
         Command::Dns(args) => dns::run(args),
         Command::Sign(args) => sign::run(args),
+        Command::Origin(args) => origin::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -68,7 +73,9 @@ fn main() -> std::process::ExitCode {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // s3s (`brink origin`) logs every client error (a 403, a 404) at ERROR level; the
+        // store logs its own server errors.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,s3s=off"));
     // Colours only on a terminal: a log file or journald gets plain, greppable lines.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()

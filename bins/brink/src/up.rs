@@ -6,6 +6,10 @@
 //! writes `DIR/env` atomically and prints how to use it. SIGTERM / SIGINT stop every child
 //! (SIGTERM, then SIGKILL after a grace period) and `brink up` exits once they are gone.
 //!
+//! It also starts `brink origin`, the embedded S3-compatible store (unless `--no-origin`), with
+//! the control plane's key pair as the bucket owner and the CDN's service credential
+//! (`DIR/cdn-service-credentials.json`, generated once) for origin access control.
+//!
 //! Children are processes, not threads, so that one can fail (or be killed in a test) without
 //! the others, exactly as on several machines; they talk to each other only over HTTP.
 
@@ -68,10 +72,27 @@ pub(crate) struct UpArgs {
     /// Memory cache of each edge, with a unit.
     #[arg(long, default_value = "256MiB", value_name = "SIZE")]
     memory_cache: String,
+    /// Address of the embedded S3-compatible origin store (`AWS_ENDPOINT_URL_S3` in
+    /// `DIR/env`).
+    #[arg(long, default_value = "127.0.0.1:4570", value_name = "ADDR")]
+    origin_listen: SocketAddr,
+    /// Do not start the embedded origin store.
+    #[arg(long)]
+    no_origin: bool,
     /// Test hook: edges use a clock moved by `POST /debug/clock/advance` on their admin API.
     #[arg(long, hide = true)]
     manual_clock: bool,
 }
+
+/// The account of the control plane (brink-control's `state::ACCOUNT`): ARNs of
+/// distributions name it, and so does the CDN's service credential (`aws:SourceAccount`).
+const ACCOUNT: &str = "123456789012";
+
+/// The CDN's service credential, in the data directory (the OAC contract).
+const CDN_CREDENTIALS: &str = "cdn-service-credentials.json";
+
+/// Names of the children that are not edges.
+const NOT_EDGES: [&str; 3] = ["control", "dns", "origin"];
 
 /// A started child and what its ready line said.
 struct Running {
@@ -181,6 +202,16 @@ async fn start_all(
         .to_owned();
     children.push(control);
     let control_url = format!("http://{control_addr}");
+    // The origin store before the edges, which reach S3 origins through it (the edge side,
+    // `--s3-endpoint` and `--oac-credentials`, is wired where the edges start).
+    let _origin_url = if args.no_origin {
+        None
+    } else {
+        let origin = start_origin(exe, args, dir, &control_dir).await?;
+        let url = format!("http://{}", origin.get("listen").unwrap_or_default());
+        children.push(origin);
+        Some(url)
+    };
     for (i, code) in POPS.iter().take(args.edges).enumerate() {
         let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i as u8));
         let admin_port = if args.edge_port == 0 {
@@ -223,7 +254,7 @@ async fn start_all(
     // The router: the edges as its POPs (coordinates of their real locations), each polled
     // on its admin /healthz; names from the control plane's feed.
     let mut pops = String::from("code,city,country,lat,lon,address,health_url\n");
-    for r in &children[1..] {
+    for r in children.iter().filter(|r| is_edge(r)) {
         let (Some(listen), Some(admin)) = (r.get("listen"), r.get("admin")) else {
             bail!("{}: no listen/admin in its ready line", r.name);
         };
@@ -268,6 +299,45 @@ async fn start_all(
         .await?,
     );
     Ok(())
+}
+
+fn is_edge(r: &Running) -> bool {
+    !NOT_EDGES.contains(&r.name.as_str())
+}
+
+/// Starts `brink origin` over `DIR/origin`, generating the CDN's service credential on the
+/// first start (owner-only, kept across restarts).
+async fn start_origin(
+    exe: &Path,
+    args: &UpArgs,
+    dir: &Path,
+    control_dir: &Path,
+) -> anyhow::Result<Running> {
+    let cdn = dir.join(CDN_CREDENTIALS);
+    if !cdn.exists() {
+        let c = brink_origin::Credential::generate(ACCOUNT)
+            .context("generating the CDN service credential")?;
+        brink_feed::write_private(&cdn, c.to_json().as_bytes())
+            .with_context(|| format!("writing {}", cdn.display()))?;
+    }
+    spawn(
+        exe,
+        "origin",
+        &[
+            "origin".into(),
+            "--listen".into(),
+            args.origin_listen.to_string(),
+            "--data-dir".into(),
+            path_arg(&dir.join("origin")),
+            "--credentials".into(),
+            path_arg(&control_dir.join("credentials")),
+            "--cdn-credentials".into(),
+            path_arg(&cdn),
+            "--vhost-domain".into(),
+            format!("s3-accelerate.{}", args.cdn_domain),
+        ],
+    )
+    .await
 }
 
 /// The default edge locations and their coordinates.
@@ -419,9 +489,9 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         .and_then(|r| r.get("dns"))
         .unwrap_or_default()
         .to_owned();
-    let edges: Vec<String> = children[1..]
+    let edges: Vec<String> = children
         .iter()
-        .filter(|r| r.name != "dns")
+        .filter(|r| is_edge(r))
         .map(|r| format!("{}={}", r.name, r.get("listen").unwrap_or_default()))
         .collect();
     let edges_tls: Vec<String> = children[1..]
@@ -432,6 +502,12 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
     s.push_str(
         "# Written by `brink up`; `source` it to point the aws CLI and boto3 at this CDN.\n",
     );
+    if let Some(origin) = children.iter().find(|r| r.name == "origin") {
+        s.push_str(&format!(
+            "export AWS_ENDPOINT_URL_S3='http://{}'\n",
+            origin.get("listen").unwrap_or_default()
+        ));
+    }
     for (k, v) in [
         ("AWS_ENDPOINT_URL_CLOUDFRONT", endpoint.as_str()),
         ("AWS_ENDPOINT_URL_ACM", endpoint.as_str()),
@@ -463,14 +539,22 @@ fn print_banner(dir: &Path, children: &[Running]) {
         .and_then(|c| c.get("listen"))
         .unwrap_or_default();
     let first_edge = children
-        .get(1)
+        .iter()
+        .find(|r| is_edge(r))
         .and_then(|c| c.get("listen"))
         .unwrap_or_default();
     let env = dir.join("env");
     say!("brink ready control={control} env={}", env.display());
     say!("");
     say!("  CloudFront + ACM API  http://{control}");
-    for r in children[1..].iter().filter(|r| r.name != "dns") {
+    if let Some(origin) = children
+        .iter()
+        .find(|r| r.name == "origin")
+        .and_then(|r| r.get("listen"))
+    {
+        say!("  S3 origin store       http://{origin}   (aws s3 mb s3://my-bucket)");
+    }
+    for r in children.iter().filter(|r| is_edge(r)) {
         say!(
             "  edge {:<9}       http://{}",
             r.name,

@@ -33,6 +33,8 @@ impl Up {
                 "0",
                 "--edge-tls-port",
                 "0",
+                "--origin-listen",
+                "127.0.0.1:0",
                 "--dns-listen",
                 "127.0.0.1:0",
                 "--data-dir",
@@ -585,4 +587,91 @@ async fn edges_answer_https_with_an_imported_certificate() {
         );
     }
     up.stop();
+}
+
+/// `brink up` runs the origin store: `source DIR/env` points `aws s3` at it with the owner's
+/// key, a direct unsigned GET is refused, and objects and the CDN's service credential survive
+/// a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brink_up_runs_the_origin_store_and_keeps_its_objects() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("up-origin");
+    let file = dir.join("hello.txt");
+    std::fs::write(&file, "hello, origin\n").expect("file");
+    tokio::task::block_in_place(|| {
+        let mut up = Up::start(&dir, 1);
+        let endpoint = up
+            .env
+            .iter()
+            .find(|(k, _)| k == "AWS_ENDPOINT_URL_S3")
+            .expect("AWS_ENDPOINT_URL_S3 in DIR/env")
+            .1
+            .clone();
+        aws_s3(&up.env, &["mb", "s3://kept"]);
+        aws_s3(
+            &up.env,
+            &["cp", &file.to_string_lossy(), "s3://kept/hello.txt"],
+        );
+        let listed = up.aws(&["s3api", "list-objects-v2", "--bucket", "kept"]);
+        assert_eq!(listed["Contents"][0]["Key"], "hello.txt", "{listed}");
+        let direct = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "10",
+            ])
+            .arg(format!("{endpoint}/kept/hello.txt"))
+            .output()
+            .expect("curl");
+        assert_eq!(String::from_utf8_lossy(&direct.stdout), "403");
+        let creds_path = dir.join("cdn-service-credentials.json");
+        let creds = std::fs::read_to_string(&creds_path).expect("cdn credentials");
+        let json: Value = serde_json::from_str(&creds).expect("JSON");
+        assert_eq!(json["AccountId"], "123456789012");
+        assert!(json["AccessKeyId"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("AKIA")));
+        let mode = std::fs::metadata(&creds_path)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+        up.stop();
+        let up2 = Up::start(&dir, 1);
+        let out = dir.join("back.txt");
+        aws_s3(
+            &up2.env,
+            &["cp", "s3://kept/hello.txt", &out.to_string_lossy()],
+        );
+        assert_eq!(
+            std::fs::read_to_string(&out).expect("back"),
+            "hello, origin\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&creds_path).expect("cdn credentials"),
+            creds,
+            "generated once, kept"
+        );
+    });
+}
+
+/// `aws s3 <args>` (text output) that must succeed.
+fn aws_s3(env: &[(String, String)], args: &[&str]) {
+    let mut cmd = Command::new(pyenv_bin().join("aws"));
+    cmd.arg("s3").args(args);
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("aws");
+    assert!(
+        out.status.success(),
+        "aws s3 {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

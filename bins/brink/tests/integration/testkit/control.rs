@@ -194,7 +194,7 @@ impl Control {
 }
 
 /// Runs a client command with a time limit so a hung server fails the test.
-fn run_bounded(mut cmd: Command, what: &str) -> Output {
+pub(crate) fn run_bounded(mut cmd: Command, what: &str) -> Output {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

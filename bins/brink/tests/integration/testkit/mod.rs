@@ -8,6 +8,8 @@
 //!   streaming access for the coalescing tests.
 //! - [`curl`]: the same through the `curl` command line, for user-facing checks.
 //! - [`raw`]: raw TCP exchanges for malformed-input tests.
+//! - [`s3store::S3Store`]: the real `brink origin` (the embedded S3 store) on port 0, with
+//!   the aws CLI, boto3 and a botocore-signed request helper pointed at it.
 //! - [`tls`]: a test CA and certificates, PEM files, and a rustls client for TLS tests.
 //!
 //! The helpers below are the assertions shared by the test modules.
@@ -20,6 +22,7 @@ pub(crate) mod curl;
 pub(crate) mod edge;
 pub(crate) mod origin;
 pub(crate) mod raw;
+pub(crate) mod s3store;
 pub(crate) mod tls;
 
 use std::future::Future;
