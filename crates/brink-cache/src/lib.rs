@@ -681,9 +681,9 @@ impl Cache {
         self.detach(object);
     }
 
-    /// Invalidates what `pattern` matches in `scope`. An exact target is removed from the
-    /// index at once, with its in-flight fills; anything else becomes a ban ([`Cache::ban`]):
-    /// nothing is scanned. Returns the number of objects removed at once (a ban's objects are
+    /// Invalidates what `pattern` matches in `scope`: a ban ([`Cache::ban`]); nothing is
+    /// scanned. An exact target's entry is also removed from the index at once when its shard
+    /// lock is free. Returns the number of objects removed at once (a ban's objects are
     /// removed later, by lookups and the lurker: see [`Cache::ban_stats`]). When this returns,
     /// no request can be served a matching object, and no fill that started before it can
     /// store its result.
@@ -692,18 +692,21 @@ impl Cache {
             self.ban(scope, &BanPattern::from_purge(pattern));
             return 0;
         };
+        // The ban makes the purge effective whatever happens next (and, with a disk tier, is
+        // kept in the ban file until the lurker's next pass, so a file whose deletion was
+        // still queued when the process died is not served again after a restart).
+        self.ban(scope, &BanPattern::Exact(target.clone()));
+        // Then the entry goes at once, unless its shard is busy (the lurker may hold it, even
+        // be preempted holding it): never wait for a lock here, lookups and the lurker remove
+        // it.
         let key = CacheKey::new(scope, target);
-        let removed: SmallVec<[Arc<Object>; 1]> = self
-            .shard(&key)
-            .write()
-            .remove(&key)
-            .map(|slot| slot.variants)
-            .unwrap_or_default();
-        if self.disk.is_some() {
-            // Kept in the ban file until the lurker's next pass: a file whose deletion was
-            // still queued when the process died is not served again after a restart.
-            self.ban(scope, &BanPattern::Exact(target.clone()));
-        }
+        let removed: SmallVec<[Arc<Object>; 1]> = match self.shard(&key).try_write() {
+            Some(mut index) => index
+                .remove(&key)
+                .map(|slot| slot.variants)
+                .unwrap_or_default(),
+            None => SmallVec::new(),
+        };
         for o in &removed {
             self.detach(o);
         }
