@@ -692,13 +692,8 @@ impl Cache {
             self.ban(scope, &BanPattern::from_purge(pattern));
             return 0;
         };
-        // The ban makes the purge effective whatever happens next (and, with a disk tier, is
-        // kept in the ban file until the lurker's next pass, so a file whose deletion was
-        // still queued when the process died is not served again after a restart).
-        self.ban(scope, &BanPattern::Exact(target.clone()));
-        // Then the entry goes at once, unless its shard is busy (the lurker may hold it, even
-        // be preempted holding it): never wait for a lock here, lookups and the lurker remove
-        // it.
+        // The entry goes at once, unless its shard is busy (the lurker may hold it, even be
+        // preempted holding it): never wait for a lock here; the ban below covers it.
         let key = CacheKey::new(scope, target);
         let removed: SmallVec<[Arc<Object>; 1]> = match self.shard(&key).try_write() {
             Some(mut index) => index
@@ -707,6 +702,10 @@ impl Cache {
                 .unwrap_or_default(),
             None => SmallVec::new(),
         };
+        // The ban makes the purge effective whatever the removal did (and, with a disk tier,
+        // is kept in the ban file until the lurker's next pass, so a file whose deletion was
+        // still queued when the process died is not served again after a restart).
+        self.ban(scope, &BanPattern::Exact(target.clone()));
         for o in &removed {
             self.detach(o);
         }
