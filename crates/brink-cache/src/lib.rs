@@ -44,6 +44,8 @@ const SHARDS: usize = 1024;
 const SHARD_BITS: u32 = 10;
 /// Shards the lurker tests per step (between steps it lets go of the cache).
 const LURKER_STEP: usize = 8;
+/// The lurker sleeps this many times as long as each step took (a duty cycle of 1/10).
+const LURKER_IDLE_PER_WORK: u32 = 9;
 /// The lurker's pause between two passes when bans arrived during the first.
 const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -1005,10 +1007,15 @@ fn lurker_thread(cache: &Weak<Cache>, wake: &(Mutex<bool>, Condvar)) {
     let mut cursor = LurkerCursor::default();
     loop {
         let Some(c) = cache.upgrade() else { return };
+        let started = std::time::Instant::now();
         let more = c.lurker_step(&mut cursor, LURKER_STEP);
+        let worked = started.elapsed();
         let pass_ended = cursor.target == 0;
         drop(c);
         if more {
+            // A background chore: at most a tenth of a core, whatever the cache holds (a pass
+            // over a million objects then takes a few seconds; lookups enforce bans meanwhile).
+            std::thread::sleep(worked * LURKER_IDLE_PER_WORK);
             if pass_ended {
                 // Newer bans wait a little for the next pass: lookups enforce them meanwhile,
                 // and a stream of bans (every unsafe request bans its target's variants) then
