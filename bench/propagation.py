@@ -357,6 +357,15 @@ def main():
                 assert s == 200, s
             update_ms.append(dt)
 
+        # How long the lurkers take to retire every ban (their passes walk a million objects).
+        retired_s = None
+        if cdn.admins:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 300:
+                if all(metric(adm, "brink_cache_bans_active") == 0 for adm in cdn.admins):
+                    retired_s = round(time.monotonic() - t0, 1)
+                    break
+                time.sleep(0.5)
         bans = [{"active": metric(adm, "brink_cache_bans_active"),
                  "total": metric(adm, "brink_cache_bans_total"),
                  "lurker_removals": metric(adm, 'brink_cache_ban_removals_total{by="lurker"}'),
@@ -375,6 +384,7 @@ def main():
             "wildcard_invalidation_to_completed_ms": stats(wild_ms),
             "invalidations_enforced_on_every_edge": misses_ok,
             "edge_bans_at_end": bans,
+            "seconds_until_every_ban_retired_after_the_updates": retired_s,
         }
         print(f"propagation edges={a.edges} objects_per_edge={a.objects} "
               f"update_deployed_ms p50={report['update_to_deployed_ms']['p50']:.1f} "
@@ -382,7 +392,8 @@ def main():
               f"p50={report['invalidation_to_completed_ms']['p50']:.1f} "
               f"p99={report['invalidation_to_completed_ms']['p99']:.1f} "
               f"wildcard_p99={report['wildcard_invalidation_to_completed_ms']['p99']:.1f} "
-              f"enforced={misses_ok}/{len(inv_ms)} rss_mib_max={max(report['edge_rss_mib_at_end'] or [0])}")
+              f"enforced={misses_ok}/{len(inv_ms)} rss_mib_max={max(report['edge_rss_mib_at_end'] or [0])} "
+              f"bans_retired_after_s={retired_s}")
         if a.out:
             with open(a.out, "w") as f:
                 json.dump(report, f, indent=2)

@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use brink_http::key::{CacheKey, PurgePattern};
 use parking_lot::RwLock;
@@ -69,7 +70,7 @@ struct TargetBans {
 }
 
 /// A wildcard ban.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PrefixBan {
     seq: u64,
     scope: Box<str>,
@@ -77,7 +78,7 @@ struct PrefixBan {
 }
 
 /// The active bans. Sequence numbers start at 1; 0 means "no ban".
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct List {
     /// Sequence of the newest ban ever added.
     newest: u64,
@@ -137,7 +138,9 @@ pub(crate) struct Bans {
     /// Every ban at or below this sequence is retired: an object or a fill whose mark is below
     /// it cannot be tested any more (only the lurker's guarantee covers it).
     retired: AtomicU64,
-    list: RwLock<List>,
+    /// Copy-on-write: the lurker keeps an `Arc` of the list while it tests a shard, so a ban
+    /// added meanwhile never waits for it (the writer copies the list only then).
+    list: RwLock<Arc<List>>,
     /// Objects removed by the lurker.
     pub(crate) lurker_removals: AtomicU64,
     /// Objects found banned by a lookup (or an insert) and removed there.
@@ -169,7 +172,8 @@ impl Bans {
     /// Appends a ban; its sequence number. In force for every lookup that starts after this
     /// returns.
     pub(crate) fn add(&self, scope: &str, pattern: &BanPattern) -> u64 {
-        let mut list = self.list.write();
+        let mut guard = self.list.write();
+        let list = Arc::make_mut(&mut guard);
         list.newest += 1;
         let seq = list.newest;
         match pattern {
@@ -225,7 +229,7 @@ impl Bans {
         &self,
         f: impl FnOnce(&dyn Fn(&CacheKey, u64) -> Verdict) -> R,
     ) -> R {
-        let list = self.list.read();
+        let list = self.list.read().clone();
         f(&|key, mark| {
             // An object already past every ban costs one comparison: its key is not read.
             if mark >= list.newest {
@@ -239,7 +243,8 @@ impl Bans {
     /// Retires every ban at or below `upto`: the lurker finished a pass that started after
     /// they were added. Returns how many were retired.
     pub(crate) fn retire(&self, upto: u64) -> usize {
-        let mut list = self.list.write();
+        let mut guard = self.list.write();
+        let list = Arc::make_mut(&mut guard);
         let before = list.active();
         while list.prefixes.front().is_some_and(|b| b.seq <= upto) {
             list.prefixes.pop_front();

@@ -44,6 +44,8 @@ const SHARDS: usize = 1024;
 const SHARD_BITS: u32 = 10;
 /// Shards the lurker tests per step (between steps it lets go of the cache).
 const LURKER_STEP: usize = 8;
+/// The lurker sleeps this many times as long as each step took (a duty cycle of 1/10).
+const LURKER_IDLE_PER_WORK: u32 = 9;
 /// The lurker's pause between two passes when bans arrived during the first.
 const LURKER_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -691,9 +693,9 @@ impl Cache {
         self.detach(object);
     }
 
-    /// Invalidates what `pattern` matches in `scope`. An exact target is removed from the
-    /// index at once, with its in-flight fills; anything else becomes a ban ([`Cache::ban`]):
-    /// nothing is scanned. Returns the number of objects removed at once (a ban's objects are
+    /// Invalidates what `pattern` matches in `scope`: a ban ([`Cache::ban`]); nothing is
+    /// scanned. An exact target's entry is also removed from the index at once when its shard
+    /// lock is free. Returns the number of objects removed at once (a ban's objects are
     /// removed later, by lookups and the lurker: see [`Cache::ban_stats`]). When this returns,
     /// no request can be served a matching object, and no fill that started before it can
     /// store its result.
@@ -702,18 +704,20 @@ impl Cache {
             self.ban(scope, &BanPattern::from_purge(pattern));
             return 0;
         };
+        // The entry goes at once, unless its shard is busy (the lurker may hold it, even be
+        // preempted holding it): never wait for a lock here; the ban below covers it.
         let key = CacheKey::new(scope, target);
-        let removed: SmallVec<[Arc<Object>; 1]> = self
-            .shard(&key)
-            .write()
-            .remove(&key)
-            .map(|slot| slot.variants)
-            .unwrap_or_default();
-        if self.disk.is_some() {
-            // Kept in the ban file until the lurker's next pass: a file whose deletion was
-            // still queued when the process died is not served again after a restart.
-            self.ban(scope, &BanPattern::Exact(target.clone()));
-        }
+        let removed: SmallVec<[Arc<Object>; 1]> = match self.shard(&key).try_write() {
+            Some(mut index) => index
+                .remove(&key)
+                .map(|slot| slot.variants)
+                .unwrap_or_default(),
+            None => SmallVec::new(),
+        };
+        // The ban makes the purge effective whatever the removal did (and, with a disk tier,
+        // is kept in the ban file until the lurker's next pass, so a file whose deletion was
+        // still queued when the process died is not served again after a restart).
+        self.ban(scope, &BanPattern::Exact(target.clone()));
         for o in &removed {
             self.detach(o);
         }
@@ -1013,10 +1017,15 @@ fn lurker_thread(cache: &Weak<Cache>, wake: &(Mutex<bool>, Condvar)) {
     let mut cursor = LurkerCursor::default();
     loop {
         let Some(c) = cache.upgrade() else { return };
+        let started = std::time::Instant::now();
         let more = c.lurker_step(&mut cursor, LURKER_STEP);
+        let worked = started.elapsed();
         let pass_ended = cursor.target == 0;
         drop(c);
         if more {
+            // A background chore: at most a tenth of a core, whatever the cache holds (a pass
+            // over a million objects then takes a few seconds; lookups enforce bans meanwhile).
+            std::thread::sleep(worked * LURKER_IDLE_PER_WORK);
             if pass_ended {
                 // Newer bans wait a little for the next pass: lookups enforce them meanwhile,
                 // and a stream of bans (every unsafe request bans its target's variants) then
