@@ -62,6 +62,13 @@ pub(crate) struct DnsArgs {
     /// Seconds between health checks of POPs with a health_url (fractions allowed).
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     health_interval: f64,
+    /// Also answer HTTP on this address: every request gets a redirect to the same URL on
+    /// the chosen POP, `http://<pop>.<distribution domain>[:port]/…`.
+    #[arg(long, value_name = "ADDR")]
+    http_listen: Option<SocketAddr>,
+    /// HTTP mode: a proxy whose `X-Forwarded-For` names the client (repeatable CIDR).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxy: Vec<String>,
 }
 
 fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
@@ -69,7 +76,7 @@ fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
         .map_err(|e| ConfigError(format!("{what} {}: {e}", path.display())))
 }
 
-type Names = std::collections::HashMap<String, brink_dns::PriceClass>;
+type Names = brink_dns::Names;
 
 /// The feed applied to the router: new names on every document; invalidations mean nothing
 /// to DNS.
@@ -153,9 +160,21 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
             .and_then(|(_, doc)| String::from_utf8(doc).ok())
             .and_then(|t| crate::edge::validate_document(&t, &zone).ok())
             .map(|m| brink_dns::names_of(&m))
-            .or_else(|| Some(Names::new())),
+            .or_else(|| Some(Names::default())),
         (None, None) => None,
     };
+    let mut trusted_proxies = Vec::new();
+    for c in &args.trusted_proxy {
+        match brink_geo::Cidr::parse(c) {
+            Some(cidr) => trusted_proxies.push(cidr),
+            None => problems.push(format!(
+                "--trusted-proxy {c:?}: not a CIDR (e.g. 10.0.0.0/8)"
+            )),
+        }
+    }
+    if !trusted_proxies.is_empty() && args.http_listen.is_none() {
+        problems.push("--trusted-proxy: only used with --http-listen".into());
+    }
     let token = match &args.control_token_file {
         Some(f) => std::fs::read_to_string(f)
             .map(|t| t.trim().to_owned())
@@ -205,6 +224,22 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
                 Err(_) => continue,
             }
         };
+        let http = match args.http_listen {
+            Some(a) => {
+                let l = tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| ConfigError(format!("--http-listen {a}: {e}")))?;
+                let bound = l.local_addr()?;
+                let http = Arc::new(brink_dns::HttpRouter::new(
+                    zone_names.clone(),
+                    selector.clone(),
+                    trusted_proxies,
+                ));
+                tokio::spawn(brink_dns::redirect::serve(http, l));
+                Some(bound)
+            }
+            None => None,
+        };
         brink_dns::health::spawn(selector, interval);
         let mut server = hickory_server::Server::new(router);
         server.register_socket(udp);
@@ -246,7 +281,10 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
                 }
             }
         });
-        println!("brink ready dns={addr}");
+        match http {
+            Some(h) => println!("brink ready dns={addr} http={h}"),
+            None => println!("brink ready dns={addr}"),
+        }
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;

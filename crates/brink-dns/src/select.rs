@@ -2,9 +2,11 @@
 //! reused by the HTTP routing mode) on its own.
 //!
 //! The rule, in order:
-//! 1. the POPs allowed by the distribution's price class that are healthy are the candidates;
-//!    if none is healthy, every allowed POP is (fail open); if the class allows none (an
-//!    operator POP list without such regions), every POP is;
+//! 1. the POPs allowed by the distribution's price class that are healthy and not saturated
+//!    (load shedding, [`crate::health`]) are the candidates; if every healthy one is
+//!    saturated, the healthy ones are (a saturated POP beats a down one); if none is healthy,
+//!    every allowed POP is (fail open); if the class allows none (an operator POP list without
+//!    such regions), every POP is;
 //! 2. a coverage-zone network containing the client names its POP, if that POP is a
 //!    candidate (scope = the network's prefix);
 //! 3. else the client's country (geo database) → that country's centroid → the candidate at
@@ -34,6 +36,9 @@ pub struct Choice {
 pub struct Selector {
     pops: Vec<Pop>,
     healthy: Vec<AtomicBool>,
+    saturated: Vec<AtomicBool>,
+    /// Lower-cased POP codes (the labels of per-POP names), with their index.
+    labels: std::collections::HashMap<String, usize>,
     geo: Option<GeoDb>,
     centroids: Centroids,
     coverage: CoverageZone,
@@ -49,9 +54,17 @@ impl Selector {
         default_pop: usize,
     ) -> Selector {
         let healthy = pops.iter().map(|_| AtomicBool::new(true)).collect();
+        let saturated = pops.iter().map(|_| AtomicBool::new(false)).collect();
+        let labels = pops
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.code.to_ascii_lowercase(), i))
+            .collect();
         Selector {
             pops,
             healthy,
+            saturated,
+            labels,
             geo,
             centroids: Centroids::shipped(),
             coverage,
@@ -78,14 +91,38 @@ impl Selector {
             .is_some_and(|h| h.load(Ordering::Relaxed))
     }
 
+    /// Marks a POP saturated or not (the health poller, from the load it reports).
+    pub fn set_saturated(&self, pop: usize, saturated: bool) {
+        if let Some(s) = self.saturated.get(pop) {
+            s.store(saturated, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a POP currently reports itself saturated.
+    pub fn is_saturated(&self, pop: usize) -> bool {
+        self.saturated
+            .get(pop)
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    /// The POP whose lower-cased code is `label` (per-POP names `<label>.<distribution>`).
+    pub fn by_label(&self, label: &str) -> Option<usize> {
+        self.labels.get(label).copied()
+    }
+
     /// The POP for `client`, under price class `class`.
     pub fn choose(&self, client: IpAddr, class: PriceClass) -> Choice {
         let client = client.to_canonical();
         let allowed = |i: usize| self.pops[i].price_class <= class;
         let n = self.pops.len();
         let mut candidates: Vec<usize> = (0..n)
-            .filter(|&i| allowed(i) && self.is_healthy(i))
+            .filter(|&i| allowed(i) && self.is_healthy(i) && !self.is_saturated(i))
             .collect();
+        if candidates.is_empty() {
+            candidates = (0..n)
+                .filter(|&i| allowed(i) && self.is_healthy(i))
+                .collect();
+        }
         if candidates.is_empty() {
             candidates = (0..n).filter(|&i| allowed(i)).collect();
         }
@@ -166,6 +203,27 @@ mod tests {
         }
         assert_eq!(s.choose(de, PriceClass::All).pop, 1);
         let _ = au_all;
+    }
+
+    #[test]
+    fn a_saturated_pop_sheds_to_the_next_nearest() {
+        let s = selector("79.192.0.0/16 FRA\n");
+        let de: IpAddr = "79.192.1.1".parse().expect("ip");
+        let de2: IpAddr = "79.200.1.1".parse().expect("ip");
+        s.set_saturated(1, true);
+        // Neither the coverage zone nor geography picks a saturated POP.
+        assert_eq!(s.choose(de, PriceClass::All).pop, 0);
+        assert_eq!(s.choose(de2, PriceClass::All).pop, 0);
+        // All healthy ones saturated: load is ignored, nearest again.
+        s.set_saturated(0, true);
+        s.set_saturated(2, true);
+        assert_eq!(s.choose(de2, PriceClass::All).pop, 1);
+        // A saturated POP beats a down one.
+        s.set_healthy(0, false);
+        s.set_healthy(1, false);
+        assert_eq!(s.choose(de2, PriceClass::All).pop, 2);
+        assert_eq!(s.by_label("syd"), Some(2));
+        assert_eq!(s.by_label("SYD"), None);
     }
 
     #[test]
