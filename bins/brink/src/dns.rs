@@ -62,6 +62,12 @@ pub(crate) struct DnsArgs {
     /// Seconds between health checks of POPs with a health_url (fractions allowed).
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     health_interval: f64,
+    /// Threads answering UDP queries, each with its own socket on the port (SO_REUSEPORT,
+    /// the kernel spreads clients over them) and its own single-threaded runtime, so a query
+    /// is received, answered and sent on one thread. TCP, HTTP and health checks run on the
+    /// first.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    threads: usize,
     /// Also answer HTTP on this address: every request gets a redirect to the same URL on
     /// the chosen POP, `http://<pop>.<distribution domain>[:port]/…`.
     #[arg(long, value_name = "ADDR")]
@@ -109,6 +115,16 @@ fn load_names(path: &std::path::Path, zone: &str) -> Result<Names, ConfigError> 
     crate::edge::load(path, zone).map(|m| brink_dns::names_of(&m))
 }
 
+/// A non-blocking UDP socket bound with SO_REUSEPORT (one per answering thread).
+fn udp_reuseport(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_reuse_port(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    Ok(s.into())
+}
+
 pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     let zone = crate::domain::check_cdn_domain(&args.zone)
         .map_err(|e| ConfigError(e.0.replace("--cdn-domain", "--zone")))?;
@@ -150,6 +166,9 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     }
     .map_err(|e| problems.push(format!("--geo-db: {e}")))
     .ok();
+    if !(1..=64).contains(&args.threads) {
+        problems.push(format!("--threads {}: between 1 and 64", args.threads));
+    }
     if !(0.05..=3600.0).contains(&args.health_interval) {
         problems.push("--health-interval: between 0.05 and 3600 seconds".into());
     }
@@ -201,29 +220,62 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| ConfigError(e.to_string()))?;
     let interval = Duration::from_secs_f64(args.health_interval);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // UDP and TCP on one port. With port 0 the UDP port the system picks may be taken for
+    // TCP: pick again (a few times) rather than fail.
+    let mut attempts = if args.listen.port() == 0 { 20 } else { 1 };
+    let (udp, tcp, addr) = loop {
+        attempts -= 1;
+        let udp = udp_reuseport(args.listen)
+            .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
+        let addr = udp.local_addr()?;
+        match std::net::TcpListener::bind(addr) {
+            Ok(tcp) => break (udp, tcp, addr),
+            Err(e) if attempts == 0 => {
+                return Err(ConfigError(format!("--listen {addr} (TCP): {e}")).into())
+            }
+            Err(_) => continue,
+        }
+    };
+    tcp.set_nonblocking(true)?;
+    // The other UDP threads: a socket each on the same port, a server each.
+    for i in 1..args.threads {
+        let sock = udp_reuseport(addr)
+            .map_err(|e| ConfigError(format!("--listen {addr} (UDP socket {i}): {e}")))?;
+        let router = router.clone();
+        std::thread::Builder::new()
+            .name(format!("dns-udp-{i}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(error = %e, "DNS thread: no runtime");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let Ok(sock) = tokio::net::UdpSocket::from_std(sock) else {
+                        tracing::error!("DNS thread: socket unusable");
+                        return;
+                    };
+                    let mut server = hickory_server::Server::new(router);
+                    server.register_socket(sock);
+                    if let Err(e) = server.block_until_done().await {
+                        tracing::error!(error = %e, "DNS thread stopped");
+                    }
+                });
+            })
+            .context("starting a DNS thread")?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        // UDP and TCP on one port. With port 0 the UDP port the system picks may be taken
-        // for TCP: pick again (a few times) rather than fail.
-        let mut attempts = if args.listen.port() == 0 { 20 } else { 1 };
-        let (udp, tcp, addr) = loop {
-            attempts -= 1;
-            let udp = tokio::net::UdpSocket::bind(args.listen)
-                .await
-                .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
-            let addr = udp.local_addr()?;
-            match tokio::net::TcpListener::bind(addr).await {
-                Ok(tcp) => break (udp, tcp, addr),
-                Err(e) if attempts == 0 => {
-                    return Err(ConfigError(format!("--listen {addr} (TCP): {e}")).into())
-                }
-                Err(_) => continue,
-            }
-        };
+        let udp = tokio::net::UdpSocket::from_std(udp)?;
+        let tcp = tokio::net::TcpListener::from_std(tcp)?;
         let http = match args.http_listen {
             Some(a) => {
                 let l = tokio::net::TcpListener::bind(a)

@@ -35,6 +35,7 @@ use crate::Zone;
 const SOA_TIMERS: (i32, i32, i32, u32) = (3600, 600, 86_400, 60);
 
 /// The router: zone data, POP choice, answer TTL.
+#[derive(Clone)]
 pub struct Router {
     apex: LowerName,
     apex_name: Name,
