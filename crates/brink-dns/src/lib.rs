@@ -29,7 +29,9 @@ pub mod pops;
 pub mod redirect;
 pub mod select;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -65,18 +67,50 @@ impl Names {
 #[derive(Debug, Default)]
 pub struct Zone {
     names: RwLock<Arc<Names>>,
+    /// Bumped by every [`Zone::set_names`]: answering threads keep their own copy of the
+    /// `Arc` and only take the lock when it moved, so queries on several threads do not
+    /// all write the lock's shared counter (one cache line bouncing between cores).
+    version: AtomicU64,
+}
+
+thread_local! {
+    /// This thread's copy of a zone's names: (zone address, version, names).
+    static CACHED: RefCell<Option<(usize, u64, Arc<Names>)>> = const { RefCell::new(None) };
 }
 
 impl Zone {
     /// Replaces the distributions.
     pub fn set_names(&self, names: Names) {
-        *self.names.write() = Arc::new(names);
+        // Versions are unique in the process (0 = never set, empty), so a thread's copy can
+        // never be mistaken for another zone's that reused this address.
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let mut w = self.names.write();
+        *w = Arc::new(names);
+        self.version
+            .store(NEXT.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+    }
+
+    /// The current names, from this thread's copy when it is still current.
+    fn current(&self) -> Arc<Names> {
+        let id = self as *const Zone as usize;
+        let version = self.version.load(Ordering::Acquire);
+        CACHED.with(|c| {
+            let mut c = c.borrow_mut();
+            match &*c {
+                Some((i, v, names)) if *i == id && *v == version => names.clone(),
+                _ => {
+                    let names = self.names.read().clone();
+                    *c = Some((id, version, names.clone()));
+                    names
+                }
+            }
+        })
     }
 
     /// The price class of `name` (lower case, without the trailing dot), if it is a
     /// distribution's domain name.
     pub fn class_of(&self, name: &str) -> Option<PriceClass> {
-        self.names.read().by_name.get(name).copied()
+        self.current().by_name.get(name).copied()
     }
 
     /// The domain name and price class of the distribution a viewer's `Host` names (any case,

@@ -18,7 +18,9 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use brink_geo::{distance_km, Centroids, GeoDb};
+use std::collections::HashMap;
+
+use brink_geo::{distance_km, Centroids, Country, GeoDb};
 
 use crate::pops::{CoverageZone, Pop, PriceClass};
 
@@ -38,9 +40,11 @@ pub struct Selector {
     healthy: Vec<AtomicBool>,
     saturated: Vec<AtomicBool>,
     /// Lower-cased POP codes (the labels of per-POP names), with their index.
-    labels: std::collections::HashMap<String, usize>,
+    labels: HashMap<String, usize>,
     geo: Option<GeoDb>,
-    centroids: Centroids,
+    /// Per country with a centroid: every POP, nearest first (ties in file order), computed
+    /// once so that a query does no trigonometry.
+    ranking: HashMap<Country, Box<[usize]>>,
     coverage: CoverageZone,
     default_pop: usize,
 }
@@ -60,13 +64,34 @@ impl Selector {
             .enumerate()
             .map(|(i, p)| (p.code.to_ascii_lowercase(), i))
             .collect();
+        let centroids = Centroids::shipped();
+        let mut ranking = HashMap::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code = [a, b];
+                let Some(country) = std::str::from_utf8(&code).ok().and_then(Country::parse) else {
+                    continue;
+                };
+                let Some(centre) = centroids.get(country) else {
+                    continue;
+                };
+                let d: Vec<f64> = pops
+                    .iter()
+                    .map(|p| distance_km(centre, p.lat_lon))
+                    .collect();
+                let mut order: Vec<usize> = (0..pops.len()).collect();
+                // Stable: equal distances keep file order.
+                order.sort_by(|&x, &y| d[x].total_cmp(&d[y]));
+                ranking.insert(country, order.into_boxed_slice());
+            }
+        }
         Selector {
             pops,
             healthy,
             saturated,
             labels,
             geo,
-            centroids: Centroids::shipped(),
+            ranking,
             coverage,
             default_pop,
         }
@@ -110,51 +135,45 @@ impl Selector {
         self.labels.get(label).copied()
     }
 
-    /// The POP for `client`, under price class `class`.
+    /// The POP for `client`, under price class `class`. Allocates nothing.
     pub fn choose(&self, client: IpAddr, class: PriceClass) -> Choice {
         let client = client.to_canonical();
-        let allowed = |i: usize| self.pops[i].price_class <= class;
         let n = self.pops.len();
-        let mut candidates: Vec<usize> = (0..n)
-            .filter(|&i| allowed(i) && self.is_healthy(i) && !self.is_saturated(i))
-            .collect();
-        if candidates.is_empty() {
-            candidates = (0..n)
-                .filter(|&i| allowed(i) && self.is_healthy(i))
-                .collect();
-        }
-        if candidates.is_empty() {
-            candidates = (0..n).filter(|&i| allowed(i)).collect();
-        }
-        if candidates.is_empty() {
-            candidates = (0..n).collect();
-        }
+        // The candidate sets of the rule are nested (usable ⊂ healthy ⊂ allowed ⊂ all): a
+        // POP's tier is the first set it is in, and the candidates are the POPs at or below
+        // the best tier present.
+        let tier = |i: usize| -> u8 {
+            if self.pops[i].price_class > class {
+                3
+            } else if !self.is_healthy(i) {
+                2
+            } else if self.is_saturated(i) {
+                1
+            } else {
+                0
+            }
+        };
+        let best = (0..n).map(tier).min().unwrap_or(3);
+        let candidate = |i: usize| i < n && tier(i) <= best;
         if let Some((p, len)) = self.coverage.lookup(client) {
-            if candidates.contains(&p) {
+            if candidate(p) {
                 return Choice { pop: p, scope: len };
             }
         }
         if let Some(loc) = self.geo.as_ref().and_then(|g| g.lookup(client)) {
-            if let Some(centre) = self.centroids.get(loc.country) {
-                let mut best = candidates[0];
-                let mut best_d = f64::INFINITY;
-                for &i in &candidates {
-                    let d = distance_km(centre, self.pops[i].lat_lon);
-                    if d < best_d {
-                        best_d = d;
-                        best = i;
-                    }
+            if let Some(order) = self.ranking.get(&loc.country) {
+                if let Some(&pop) = order.iter().find(|&&i| candidate(i)) {
+                    return Choice {
+                        pop,
+                        scope: loc.prefix_len,
+                    };
                 }
-                return Choice {
-                    pop: best,
-                    scope: loc.prefix_len,
-                };
             }
         }
-        let pop = if candidates.contains(&self.default_pop) {
+        let pop = if candidate(self.default_pop) {
             self.default_pop
         } else {
-            candidates[0]
+            (0..n).find(|&i| candidate(i)).unwrap_or(0)
         };
         // Unknown everywhere we looked: valid for the whole source network the client gave.
         let scope = if client.is_ipv4() { 24 } else { 56 };
