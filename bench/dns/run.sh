@@ -11,12 +11,15 @@
 # (> 10,000 distinct ECS subnets, shuffled), sent by `dnsperf -B` from a binary file. Both servers
 # answer d0.cdn.test with the POP nearest to the subnet's country centroid (PowerDNS through a
 # `%cc` service and per-country records computed by make_inputs.py). p99 comes from dnsperf -v's
-# per-query latencies. Writes bench/dns/report.md.
+# per-query latencies. Runs each server at its highest rate, then both at the same offered rate
+# (dnsperf -Q, 90 % of PowerDNS's highest). Writes bench/dns/report.md and bench/dns/raw.txt
+# (dnsperf's summaries). Env THREADS: brink dns --threads (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-30}
 CLIENTS=${CLIENTS:-8}
 BRINK=${BRINK:-target/release/brink}
+THREADS=${THREADS:-2}
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v pdns_server >/dev/null || need+=(pdns-server)
@@ -36,7 +39,7 @@ python3 -m venv "$W/venv" >/dev/null
 
 # brink dns on a free port.
 "$BRINK" dns --listen 127.0.0.1:0 --zone cdn.test --config "$W/cfg.json" --pops "$W/pops.csv" \
-  --geo-db "$W/bench-geoip2-country.mmdb" >"$W/brink.out" 2>"$W/brink.err" &
+  --geo-db "$W/bench-geoip2-country.mmdb" --threads "$THREADS" >"$W/brink.out" 2>"$W/brink.err" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "brink ready" "$W/brink.out" 2>/dev/null && break; sleep 0.1; done
 BPORT=$(sed -n 's/.*dns=127.0.0.1:\([0-9]*\).*/\1/p' "$W/brink.out")
@@ -74,26 +77,45 @@ check() { # port
 echo "brink dns (port $BPORT): $(check "$BPORT")"
 echo "PowerDNS  (port $PPORT): $(check "$PPORT")"
 
-run() { # name port
-  dnsperf -s 127.0.0.1 -p "$2" -B -d "$W/queries.bin" -l "$SECS" -c "$CLIENTS" -T 1 -v >"$W/$1.perf" 2>&1 || true
-  python3 - "$W/$1.perf" "$1" <<'PY'
+run() { # name port [dnsperf args...]
+  local name=$1 port=$2; shift 2
+  dnsperf -s 127.0.0.1 -p "$port" -B -d "$W/queries.bin" -l "$SECS" -c "$CLIENTS" -T 1 -v "$@" >"$W/$name.perf" 2>&1 || true
+  # Raw: dnsperf's own summary (everything but the per-query lines).
+  { echo "== $name: dnsperf -l $SECS -c $CLIENTS -T 1 $*"; grep -v '^> ' "$W/$name.perf"; } >>bench/dns/raw.txt
+  python3 - "$W/$name.perf" "$name" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 lat = sorted(float(m) for m in re.findall(r"^> \S+ .* ([0-9.]+)$", text, re.M))
 qps = re.search(r"Queries per second:\s+([0-9.]+)", text)
 lost = re.search(r"Queries lost:\s+(\d+)", text)
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
-print(f"| {sys.argv[2]} | {float(qps.group(1)) if qps else float('nan'):.0f} | {p(0.5):.3f} | {p(0.99):.3f} | {lost.group(1) if lost else '?'} | {len(lat)} |")
+print(f"| {sys.argv[2]} | {float(qps.group(1)) if qps else float('nan'):.0f} | {p(0.5):.3f} | {p(0.99):.3f} | {p(0.999):.3f} | {lost.group(1) if lost else '?'} | {len(lat)} |")
 PY
 }
+: >bench/dns/raw.txt
 {
   echo "# brink dns vs PowerDNS geoip — $(date -u +%FT%TZ)"
   echo
   echo "dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p'), ${SECS} s each, $CLIENTS clients, 1 thread, loopback;"
-  echo "$(wc -l <"$W/expected.csv") distinct ECS /24 subnets; CPU: $(nproc) cores ($(uname -m))."
+  echo "$(wc -l <"$W/expected.csv") distinct ECS /24 subnets; CPU: $(nproc) cores ($(uname -m)); brink dns --threads $THREADS."
   echo
-  echo "| server | queries/s | p50 ms | p99 ms | lost | answers |"
-  echo "|---|---|---|---|---|---|"
+  echo "At the highest rate each reaches (dnsperf keeps 100 queries outstanding per its default -q):"
+  echo
+  echo "| server | queries/s | p50 ms | p99 ms | p99.9 ms | lost | answers |"
+  echo "|---|---|---|---|---|---|---|"
   run brink "$BPORT"
   run powerdns "$PPORT"
 } | tee bench/dns/report.md
+# The same offered rate for both (dnsperf -Q): 90 % of what PowerDNS reached, so that latency
+# is compared where neither is saturated.
+PQPS=$(sed -n 's/^| powerdns | \([0-9]*\) .*/\1/p' bench/dns/report.md)
+RATE=$(( ${PQPS:-100000} * 9 / 10 ))
+{
+  echo
+  echo "At the same offered rate, $RATE queries/s (dnsperf -Q $RATE):"
+  echo
+  echo "| server | queries/s | p50 ms | p99 ms | p99.9 ms | lost | answers |"
+  echo "|---|---|---|---|---|---|---|"
+  run brink-Q "$BPORT" -Q "$RATE"
+  run powerdns-Q "$PPORT" -Q "$RATE"
+} | tee -a bench/dns/report.md

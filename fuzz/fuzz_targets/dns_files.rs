@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!((-90.0..=90.0).contains(&pop.lat_lon.0));
                 assert!((-180.0..=180.0).contains(&pop.lat_lon.1));
                 assert!(pop.code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+                assert!(!pop.code.is_empty() && pop.code.len() <= 63 && pop.port > 0);
             }
             p
         }

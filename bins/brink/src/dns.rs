@@ -62,6 +62,19 @@ pub(crate) struct DnsArgs {
     /// Seconds between health checks of POPs with a health_url (fractions allowed).
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     health_interval: f64,
+    /// Threads answering UDP queries, each with its own socket on the port (SO_REUSEPORT,
+    /// the kernel spreads clients over them) and its own single-threaded runtime, so a query
+    /// is received, answered and sent on one thread. TCP, HTTP and health checks run on the
+    /// first.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    threads: usize,
+    /// Also answer HTTP on this address: every request gets a redirect to the same URL on
+    /// the chosen POP, `http://<pop>.<distribution domain>[:port]/…`.
+    #[arg(long, value_name = "ADDR")]
+    http_listen: Option<SocketAddr>,
+    /// HTTP mode: a proxy whose `X-Forwarded-For` names the client (repeatable CIDR).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxy: Vec<String>,
 }
 
 fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
@@ -69,7 +82,7 @@ fn read(path: &std::path::Path, what: &str) -> Result<String, ConfigError> {
         .map_err(|e| ConfigError(format!("{what} {}: {e}", path.display())))
 }
 
-type Names = std::collections::HashMap<String, brink_dns::PriceClass>;
+type Names = brink_dns::Names;
 
 /// The feed applied to the router: new names on every document; invalidations mean nothing
 /// to DNS.
@@ -100,6 +113,16 @@ impl brink_feed::Apply for ZoneApply {
 /// The distribution names of a `--config` file, read and validated as `brink edge` reads it.
 fn load_names(path: &std::path::Path, zone: &str) -> Result<Names, ConfigError> {
     crate::edge::load(path, zone).map(|m| brink_dns::names_of(&m))
+}
+
+/// A non-blocking UDP socket bound with SO_REUSEPORT (one per answering thread).
+fn udp_reuseport(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_reuse_port(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    Ok(s.into())
 }
 
 pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
@@ -143,6 +166,9 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     }
     .map_err(|e| problems.push(format!("--geo-db: {e}")))
     .ok();
+    if !(1..=64).contains(&args.threads) {
+        problems.push(format!("--threads {}: between 1 and 64", args.threads));
+    }
     if !(0.05..=3600.0).contains(&args.health_interval) {
         problems.push("--health-interval: between 0.05 and 3600 seconds".into());
     }
@@ -153,9 +179,21 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
             .and_then(|(_, doc)| String::from_utf8(doc).ok())
             .and_then(|t| crate::edge::validate_document(&t, &zone).ok())
             .map(|m| brink_dns::names_of(&m))
-            .or_else(|| Some(Names::new())),
+            .or_else(|| Some(Names::default())),
         (None, None) => None,
     };
+    let mut trusted_proxies = Vec::new();
+    for c in &args.trusted_proxy {
+        match brink_geo::Cidr::parse(c) {
+            Some(cidr) => trusted_proxies.push(cidr),
+            None => problems.push(format!(
+                "--trusted-proxy {c:?}: not a CIDR (e.g. 10.0.0.0/8)"
+            )),
+        }
+    }
+    if !trusted_proxies.is_empty() && args.http_listen.is_none() {
+        problems.push("--trusted-proxy: only used with --http-listen".into());
+    }
     let token = match &args.control_token_file {
         Some(f) => std::fs::read_to_string(f)
             .map(|t| t.trim().to_owned())
@@ -182,28 +220,77 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| ConfigError(e.to_string()))?;
     let interval = Duration::from_secs_f64(args.health_interval);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // UDP and TCP on one port. With port 0 the UDP port the system picks may be taken for
+    // TCP: pick again (a few times) rather than fail.
+    let mut attempts = if args.listen.port() == 0 { 20 } else { 1 };
+    let (udp, tcp, addr) = loop {
+        attempts -= 1;
+        let udp = udp_reuseport(args.listen)
+            .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
+        let addr = udp.local_addr()?;
+        match std::net::TcpListener::bind(addr) {
+            Ok(tcp) => break (udp, tcp, addr),
+            Err(e) if attempts == 0 => {
+                return Err(ConfigError(format!("--listen {addr} (TCP): {e}")).into())
+            }
+            Err(_) => continue,
+        }
+    };
+    tcp.set_nonblocking(true)?;
+    // The other UDP threads: a socket each on the same port, a server each.
+    for i in 1..args.threads {
+        let sock = udp_reuseport(addr)
+            .map_err(|e| ConfigError(format!("--listen {addr} (UDP socket {i}): {e}")))?;
+        let router = router.clone();
+        std::thread::Builder::new()
+            .name(format!("dns-udp-{i}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(error = %e, "DNS thread: no runtime");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let Ok(sock) = tokio::net::UdpSocket::from_std(sock) else {
+                        tracing::error!("DNS thread: socket unusable");
+                        return;
+                    };
+                    let mut server = hickory_server::Server::new(router);
+                    server.register_socket(sock);
+                    if let Err(e) = server.block_until_done().await {
+                        tracing::error!(error = %e, "DNS thread stopped");
+                    }
+                });
+            })
+            .context("starting a DNS thread")?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        // UDP and TCP on one port. With port 0 the UDP port the system picks may be taken
-        // for TCP: pick again (a few times) rather than fail.
-        let mut attempts = if args.listen.port() == 0 { 20 } else { 1 };
-        let (udp, tcp, addr) = loop {
-            attempts -= 1;
-            let udp = tokio::net::UdpSocket::bind(args.listen)
-                .await
-                .map_err(|e| ConfigError(format!("--listen {}: {e}", args.listen)))?;
-            let addr = udp.local_addr()?;
-            match tokio::net::TcpListener::bind(addr).await {
-                Ok(tcp) => break (udp, tcp, addr),
-                Err(e) if attempts == 0 => {
-                    return Err(ConfigError(format!("--listen {addr} (TCP): {e}")).into())
-                }
-                Err(_) => continue,
+        let udp = tokio::net::UdpSocket::from_std(udp)?;
+        let tcp = tokio::net::TcpListener::from_std(tcp)?;
+        let http = match args.http_listen {
+            Some(a) => {
+                let l = tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| ConfigError(format!("--http-listen {a}: {e}")))?;
+                let bound = l.local_addr()?;
+                let http = Arc::new(brink_dns::HttpRouter::new(
+                    zone_names.clone(),
+                    selector.clone(),
+                    trusted_proxies,
+                ));
+                tokio::spawn(brink_dns::redirect::serve(http, l));
+                Some(bound)
             }
+            None => None,
         };
         brink_dns::health::spawn(selector, interval);
         let mut server = hickory_server::Server::new(router);
@@ -246,7 +333,10 @@ pub(crate) fn run(args: DnsArgs) -> anyhow::Result<()> {
                 }
             }
         });
-        println!("brink ready dns={addr}");
+        match http {
+            Some(h) => println!("brink ready dns={addr} http={h}"),
+            None => println!("brink ready dns={addr}"),
+        }
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;

@@ -69,6 +69,10 @@ pub(crate) struct UpArgs {
     /// Address of the geo-DNS router (UDP and TCP), authoritative for --cdn-domain.
     #[arg(long, default_value = "127.0.0.1:5353", value_name = "ADDR")]
     dns_listen: SocketAddr,
+    /// Address of the router's HTTP mode: a redirect to the nearest edge,
+    /// `http://<pop>.<DomainName>:<edge port>/…`, for clients that cannot use DNS.
+    #[arg(long, default_value = "127.0.0.1:8053", value_name = "ADDR")]
+    http_router_listen: SocketAddr,
     /// Memory cache of each edge, with a unit.
     #[arg(long, default_value = "256MiB", value_name = "SIZE")]
     memory_cache: String,
@@ -253,12 +257,12 @@ async fn start_all(
     }
     // The router: the edges as its POPs (coordinates of their real locations), each polled
     // on its admin /healthz; names from the control plane's feed.
-    let mut pops = String::from("code,city,country,lat,lon,address,health_url\n");
+    let mut pops = String::from("code,city,country,lat,lon,address,health_url,port\n");
     for r in children.iter().filter(|r| is_edge(r)) {
         let (Some(listen), Some(admin)) = (r.get("listen"), r.get("admin")) else {
             bail!("{}: no listen/admin in its ready line", r.name);
         };
-        let ip = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+        let (ip, port) = listen.rsplit_once(':').unwrap_or((listen, "80"));
         let code = r.name.get(..3).unwrap_or(&r.name);
         let Some(row) = POPS_CSV
             .lines()
@@ -268,7 +272,7 @@ async fn start_all(
         };
         let f: Vec<&str> = row.split(',').collect();
         pops.push_str(&format!(
-            "{},{},{},{},{},{ip},http://{admin}/healthz\n",
+            "{},{},{},{},{},{ip},http://{admin}/healthz,{port}\n",
             r.name, f[1], f[2], f[3], f[4]
         ));
     }
@@ -294,6 +298,8 @@ async fn start_all(
                 path_arg(&control_dir.join("edge-token")),
                 "--state-dir".into(),
                 path_arg(&dns_dir),
+                "--http-listen".into(),
+                args.http_router_listen.to_string(),
             ],
         )
         .await?,
@@ -489,13 +495,20 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         .and_then(|r| r.get("dns"))
         .unwrap_or_default()
         .to_owned();
+    let http_router = children
+        .iter()
+        .find(|r| r.name == "dns")
+        .and_then(|r| r.get("http"))
+        .unwrap_or_default()
+        .to_owned();
     let edges: Vec<String> = children
         .iter()
         .filter(|r| is_edge(r))
         .map(|r| format!("{}={}", r.name, r.get("listen").unwrap_or_default()))
         .collect();
-    let edges_tls: Vec<String> = children[1..]
+    let edges_tls: Vec<String> = children
         .iter()
+        .filter(|r| is_edge(r))
         .filter_map(|r| Some(format!("{}={}", r.name, r.get("tls")?)))
         .collect();
     let mut s = String::new();
@@ -518,6 +531,7 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         ("BRINK_EDGES", edges.join(" ").as_str()),
         ("BRINK_EDGES_HTTPS", edges_tls.join(" ").as_str()),
         ("BRINK_DNS", dns.as_str()),
+        ("BRINK_HTTP_ROUTER", http_router.as_str()),
     ] {
         s.push_str(&format!("export {k}='{v}'\n"));
     }
@@ -568,6 +582,13 @@ fn print_banner(dir: &Path, children: &[Running]) {
     {
         let (host, port) = dns.rsplit_once(':').unwrap_or((dns, "53"));
         say!("  geo-DNS router        {dns}   (dig @{host} -p {port} +subnet=79.192.0.0/16 d….<domain> A)");
+    }
+    if let Some(http) = children
+        .iter()
+        .find(|r| r.name == "dns")
+        .and_then(|r| r.get("http"))
+    {
+        say!("  HTTP router           http://{http}   (curl -i -H 'Host: <DomainName>' http://{http}/)");
     }
     say!("");
     say!("  source {}", env.display());

@@ -11,6 +11,7 @@
 //! | apex SOA / NS | the SOA / `ns1.<zone>` |
 //! | a distribution's name, A or AAAA | the chosen POP's address, TTL `--ttl`, ECS echoed with its scope |
 //! | a distribution's name, other type (or the other address family) | NOERROR, no data, SOA |
+//! | `<pop>.<distribution name>` (HTTP mode's per-POP names), A or AAAA | that POP's address, ECS scope 0 |
 //! | any other name in the zone | NXDOMAIN, SOA |
 //!
 //! Malformed packets never reach this code: hickory answers FORMERR for what it cannot parse.
@@ -34,6 +35,7 @@ use crate::Zone;
 const SOA_TIMERS: (i32, i32, i32, u32) = (3600, 600, 86_400, 60);
 
 /// The router: zone data, POP choice, answer TTL.
+#[derive(Clone)]
 pub struct Router {
     apex: LowerName,
     apex_name: Name,
@@ -212,8 +214,24 @@ impl Router {
         let ascii = owner.to_ascii();
         let text = ascii.trim_end_matches('.');
         let Some(class) = self.zone.class_of(text) else {
-            a.code = ResponseCode::NXDomain;
-            a.soa.push(self.soa());
+            // `<pop>.<distribution>`: the HTTP mode's per-POP names, answered with exactly
+            // that POP whatever the client, its health or its load (the router chose it).
+            let pop = text.split_once('.').and_then(|(label, parent)| {
+                self.zone.class_of(parent)?;
+                self.selector.by_label(label)
+            });
+            let Some(pop) = pop else {
+                a.code = ResponseCode::NXDomain;
+                a.soa.push(self.soa());
+                return a;
+            };
+            if let (Some(s), Some(e)) = (subnet, resp_edns.as_mut()) {
+                // Scope 0: the answer does not depend on the client (RFC 7871 §7.2.1).
+                let mut echo = *s;
+                echo.set_scope_prefix(0);
+                e.options_mut().insert(EdnsOption::Subnet(echo));
+            }
+            self.address_answer(&mut a, owner, qtype, pop);
             return a;
         };
         if !matches!(qtype, RecordType::A | RecordType::AAAA) {
@@ -231,8 +249,17 @@ impl Router {
             echo.set_scope_prefix(choice.scope.min(if s.addr().is_ipv4() { 32 } else { 128 }));
             e.options_mut().insert(EdnsOption::Subnet(echo));
         }
-        let pop = &self.selector.pops()[choice.pop];
-        tracing::debug!(name = %text, %client, pop = %pop.code, "answer");
+        tracing::debug!(name = %text, %client, pop = choice.pop, "answer");
+        self.address_answer(&mut a, owner, qtype, choice.pop);
+        a
+    }
+
+    /// The POP's address for an A or AAAA query (no data when the family differs).
+    fn address_answer(&self, a: &mut Answer, owner: Name, qtype: RecordType, pop: usize) {
+        let Some(pop) = self.selector.pops().get(pop) else {
+            a.soa.push(self.soa());
+            return;
+        };
         match (qtype, pop.address) {
             (RecordType::A, IpAddr::V4(v4)) => {
                 a.answers
@@ -244,7 +271,6 @@ impl Router {
             }
             _ => a.soa.push(self.soa()),
         }
-        a
     }
 
     fn ns_glue(&self) -> Vec<Record> {

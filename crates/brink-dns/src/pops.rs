@@ -67,6 +67,12 @@ pub struct Pop {
     pub address: IpAddr,
     /// Polled for health when present.
     pub health_url: Option<String>,
+    /// The port viewers reach the POP's HTTP listener on (HTTP routing mode's redirects);
+    /// column `port`, default 80.
+    pub port: u16,
+    /// Open viewer connections at which the POP counts as saturated (load shedding,
+    /// [`crate::health`]); column `capacity`, empty or absent = never saturated.
+    pub capacity: Option<u64>,
     /// The narrowest price class that includes it.
     pub price_class: PriceClass,
 }
@@ -88,9 +94,9 @@ fn err(line: usize, message: impl Into<String>) -> FileError {
     }
 }
 
-/// Parses `code,city,country,lat,lon,address[,health_url]` with that header line (the columns
-/// of `data/geo/pops.csv` plus `address` and optional `health_url`). Every problem is
-/// reported.
+/// Parses `code,city,country,lat,lon,address[,health_url][,port][,capacity]` with that header
+/// line (the columns of `data/geo/pops.csv` plus `address` and the optional `health_url`,
+/// `port` and `capacity`, in any order). Every problem is reported.
 ///
 /// # Errors
 /// Each bad line, or a missing header, or no POP at all.
@@ -118,6 +124,8 @@ pub fn parse_pops(text: &str) -> Result<Vec<Pop>, Vec<FileError>> {
         )]);
     };
     let c_health = idx("health_url");
+    let c_port = idx("port");
+    let c_capacity = idx("capacity");
     let mut pops = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in lines {
@@ -131,8 +139,17 @@ pub fn parse_pops(text: &str) -> Result<Vec<Pop>, Vec<FileError>> {
             continue;
         }
         let code = f[c_code];
-        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            errors.push(err(n, format!("code {code:?}: letters, digits and '-'")));
+        // The code, lower-cased, is also a DNS label (`<pop>.<distribution>`).
+        if code.is_empty()
+            || code.len() > 63
+            || code.starts_with('-')
+            || code.ends_with('-')
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            errors.push(err(
+                n,
+                format!("code {code:?}: 1-63 letters, digits and inner '-'"),
+            ));
             continue;
         }
         let lat: Option<f64> = f[c_lat]
@@ -161,7 +178,30 @@ pub fn parse_pops(text: &str) -> Result<Vec<Pop>, Vec<FileError>> {
                 continue;
             }
         }
-        if pops.iter().any(|p: &Pop| p.code == code) {
+        let port = match c_port.map(|c| f[c]).filter(|v| !v.is_empty()) {
+            None => 80,
+            Some(v) => match v.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => {
+                    errors.push(err(n, format!("port {v:?}: 1-65535")));
+                    continue;
+                }
+            },
+        };
+        let capacity = match c_capacity.map(|c| f[c]).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(c) if c > 0 => Some(c),
+                _ => {
+                    errors.push(err(
+                        n,
+                        format!("capacity {v:?}: a positive number of connections"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        if pops.iter().any(|p: &Pop| p.code.eq_ignore_ascii_case(code)) {
             errors.push(err(n, format!("code {code:?} listed twice")));
             continue;
         }
@@ -177,6 +217,8 @@ pub fn parse_pops(text: &str) -> Result<Vec<Pop>, Vec<FileError>> {
             lat_lon: (lat, lon),
             address,
             health_url: health_url.map(str::to_owned),
+            port,
+            capacity,
             price_class,
         });
     }
@@ -263,6 +305,18 @@ mod tests {
         );
         assert_eq!(p[1].health_url, None);
         assert_eq!(p[1].price_class, PriceClass::Class100);
+        assert_eq!((p[0].port, p[0].capacity), (80, None));
+        let p = parse_pops(
+            "code,city,country,lat,lon,address,port,capacity\nIAD,x,US,1,1,127.0.0.2,8080,100\nFRA,x,DE,1,1,127.0.0.3,,\n",
+        )
+        .expect("parse");
+        assert_eq!((p[0].port, p[0].capacity), (8080, Some(100)));
+        assert_eq!((p[1].port, p[1].capacity), (80, None));
+        let e = parse_pops(
+            "code,city,country,lat,lon,address,port,capacity\nIAD,x,US,1,1,127.0.0.2,0,1\nFRA,x,DE,1,1,127.0.0.3,80,-1\n-X,x,DE,1,1,127.0.0.3,80,1\nfra,x,DE,1,1,127.0.0.3,80,1\n",
+        )
+        .expect_err("bad");
+        assert_eq!(e.iter().map(|e| e.line).collect::<Vec<_>>(), vec![2, 3, 4]);
     }
 
     #[test]

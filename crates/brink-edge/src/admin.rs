@@ -1,7 +1,8 @@
 //! The admin listener: health, purge, and (tests only) the manual clock.
 //!
-//! `GET /healthz` → `ok`; `POST /purge?path=/img/*` → `{"purged":N}` (entries removed at
-//! once) plus `"ban":SEQ` when a ban covers the rest (a wildcard; an exact path's variants),
+//! `GET /healthz` → `ok`, with header `brink-connections: <open viewer connections>` (the
+//! request router's load figure); `POST /purge?path=/img/*` → `{"purged":N}` (entries removed
+//! at once) plus `"ban":SEQ` when a ban covers the rest (a wildcard; an exact path's variants),
 //! effective before the response (`brink edge`: `&distribution=<Id>` names the distribution, and an exact path
 //! takes all its header/cookie/encoding variants); `POST /debug/clock/advance?seconds=N` with `--manual-clock`.
 
@@ -77,7 +78,14 @@ fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
 
 fn handle(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
-        (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+        (&Method::GET, "/healthz") => {
+            let mut r = reply(StatusCode::OK, "text/plain", "ok\n".into());
+            // Open viewer connections: the request router's load figure (brink-dns health).
+            let open = edge.connections.load(std::sync::atomic::Ordering::Relaxed);
+            r.headers_mut()
+                .insert("brink-connections", HeaderValue::from(open));
+            r
+        }
         (&Method::GET, "/metrics") => reply(
             StatusCode::OK,
             brink_telemetry::metrics::CONTENT_TYPE,

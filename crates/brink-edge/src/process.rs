@@ -20,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) telemetry: Arc<Telemetry>,
+    /// Open viewer connections of every worker (reported on `/healthz` for the request
+    /// router's load shedding).
+    pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -66,6 +69,7 @@ impl Shared {
             cache,
             clock,
             manual_clock,
+            connections: Arc::default(),
             telemetry: Arc::new(Telemetry {
                 metrics,
                 log,

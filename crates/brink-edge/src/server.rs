@@ -114,6 +114,22 @@ pub(crate) async fn serve_viewers(
     stop_tx.closed().await;
 }
 
+/// One open viewer connection in the shared count, until dropped.
+struct OpenConnection(Arc<std::sync::atomic::AtomicU64>);
+
+impl OpenConnection {
+    fn new(count: &Arc<std::sync::atomic::AtomicU64>) -> OpenConnection {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        OpenConnection(count.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 async fn serve_connection(
     edge: Arc<Edge>,
     builders: Arc<Builders>,
@@ -124,6 +140,8 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    // Counted while the connection is open, whatever ends it (load report on /healthz).
+    let _open = OpenConnection::new(&edge.connections);
     let Some(tls) = tls else {
         return serve_guarded(&builders.any, edge, stream, peer, timeouts, None, stop).await;
     };

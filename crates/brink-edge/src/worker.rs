@@ -25,6 +25,8 @@ pub struct Edge {
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) via: ViaValues,
     pub(crate) pop: HeaderValue,
+    /// Open viewer connections, shared by the workers.
+    pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -52,6 +54,7 @@ impl Edge {
             telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
             via,
             pop,
+            connections: shared.connections.clone(),
             cfg,
         })
     }

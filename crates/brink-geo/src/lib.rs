@@ -466,6 +466,37 @@ impl Cidr {
     }
 }
 
+/// The viewer behind a connection: `peer` itself, or, when `peer` is inside one of
+/// `trusted` (a proxy or load balancer in front of us), the right-most `X-Forwarded-For`
+/// entry that is not itself trusted. `forwarded_for` are the header's values in order; an
+/// entry that is not an address stops the walk (the last good one is kept). Shared by the
+/// edge (geo restriction) and the request router's HTTP mode.
+pub fn forwarded_client<'a>(
+    peer: IpAddr,
+    trusted: &[Cidr],
+    forwarded_for: impl Iterator<Item = &'a str>,
+) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.iter().any(|c| c.contains(peer)) {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded_for
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for e in entries.iter().rev() {
+        let Ok(ip) = e.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip.to_canonical();
+        if !trusted.iter().any(|c| c.contains(client)) {
+            break;
+        }
+    }
+    client
+}
+
 /// `ip` with every bit after `len` cleared.
 pub fn mask(ip: IpAddr, len: u8) -> IpAddr {
     match ip {
@@ -508,6 +539,28 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../data/geo")
             .join(p)
+    }
+
+    #[test]
+    fn forwarded_client_trusts_only_listed_proxies() {
+        let trusted = [Cidr::parse("10.0.0.0/8").expect("cidr")];
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let xff = ["198.51.100.7, 10.1.1.1", "10.2.2.2"];
+        // A trusted peer: skip the trusted hops from the right.
+        assert_eq!(
+            forwarded_client(ip("10.9.9.9"), &trusted, xff.iter().copied()),
+            ip("198.51.100.7")
+        );
+        // An untrusted peer: the header is ignored.
+        assert_eq!(
+            forwarded_client(ip("203.0.113.1"), &trusted, xff.iter().copied()),
+            ip("203.0.113.1")
+        );
+        // Garbage stops the walk at the last good entry.
+        assert_eq!(
+            forwarded_client(ip("10.9.9.9"), &trusted, ["nope, 10.1.1.1"].into_iter()),
+            ip("10.1.1.1")
+        );
     }
 
     #[test]

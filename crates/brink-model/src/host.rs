@@ -22,9 +22,17 @@ const MAX_HOST_LEN: usize = 253;
 /// Built once per model. A wildcard covers any host with at least one more label in front
 /// (`*.example.com` matches `a.example.com` and `a.b.example.com`, not `example.com`); an exact
 /// name always beats a wildcard, and a longer wildcard beats a shorter one.
+///
+/// A distribution's own domain name also covers one more label in front of it
+/// (`iad50-c1.d111111abcdef8.cdn.test`): the per-POP names the request router's HTTP mode
+/// redirects to (crates/brink-dns, like Traffic Router's `<cache>.<delivery service>` names).
+/// Any label is accepted, so an edge serves a redirect meant for another POP rather than
+/// failing it. Exact names come first, then these, then wildcards.
 #[derive(Debug, Clone, Default)]
 pub struct HostRouter {
     exact: HashMap<Box<str>, DistributionIndex, Hasher>,
+    /// Distribution domain names, for `<label>.<domain name>`.
+    domain: HashMap<Box<str>, DistributionIndex, Hasher>,
     /// Keyed by the part after `*.`.
     wildcard: HashMap<Box<str>, DistributionIndex, Hasher>,
 }
@@ -48,6 +56,17 @@ impl HostRouter {
             return false;
         }
         self.exact.insert(key.into_boxed_str(), idx);
+        true
+    }
+
+    /// Adds a distribution's domain name: the name itself (as [`HostRouter::insert_exact`])
+    /// and `<one label>.<name>`. `false` if the name was already present.
+    pub fn insert_domain_name(&mut self, name: &str, idx: DistributionIndex) -> bool {
+        if !self.insert_exact(name, idx) {
+            return false;
+        }
+        let key = name.trim_end_matches('.').to_ascii_lowercase();
+        self.domain.insert(key.into_boxed_str(), idx);
         true
     }
 
@@ -87,6 +106,13 @@ impl HostRouter {
         };
         if let Some(idx) = self.exact.get(lower) {
             return Some(*idx);
+        }
+        if let Some((label, parent)) = lower.split_once('.') {
+            if !label.is_empty() {
+                if let Some(idx) = self.domain.get(parent) {
+                    return Some(*idx);
+                }
+            }
         }
         if self.wildcard.is_empty() {
             return None;
@@ -224,6 +250,26 @@ mod tests {
         assert_eq!(r.route(""), None);
         assert_eq!(r.route("[::1]:80"), None);
         assert_eq!(r.route(&"a".repeat(300)), None);
+    }
+
+    #[test]
+    fn per_pop_names_under_a_domain_name() {
+        let mut r = HostRouter::new();
+        assert!(r.insert_domain_name("d1.cdn.test", DistributionIndex(0)));
+        assert!(r.insert_exact("www.d1.cdn.test", DistributionIndex(1)));
+        assert!(r.insert_wildcard("*.example.com", DistributionIndex(2)));
+        assert!(!r.insert_domain_name("D1.cdn.test", DistributionIndex(3)));
+        assert_eq!(r.route("d1.cdn.test"), Some(DistributionIndex(0)));
+        assert_eq!(
+            r.route("IAD50-C1.d1.cdn.test:8080"),
+            Some(DistributionIndex(0))
+        );
+        // An exact name beats the per-POP rule; only one label is covered.
+        assert_eq!(r.route("www.d1.cdn.test"), Some(DistributionIndex(1)));
+        assert_eq!(r.route("a.b.d1.cdn.test"), None);
+        assert_eq!(r.route(".d1.cdn.test"), None);
+        // Aliases do not get per-POP names.
+        assert_eq!(r.route("x.www.d1.cdn.test"), None);
     }
 
     #[test]

@@ -22,13 +22,19 @@ fn data(p: &str) -> PathBuf {
 }
 
 fn edge_file(dir: &Path) -> PathBuf {
+    edge_file_to(dir, "origin.example", 80)
+}
+
+/// One distribution, `DOMAIN` with alias `www.example.test`, in front of `host:port`.
+fn edge_file_to(dir: &Path, host: &str, port: u16) -> PathBuf {
     let p = dir.join("edge.json");
     let doc = serde_json::json!({"Distributions": [{
     "Id": "E1", "DomainName": DOMAIN,
     "DistributionConfig": {
         "CallerReference": "x", "Comment": "", "Enabled": true,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "origin.example",
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+        "Aliases": {"Quantity": 1, "Items": ["www.example.test"]},
+        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": host,
+            "CustomOriginConfig": {"HTTPPort": port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
         "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
             "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
     }}]});
@@ -71,6 +77,8 @@ fn pops_file(dir: &Path, health: &[(usize, String)]) -> (PathBuf, Vec<(String, f
 struct Dns {
     child: Child,
     addr: SocketAddr,
+    /// The HTTP mode's address, with --http-listen.
+    http: Option<SocketAddr>,
 }
 
 impl Drop for Dns {
@@ -81,6 +89,10 @@ impl Drop for Dns {
 }
 
 fn start(dir: &Path, pops: &Path, extra: &[&str]) -> Dns {
+    start_with(&edge_file(dir), pops, extra)
+}
+
+fn start_with(config: &Path, pops: &Path, extra: &[&str]) -> Dns {
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
         .args([
             "dns",
@@ -90,7 +102,7 @@ fn start(dir: &Path, pops: &Path, extra: &[&str]) -> Dns {
             "cdn.test",
             "--config",
         ])
-        .arg(edge_file(dir))
+        .arg(config)
         .arg("--pops")
         .arg(pops)
         .args(extra)
@@ -102,13 +114,21 @@ fn start(dir: &Path, pops: &Path, extra: &[&str]) -> Dns {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("ready line");
-    let addr = line
+    let rest = line
         .trim()
-        .strip_prefix("brink ready dns=")
-        .unwrap_or_else(|| panic!("ready line {line:?}"))
-        .parse()
-        .expect("addr");
-    Dns { child, addr }
+        .strip_prefix("brink ready ")
+        .unwrap_or_else(|| panic!("ready line {line:?}"));
+    let get = |k: &str| {
+        rest.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+            .map(|v| v.parse::<SocketAddr>().expect("addr"))
+    };
+    let addr = get("dns").unwrap_or_else(|| panic!("ready line {line:?}"));
+    Dns {
+        child,
+        addr,
+        http: get("http"),
+    }
 }
 
 /// `dig` with the given extra arguments; its full output.
@@ -383,5 +403,225 @@ fn a_failing_pop_leaves_the_answers_and_comes_back() {
     while answer() != fra_addr {
         assert!(t.elapsed() < Duration::from_secs(10), "FRA never came back");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Three POPs for the HTTP mode and load tests: IAD (first, so the default), FRA and SYD,
+/// with viewer ports and optional health URL / capacity per POP.
+fn three_pops(dir: &Path, rows: [(&str, u16, &str, &str); 3]) -> PathBuf {
+    let coords = [
+        ("IAD50-C1", "US", "38.947456", "-77.459929"),
+        ("FRA50-C1", "DE", "50.0264", "8.54313"),
+        ("SYD1", "AU", "-33.9461", "151.177"),
+    ];
+    let mut out = String::from("code,city,country,lat,lon,address,port,health_url,capacity\n");
+    for ((code, cc, lat, lon), (address, port, health, capacity)) in coords.iter().zip(rows) {
+        out.push_str(&format!(
+            "{code},x,{cc},{lat},{lon},{address},{port},{health},{capacity}\n"
+        ));
+    }
+    let p = dir.join("pops3.csv");
+    std::fs::write(&p, out).expect("write pops");
+    p
+}
+
+/// HTTP mode: 302 to `<pop>.<distribution>:<port>` with path and query kept, the client taken
+/// from X-Forwarded-For only for a trusted proxy, the per-POP name answered by the router's
+/// own DNS, and curl -L landing on that real edge with the object's bytes.
+#[tokio::test]
+async fn http_mode_redirects_to_the_nearest_pop_and_curl_follows_it() {
+    use crate::testkit::curl::curl;
+    use crate::testkit::{Edge, Reply, TestOrigin};
+
+    let dir = temp_dir("dns-http");
+    let origin = TestOrigin::start().await;
+    let body = crate::testkit::pseudo_random_bytes(50_000, 7);
+    // The cache policy (CachingOptimized) forwards no query string: the origin sees `/obj`.
+    origin.route(
+        "/obj",
+        Reply::cacheable(body.clone(), "max-age=600")
+            .header("content-type", "application/octet-stream"),
+    );
+    let config = edge_file_to(&dir, "127.0.0.1", origin.port());
+    let iad = Edge::start_distributions(&config, &["--pop", "IAD50-C1"]).await;
+    let fra = Edge::start_distributions(&config, &["--pop", "FRA50-C1"]).await;
+    let pops = three_pops(
+        &dir,
+        [
+            ("127.0.0.1", iad.addr().port(), "", ""),
+            ("127.0.0.1", fra.addr().port(), "", ""),
+            ("127.0.0.9", 8443, "", ""),
+        ],
+    );
+    let dns = start_with(
+        &config,
+        &pops,
+        &[
+            "--http-listen",
+            "127.0.0.1:0",
+            "--trusted-proxy",
+            "127.0.0.2/32",
+        ],
+    );
+    let http = dns.http.expect("http= in the ready line");
+    let url = format!("http://{http}/obj?v=1");
+    let host = ["-H", "Host: d111111abcdef8.cdn.test"];
+    let fra_url = format!("http://fra50-c1.{DOMAIN}:{}/obj?v=1", fra.addr().port());
+
+    // A trusted proxy (curl bound to 127.0.0.2) forwarding a German client: FRA.
+    let de = [
+        &host[..],
+        &[
+            "--interface",
+            "127.0.0.2",
+            "-H",
+            "X-Forwarded-For: 79.192.1.1",
+        ],
+    ]
+    .concat();
+    let r = curl(&url, &de).await;
+    assert_eq!(r.status, 302, "{}", r.text());
+    assert_eq!(r.header("location").as_deref(), Some(fra_url.as_str()));
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
+    assert_eq!(origin.total(), 0, "the router itself never fetches");
+    // An Australian one: SYD, its port in the URL.
+    let au = [
+        &host[..],
+        &[
+            "--interface",
+            "127.0.0.2",
+            "-H",
+            "X-Forwarded-For: 1.128.0.1",
+        ],
+    ]
+    .concat();
+    let r = curl(&url, &au).await;
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("http://syd1.{DOMAIN}:8443/obj?v=1").as_str())
+    );
+    // The same header from an untrusted peer is ignored: 127.0.0.1 has no location, so the
+    // default POP (IAD).
+    let untrusted = [&host[..], &["-H", "X-Forwarded-For: 79.192.1.1"]].concat();
+    let r = curl(&url, &untrusted).await;
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("http://iad50-c1.{DOMAIN}:{}/obj?v=1", iad.addr().port()).as_str())
+    );
+    // An alias redirects to the per-POP name under the distribution's domain name; HEAD 302,
+    // POST 307.
+    let r = curl(
+        &url,
+        &[
+            "-H",
+            "Host: WWW.example.test",
+            "--interface",
+            "127.0.0.2",
+            "-H",
+            "X-Forwarded-For: 79.192.1.1",
+            "-I",
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location").as_deref(), Some(fra_url.as_str()));
+    let r = curl(&url, &[&de[..], &["-X", "POST", "--data", "x=1"]].concat()).await;
+    assert_eq!(r.status, 307);
+    assert_eq!(r.header("location").as_deref(), Some(fra_url.as_str()));
+    // Unknown Host: 404 naming it.
+    let r = curl(&url, &["-H", "Host: nope.example.test"]).await;
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("nope.example.test"), "{}", r.text());
+
+    // The router's DNS answers the per-POP name with exactly that POP, whatever the subnet.
+    let out = dig(
+        &dns,
+        &[
+            &format!("syd1.{DOMAIN}"),
+            "A",
+            "+short",
+            "+subnet=79.192.0.0/16",
+        ],
+    );
+    assert_eq!(out.trim(), "127.0.0.9");
+    let out = dig(&dns, &[&format!("fra50-c1.{DOMAIN}"), "A", "+short"]);
+    assert_eq!(out.trim(), "127.0.0.1");
+    let out = dig(&dns, &[&format!("lhr.{DOMAIN}"), "A"]);
+    assert!(out.contains("status: NXDOMAIN"), "{out}");
+
+    // curl -L follows to the real FRA edge (the name resolved as the router's DNS says) and
+    // gets the object: a miss that reached the origin once, then a hit.
+    let resolve = format!("fra50-c1.{DOMAIN}:{}:127.0.0.1", fra.addr().port());
+    let follow = [&de[..], &["-L", "--resolve", &resolve]].concat();
+    let r = curl(&url, &follow).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.body[..], &body[..], "exact bytes through the redirect");
+    assert_eq!(r.header("x-amz-cf-pop").as_deref(), Some("FRA50-C1"));
+    assert_eq!(origin.hits("/obj"), 1);
+    let r = curl(&url, &follow).await;
+    assert_eq!(&r.body[..], &body[..]);
+    assert!(r.x_cache().starts_with("Hit"), "{}", r.x_cache());
+    assert_eq!(origin.hits("/obj"), 1, "second one served from FRA's cache");
+    // IAD never saw the request, and serves its own per-POP name as the distribution.
+    let r = curl(
+        &iad.url("/obj?v=1"),
+        &["-H", &format!("Host: iad50-c1.{DOMAIN}")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.x_cache().starts_with("Miss"), "{}", r.x_cache());
+}
+
+/// Load shedding through real processes: FRA's edge reports its open viewer connections on
+/// /healthz; with capacity 3, three idle connections saturate it and German clients go to the
+/// next nearest POP (IAD); once they close (below 80 %), FRA answers again.
+#[tokio::test]
+async fn a_saturated_pop_sheds_to_the_next_nearest() {
+    use crate::testkit::{Edge, TestOrigin};
+
+    let dir = temp_dir("dns-load");
+    let origin = TestOrigin::start().await;
+    let config = edge_file_to(&dir, "127.0.0.1", origin.port());
+    let fra = Edge::start_distributions(&config, &["--pop", "FRA50-C1"]).await;
+    let health = fra.admin_url("/healthz");
+    let pops = three_pops(
+        &dir,
+        [
+            ("127.0.0.2", 80, "", ""),
+            ("127.0.0.3", fra.addr().port(), &health, "3"),
+            ("127.0.0.4", 80, "", ""),
+        ],
+    );
+    let dns = start_with(&config, &pops, &["--health-interval", "0.1"]);
+    let answer = || {
+        dig(&dns, &[DOMAIN, "A", "+short", "+subnet=79.192.0.0/16"])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(answer(), "127.0.0.3");
+    // The figure the router reads.
+    let r = crate::testkit::Req::get(&health).send().await;
+    assert_eq!(r.header("brink-connections").as_deref(), Some("0"));
+    let held: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(fra.addr()).expect("connect"))
+        .collect();
+    let t = Instant::now();
+    while answer() != "127.0.0.2" {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "FRA never shed its load"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = crate::testkit::Req::get(&health).send().await;
+    assert_eq!(r.header("brink-connections").as_deref(), Some("3"));
+    drop(held);
+    let t = Instant::now();
+    while answer() != "127.0.0.3" {
+        assert!(t.elapsed() < Duration::from_secs(10), "FRA never came back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -37,6 +37,8 @@ impl Up {
                 "127.0.0.1:0",
                 "--dns-listen",
                 "127.0.0.1:0",
+                "--http-router-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(dir)

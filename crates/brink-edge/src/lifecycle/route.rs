@@ -328,29 +328,15 @@ impl Access {
     /// The viewer's address: the TCP peer, or, when the peer is a trusted proxy, the
     /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
     fn client(&self, viewer: &Viewer<'_>) -> std::net::IpAddr {
-        let peer = viewer.peer.to_canonical();
-        if !self.trusted_proxies.iter().any(|c| c.contains(peer)) {
-            return peer;
-        }
-        let mut client = peer;
-        let entries: Vec<&str> = viewer
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
-        for e in entries.iter().rev() {
-            let Ok(ip) = e.parse::<std::net::IpAddr>() else {
-                break;
-            };
-            client = ip.to_canonical();
-            if !self.trusted_proxies.iter().any(|c| c.contains(client)) {
-                break;
-            }
-        }
-        client
+        brink_geo::forwarded_client(
+            viewer.peer,
+            &self.trusted_proxies,
+            viewer
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
     }
 }
 

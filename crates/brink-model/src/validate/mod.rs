@@ -158,7 +158,7 @@ fn build_router(cx: &mut Ctx, distributions: &[crate::compiled::Distribution]) -
             ),
             None => {
                 owners.insert(d.domain_name.clone(), i);
-                router.insert_exact(&d.domain_name, DistributionIndex(i));
+                router.insert_domain_name(&d.domain_name, DistributionIndex(i));
             }
         }
     }
