@@ -31,7 +31,14 @@ pub(crate) async fn serve_rtmp(
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let source: Arc<dyn Source> = Arc::new(EdgeSource { edge });
+    // With --log-dir, the streaming log goes beside the web one (`rtmp.<POP>.<hour>.log`).
+    let log = edge.cfg.access_log.as_ref().map(|s| {
+        brink_telemetry::streaming_log::StreamingLog::new(
+            s.dir.clone(),
+            &format!("rtmp.{}", edge.cfg.pop),
+        )
+    });
+    let source: Arc<dyn Source> = Arc::new(EdgeSource { edge, log });
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
@@ -57,6 +64,7 @@ pub(crate) async fn serve_rtmp(
 
 struct EdgeSource {
     edge: Arc<Edge>,
+    log: Option<brink_telemetry::streaming_log::StreamingLog>,
 }
 
 fn refuse(code: &'static str, description: impl Into<String>) -> Refusal {
@@ -125,6 +133,37 @@ impl Source for EdgeSource {
             Event::Stop => "stop",
             Event::Disconnect => "disconnect",
         };
+        if let Some(log) = &self.log {
+            let client_id = format!("{:016X}", line.client_id);
+            let (stem, query) = match line.tc_url.as_deref() {
+                Some(u) => match u.split_once('?') {
+                    Some((s, q)) => (Some(s), Some(q)),
+                    None => (Some(u), None),
+                },
+                None => (None, None),
+            };
+            let rec = brink_telemetry::streaming_log::StreamingRecord {
+                time: Some(self.edge.clock.now()),
+                edge_location: &self.edge.cfg.pop,
+                c_ip: Some(line.peer.ip()),
+                event,
+                sc_bytes: line.bytes_sent,
+                status: line.refused.unwrap_or("OK"),
+                client_id: &client_id,
+                uri_stem: stem,
+                uri_query: query,
+                referrer: line.swf_url.as_deref(),
+                page_url: line.page_url.as_deref(),
+                user_agent: line.flash_ver.as_deref(),
+                sname: line.stream.as_ref().map(|s| s.sname.as_str()),
+                sname_query: line.stream.as_ref().and_then(|s| s.query.as_deref()),
+                file_ext: line.stream.as_ref().map(|s| s.extension()),
+                sid: line.stream_id,
+            };
+            if let Err(e) = log.write(&rec) {
+                tracing::warn!(error = %e, "streaming log: write failed");
+            }
+        }
         tracing::info!(
             target: "brink_edge::rtmp_log",
             event,

@@ -105,6 +105,14 @@ pub struct LogLine {
     pub stream_id: Option<u32>,
     /// A refusal's code, when `play` was refused.
     pub refused: Option<&'static str>,
+    /// `connect`'s `flashVer` (the player; the log's `c-user-agent`).
+    pub flash_ver: Option<String>,
+    /// `connect`'s `pageUrl` (`x-page-url`).
+    pub page_url: Option<String>,
+    /// `connect`'s `swfUrl` (`c-referrer`).
+    pub swf_url: Option<String>,
+    /// This connection's id (`x-cf-client-id`).
+    pub client_id: u64,
 }
 
 /// The edge's side: chooses and authorises, and supplies the bytes.
@@ -164,6 +172,10 @@ pub async fn serve(
         playing: None,
         connected: false,
         played: false,
+        flash_ver: None,
+        page_url: None,
+        swf_url: None,
+        client_id: next_client_id(),
     };
     let result = conn.run(&mut stream, local).await;
     conn.log(Event::Disconnect, None);
@@ -185,6 +197,17 @@ struct Conn {
     connected: bool,
     /// A `play` was accepted on this connection.
     played: bool,
+    flash_ver: Option<String>,
+    page_url: Option<String>,
+    swf_url: Option<String>,
+    client_id: u64,
+}
+
+/// A process-unique connection id.
+fn next_client_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Conn {
@@ -198,6 +221,10 @@ impl Conn {
             bytes_received: self.received,
             stream_id: self.stream_id,
             refused,
+            flash_ver: self.flash_ver.clone(),
+            page_url: self.page_url.clone(),
+            swf_url: self.swf_url.clone(),
+            client_id: self.client_id,
         });
     }
 
@@ -310,9 +337,14 @@ impl Conn {
                     command_object: Amf0Value::Object(props),
                     ..
                 }) if command_name == "connect" => {
-                    if let Some(Amf0Value::Utf8String(url)) = props.get("tcUrl") {
-                        self.tc_url = Some(url.clone());
-                    }
+                    let text = |k: &str| match props.get(k) {
+                        Some(Amf0Value::Utf8String(v)) => Some(v.clone()),
+                        _ => None,
+                    };
+                    self.tc_url = text("tcUrl");
+                    self.flash_ver = text("flashVer");
+                    self.page_url = text("pageUrl");
+                    self.swf_url = text("swfUrl");
                 }
                 _ => {}
             }

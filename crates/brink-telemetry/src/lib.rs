@@ -12,6 +12,7 @@
 
 pub mod access_log;
 pub mod metrics;
+pub mod streaming_log;
 
 pub use access_log::{
     AccessLog, AccessLogConfig, AccessLogStats, AccessRecord, LogField, LogFields, ResultType,

@@ -199,9 +199,15 @@ async fn setup(dir: &Path, signed_key: Option<&str>) -> (TestOrigin, Edge, u64) 
         body,
         Arc::new(AtomicU64::new(1)),
     );
+    let logs = dir.join("logs");
     let edge = Edge::start_config(
         &config(origin.port(), signed_key),
-        &["--rtmp-listen", "127.0.0.1:0"],
+        &[
+            "--rtmp-listen",
+            "127.0.0.1:0",
+            "--log-dir",
+            logs.to_str().expect("path"),
+        ],
     )
     .await;
     (origin, edge, frames)
@@ -273,6 +279,61 @@ async fn signed_stream_names_play_and_bad_ones_are_refused() {
         assert!(r.is_err(), "{name}: {r:?}");
     }
     assert_eq!(origin.hits("/videos/clip.flv"), before);
+
+    // The streaming log (CloudFront's RTMP log format): one line per event of each
+    // connection, the stream name and its query in their own fields.
+    let mut text = String::new();
+    for e in std::fs::read_dir(dir.join("logs")).expect("log dir") {
+        let p = e.expect("entry").path();
+        if p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("rtmp."))
+        {
+            text.push_str(&std::fs::read_to_string(&p).expect("read log"));
+        }
+    }
+    assert!(
+        text.starts_with("#Version: 1.0\n#Fields: date time x-edge-location c-ip x-event"),
+        "{text}"
+    );
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert!(rows.iter().all(|r| r.len() == 17), "{text}");
+    let events: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[4], r[6], r[13])).collect();
+    // The good play: connect, play, stop (end of file), disconnect.
+    let good: Vec<&str> = events
+        .iter()
+        .filter(|e| e.0 != "connect" && e.0 != "disconnect")
+        .map(|e| e.0)
+        .take(2)
+        .collect();
+    assert_eq!(good, ["play", "stop"], "{text}");
+    let play = rows.iter().find(|r| r[4] == "play").expect("a play line");
+    assert_eq!((play[13], play[15]), ("videos/clip.flv", "flv"));
+    assert!(play[14].starts_with("Expires="), "{text}");
+    assert!(
+        play[8].starts_with("rtmp://s1video0000000.cdn.test/cfx/st"),
+        "{text}"
+    );
+    assert!(play[16].parse::<u32>().is_ok_and(|sid| sid > 0), "{text}");
+    // Each refusal is a stop with the status the player got.
+    let refused = rows
+        .iter()
+        .filter(|r| r[4] == "stop" && r[6] == "NetStream.Play.Failed")
+        .count();
+    assert_eq!(refused, 3, "{text}");
+    assert_eq!(
+        rows.iter().filter(|r| r[4] == "connect").count(),
+        4,
+        "{text}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r[4] == "disconnect").count(),
+        4,
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
