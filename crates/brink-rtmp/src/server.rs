@@ -436,6 +436,51 @@ impl Conn {
                         .map_err(|e| SessionError::Protocol(format!("{e:?}")))?;
                     queue.extend(more);
                 }
+                // NetStream.seek(ms) and pause(flag, ms): rml_rtmp leaves them to us.
+                ServerSessionResult::RaisedEvent(ServerSessionEvent::UnhandleableAmf0Command {
+                    command_name,
+                    additional_values,
+                    ..
+                }) => {
+                    let number = |v: Option<&Amf0Value>| match v {
+                        Some(Amf0Value::Number(n)) if n.is_finite() && *n >= 0.0 => Some(*n as u32),
+                        _ => None,
+                    };
+                    match command_name.as_str() {
+                        "seek" => {
+                            if let (Some((sid, p)), Some(ms)) =
+                                (self.playing.as_mut(), number(additional_values.first()))
+                            {
+                                let sid = *sid;
+                                p.seek(ms).await.map_err(SessionError::Protocol)?;
+                                // Players wait for these before taking media again.
+                                for (code, what) in [
+                                    ("NetStream.Seek.Notify", "Seeking."),
+                                    ("NetStream.Play.Start", "Playing."),
+                                ] {
+                                    if let Some(bytes) = status_packet(sid, code, what) {
+                                        self.write(stream, &bytes).await?;
+                                    }
+                                }
+                            }
+                        }
+                        "pause" => {
+                            let pause =
+                                matches!(additional_values.first(), Some(Amf0Value::Boolean(true)));
+                            if let Some((_, p)) = self.playing.as_mut() {
+                                p.paused = pause;
+                                // Real time restarts where the stream resumes.
+                                p.clock = None;
+                                if !pause {
+                                    if let Some(ms) = number(additional_values.get(1)) {
+                                        p.seek(ms).await.map_err(SessionError::Protocol)?;
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 ServerSessionResult::RaisedEvent(_)
                 | ServerSessionResult::UnhandleableMessageReceived(_) => {}
             }
@@ -533,9 +578,16 @@ impl Conn {
     }
 }
 
-/// `onStatus(NetStream.Play.Stop)` on `stream_id`, serialized on its own (full header, the
-/// session's 4096-byte chunk size).
+/// `onStatus(NetStream.Play.Stop)` on `stream_id`.
 fn stop_status(stream_id: u32) -> Option<Vec<u8>> {
+    status_packet(stream_id, "NetStream.Play.Stop", "Stopped playing.")
+}
+
+/// `onStatus(code)` on `stream_id`, serialized on its own (a full chunk header, the session's
+/// 4096-byte chunk size): the statuses rml_rtmp's session does not send (`Play.Stop`,
+/// `Seek.Notify`). [Decision] A full header leaves the player's state for the command chunk
+/// stream as it was; the session only writes there again to answer a client command.
+fn status_packet(stream_id: u32, code: &str, description: &str) -> Option<Vec<u8>> {
     use rml_rtmp::chunk_io::ChunkSerializer;
     let mut serializer = ChunkSerializer::new();
     serializer
@@ -543,13 +595,10 @@ fn stop_status(stream_id: u32) -> Option<Vec<u8>> {
         .ok()?;
     let mut status = std::collections::HashMap::new();
     status.insert("level".to_owned(), Amf0Value::Utf8String("status".into()));
-    status.insert(
-        "code".to_owned(),
-        Amf0Value::Utf8String("NetStream.Play.Stop".into()),
-    );
+    status.insert("code".to_owned(), Amf0Value::Utf8String(code.into()));
     status.insert(
         "description".to_owned(),
-        Amf0Value::Utf8String("Stopped playing.".into()),
+        Amf0Value::Utf8String(description.into()),
     );
     let message = RtmpMessage::Amf0Command {
         command_name: "onStatus".into(),
@@ -571,8 +620,8 @@ async fn next_tag(
     playing: &mut Option<(u32, FlvPlayer)>,
 ) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
     match playing {
-        Some((_, p)) => p.next_tag().await,
-        None => std::future::pending().await,
+        Some((_, p)) if !p.paused => p.next_due().await,
+        _ => std::future::pending().await,
     }
 }
 
@@ -625,17 +674,34 @@ struct FlvPlayer {
     reader: Box<dyn RangeRead>,
     /// Where the next tag header starts.
     offset: u64,
+    /// Where the first tag starts.
+    first_tag: u64,
     window: Bytes,
     window_start: u64,
+    /// `pause(true)` until `pause(false)`.
+    paused: bool,
+    /// A tag read but not sent yet (waiting for its time).
+    pending: Option<(flv::TagHeader, Bytes)>,
+    /// Pacing: the media time and the wall-clock instant playback (re)started at.
+    clock: Option<(u32, tokio::time::Instant)>,
 }
+
+/// How far ahead of real time a stream is sent (the player's buffer; nginx-rtmp's `buflen`
+/// plays the same role): a viewer costs a steady trickle instead of the whole file at once,
+/// and a seek takes effect within this much media.
+const LEAD: Duration = Duration::from_secs(3);
 
 impl FlvPlayer {
     async fn start(reader: Box<dyn RangeRead>) -> Result<FlvPlayer, String> {
         let mut p = FlvPlayer {
             reader,
             offset: 0,
+            first_tag: 0,
             window: Bytes::new(),
             window_start: 0,
+            paused: false,
+            pending: None,
+            clock: None,
         };
         let head = p
             .bytes(0, flv::HEADER_LEN as u64)
@@ -643,7 +709,56 @@ impl FlvPlayer {
             .ok_or("empty file")?;
         let header = flv::parse_header(&head).map_err(|e| e.to_string())?;
         p.offset = u64::from(header.data_offset) + flv::BACK_POINTER_LEN as u64;
+        p.first_tag = p.offset;
         Ok(p)
+    }
+
+    /// Moves to the last video key frame at or before `ms` (the first tag when there is none,
+    /// or when the file has no video), walking the tag headers from the start: their bytes
+    /// come through the cache, and only the first byte of each video tag's data is read.
+    async fn seek(&mut self, ms: u32) -> Result<(), String> {
+        let mut at = self.first_tag;
+        let mut best = self.first_tag;
+        while let Some(head) = self.bytes(at, flv::TAG_HEADER_LEN as u64).await? {
+            let h = flv::parse_tag_header(&head).map_err(|e| e.to_string())?;
+            if h.timestamp > ms {
+                break;
+            }
+            if h.kind == TagKind::Video && h.data_size > 0 {
+                let first = self
+                    .bytes(at + flv::TAG_HEADER_LEN as u64, 1)
+                    .await?
+                    .ok_or("FLV tag data past the end of the file")?;
+                if flv::is_keyframe(&first) {
+                    best = at;
+                }
+            }
+            at += h.span();
+        }
+        self.offset = best;
+        self.pending = None;
+        self.clock = None;
+        Ok(())
+    }
+
+    /// The next tag, when its time comes (at most [`LEAD`] ahead of real time). Cancel-safe:
+    /// a tag read but not yet due is kept for the next call.
+    async fn next_due(&mut self) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
+        if self.pending.is_none() {
+            match self.next_tag().await? {
+                Some(t) => self.pending = Some(t),
+                None => return Ok(None),
+            }
+        }
+        if let Some((h, _)) = &self.pending {
+            let (base_ts, base) = *self
+                .clock
+                .get_or_insert((h.timestamp, tokio::time::Instant::now()));
+            let media = Duration::from_millis(u64::from(h.timestamp.saturating_sub(base_ts)));
+            let due = (base + media).checked_sub(LEAD).unwrap_or(base);
+            tokio::time::sleep_until(due).await;
+        }
+        Ok(self.pending.take())
     }
 
     /// `len` bytes at `at`, from the window or a new read; `None` at the end of the file.

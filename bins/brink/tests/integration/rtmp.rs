@@ -17,13 +17,24 @@ const HOST: &str = "s1video0000000.cdn.test";
 
 /// A 4-second H.264/AAC FLV (25 fps, a key frame a second) made by ffmpeg.
 fn make_flv(dir: &Path) -> PathBuf {
-    let out = dir.join("clip.flv");
+    make_flv_of(dir, "clip.flv", 4)
+}
+
+/// An H.264/AAC FLV of `secs` seconds (25 fps, a key frame a second) made by ffmpeg.
+fn make_flv_of(dir: &Path, name: &str, secs: u32) -> PathBuf {
+    let out = dir.join(name);
     let st = Command::new("ffmpeg")
         .args(["-nostdin", "-loglevel", "error", "-y"])
         .args(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", &secs.to_string(), "-c:v", "libx264", "-g", "25"])
         .args([
-            "-t", "4", "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p",
+            "-keyint_min",
+            "25",
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
         ])
         .args(["-c:a", "aac", "-f", "flv"])
         .arg(&out)
@@ -389,5 +400,46 @@ async fn hostile_clients_are_dropped_and_players_go_on() {
     assert!(closed.is_ok(), "an oversized message closes the connection");
     // Another viewer is served all the while.
     assert_eq!(play(&edge, "videos/clip.flv", &dir).await, Ok(frames));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 13: a seek to the middle starts within one GOP of the target (key frames every
+/// second): ffmpeg `-ss 10 -noaccurate_seek` sends RTMP `seek`, and decodes from the key frame
+/// the edge resumed at; without the seek it would decode all 500 frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seek_starts_within_one_gop_of_the_target() {
+    let dir = temp_dir("rtmp-seek");
+    let file = make_flv_of(&dir, "long.flv", 20);
+    let body = Arc::new(std::fs::read(&file).expect("read"));
+    let origin = TestOrigin::start().await;
+    serve_ranges(
+        &origin,
+        "/videos/long.flv",
+        body,
+        Arc::new(AtomicU64::new(1)),
+    );
+    let edge = Edge::start_config(
+        &config(origin.port(), None),
+        &["--rtmp-listen", "127.0.0.1:0"],
+    )
+    .await;
+    let (url, mut args) = play_args(&edge, "videos/long.flv");
+    args.extend([
+        "-ss".to_owned(),
+        "10".to_owned(),
+        "-noaccurate_seek".to_owned(),
+    ]);
+    let frames = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || decoded_frames(&url, &args, &dir)
+    })
+    .await
+    .expect("join")
+    .expect("ffmpeg plays from the seek");
+    // 10 s of 25 fps to the end, plus at most one GOP (25 frames) before the target.
+    assert!(
+        (250..=275).contains(&frames),
+        "{frames} frames after a seek to 10 s"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
