@@ -50,7 +50,14 @@ fn main() -> std::process::ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Up(args) => up::run(args),
-        Command::Serve(args) => serve::run(args, None, None, None, None),
+        Command::Serve(args) => serve::run(
+            args,
+            None,
+            None,
+            None,
+            None,
+            brink_edge::S3Settings::default(),
+        ),
         Command::Edge(args) => edge::run(args),
         Command::Control(args) => control::run(args),
         Command::Dns(args) => dns::run(args),

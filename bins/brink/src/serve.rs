@@ -306,6 +306,7 @@ fn config(
             origin_ca,
             shutdown_grace: secs(args.shutdown_grace),
             forward_headers,
+            s3: brink_edge::S3Settings::default(),
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",
@@ -324,6 +325,7 @@ pub(crate) fn run(
     model_source: Option<brink_edge::ModelSource>,
     after_ready: Option<AfterReady>,
     geo: Option<Arc<brink_geo::GeoDb>>,
+    s3: brink_edge::S3Settings,
 ) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
@@ -332,6 +334,7 @@ pub(crate) fn run(
     let check = args.check;
     let mut cfg = config(args, model, model_source)?;
     cfg.geo = geo;
+    cfg.s3 = s3;
     if check {
         match &cfg.model {
             Some(m) => println!("config OK ({} distributions)", m.distributions().len()),

@@ -17,19 +17,22 @@ mod lifecycle;
 mod origin;
 mod policy;
 mod process;
+mod s3;
 mod server;
 mod tls;
 mod worker;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
-    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
+    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, S3Settings,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT,
+    DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };
 pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
 pub use policy::forward::ForwardHeaders;
 pub use process::EdgeHandle;
+pub use s3::{s3_bucket_region, ServiceCredentials};
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 pub use worker::Edge;
 

@@ -58,6 +58,7 @@ fn config() -> EdgeConfig {
         origin_ca: None,
         shutdown_grace: secs(1),
         forward_headers: brink_edge::ForwardHeaders::default(),
+        s3: brink_edge::S3Settings::default(),
     }
 }
 

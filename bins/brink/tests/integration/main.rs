@@ -29,6 +29,7 @@ mod lifecycle;
 mod many_distributions;
 mod memory_bound;
 mod methods;
+mod oac;
 mod origins;
 mod path_security;
 mod purge;
