@@ -344,10 +344,14 @@ pub(crate) fn run(
     }
     brink_edge::run(cfg, threads, |bound, handle| {
         // The one stdout line tests and scripts wait for.
-        match bound.admin {
-            Some(a) => println!("brink ready listen={} admin={a}", bound.listen),
-            None => println!("brink ready listen={}", bound.listen),
+        let mut line = format!("brink ready listen={}", bound.listen);
+        if let Some(a) = bound.admin {
+            line.push_str(&format!(" admin={a}"));
         }
+        if let Some(a) = bound.accelerate {
+            line.push_str(&format!(" accelerate={a}"));
+        }
+        println!("{line}");
         tracing::info!(listen = %bound.listen, threads, "edge started");
         if let Some(f) = after_ready {
             f(bound, handle);

@@ -45,6 +45,8 @@ pub struct Bound {
     pub listen: SocketAddr,
     /// Admin listener.
     pub admin: Option<SocketAddr>,
+    /// S3 Transfer Acceleration listener (`--accelerate-listen`).
+    pub accelerate: Option<SocketAddr>,
 }
 
 /// Runs the edge on `threads` worker threads until SIGTERM or SIGINT; calls `on_ready` once
@@ -112,7 +114,15 @@ pub fn run(
         Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
     };
+    let accelerate = match cfg.s3.accelerate_listen {
+        Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
+        None => None,
+    };
     let bound = Bound {
+        accelerate: accelerate
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?,
         listen,
         admin: admin
             .as_ref()
@@ -130,10 +140,12 @@ pub fn run(
     let (alive_tx, alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut handles = Vec::with_capacity(threads);
     let mut admin = admin;
+    let mut accelerate = accelerate;
     for (i, listener) in listeners.into_iter().enumerate() {
         let cfg = cfg.clone();
         let shared = shared.clone();
         let admin = if i == 0 { admin.take() } else { None };
+        let accelerate = if i == 0 { accelerate.take() } else { None };
         let tls = viewer_tls.clone();
         let shutdown = shutdown_rx.clone();
         let alive = alive_tx.clone();
@@ -151,8 +163,23 @@ pub fn run(
                             Err(e) => tracing::error!(error = %e, "admin listener"),
                         }
                     }
+                    // S3 Transfer Acceleration (plain HTTP): served by the first worker.
+                    if let Some(a) = accelerate {
+                        match tokio::net::TcpListener::from_std(a) {
+                            Ok(a) => {
+                                tokio::spawn(server::serve_viewers(
+                                    edge.clone(),
+                                    a,
+                                    None,
+                                    shutdown.clone(),
+                                    true,
+                                ));
+                            }
+                            Err(e) => tracing::error!(error = %e, "accelerate listener"),
+                        }
+                    }
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => server::serve_viewers(edge, l, tls, shutdown).await,
+                        Ok(l) => server::serve_viewers(edge, l, tls, shutdown, false).await,
                         Err(e) => tracing::error!(error = %e, "viewer listener"),
                     }
                 });

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::h1guard::{GuardTimeouts, GuardedIo, MAX_HEADERS};
 use crate::lifecycle::{Conn, Edge};
-use crate::tls::{Accepted, TlsInfo, ViewerTls};
+use crate::tls::{Accepted, ViewerTls};
 
 /// Size of hyper's read buffer: above the guard's 20,480-byte head limit, so hyper never
 /// refuses a head the guard let through.
@@ -66,6 +66,7 @@ pub(crate) async fn serve_viewers(
     listener: TcpListener,
     tls: Option<Arc<ViewerTls>>,
     mut shutdown: watch::Receiver<bool>,
+    accelerate: bool,
 ) {
     let builders = Arc::new(Builders {
         any: builder(),
@@ -101,6 +102,7 @@ pub(crate) async fn serve_viewers(
             timeouts,
             tls.clone(),
             stop_rx.clone(),
+            accelerate,
         ));
     }
     // Closing the listener makes new connections to this worker's socket fail at once.
@@ -122,10 +124,17 @@ async fn serve_connection(
     timeouts: GuardTimeouts,
     tls: Option<Arc<ViewerTls>>,
     mut stop: watch::Receiver<bool>,
+    accelerate: bool,
 ) {
     let _ = stream.set_nodelay(true);
     let Some(tls) = tls else {
-        return serve_guarded(&builders.any, edge, stream, peer, timeouts, None, stop).await;
+        let conn = Conn {
+            peer,
+            guard: None,
+            tls: None,
+            accelerate,
+        };
+        return serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     };
     let accepted = tokio::select! {
         biased;
@@ -142,22 +151,20 @@ async fn serve_connection(
             peer,
             guard: None,
             tls: Some(info),
+            accelerate,
         };
         let connection = builders
             .h2
             .serve_connection(TokioIo::new(stream), viewer_service(edge, conn));
         drive(connection, |c| c.graceful_shutdown(), stop, peer).await;
     } else {
-        serve_guarded(
-            &builders.any,
-            edge,
-            stream,
+        let conn = Conn {
             peer,
-            timeouts,
-            Some(info),
-            stop,
-        )
-        .await;
+            guard: None,
+            tls: Some(info),
+            accelerate,
+        };
+        serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     }
 }
 
@@ -166,19 +173,15 @@ async fn serve_guarded<I>(
     builder: &auto::Builder<TokioExecutor>,
     edge: Arc<Edge>,
     io: I,
-    peer: SocketAddr,
+    mut conn: Conn,
     timeouts: GuardTimeouts,
-    tls: Option<TlsInfo>,
     stop: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (io, guard) = GuardedIo::new(io, timeouts);
-    let conn = Conn {
-        peer,
-        guard: Some(guard),
-        tls,
-    };
+    conn.guard = Some(guard);
+    let peer = conn.peer;
     let connection =
         builder.serve_connection_with_upgrades(TokioIo::new(io), viewer_service(edge, conn));
     drive(connection, |c| c.graceful_shutdown(), stop, peer).await;

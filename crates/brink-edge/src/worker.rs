@@ -25,6 +25,8 @@ pub struct Edge {
     pub(crate) manual_clock: Option<Arc<ManualClock>>,
     pub(crate) via: ViaValues,
     pub(crate) pop: HeaderValue,
+    /// This worker's client toward the S3 store for Transfer Acceleration (`--s3-endpoint`).
+    pub(crate) accelerate_client: Option<crate::origin::OriginClient>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -52,6 +54,7 @@ impl Edge {
             telemetry: Arc::new(Telemetry::clone(&shared.telemetry)),
             via,
             pop,
+            accelerate_client: crate::lifecycle::accelerate_client(&cfg),
             cfg,
         })
     }

@@ -10,6 +10,7 @@
 mod testkit;
 mod testkit_selftest;
 
+mod accelerate;
 mod bad_configs;
 mod bad_input;
 mod caching;

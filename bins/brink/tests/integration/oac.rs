@@ -144,7 +144,7 @@ for r in json.load(sys.stdin):
 "#;
 
 /// Runs [`VERIFY`] over `requests` with `secret`.
-fn botocore_verdicts(requests: &[&Recorded], secret: &str) -> Vec<String> {
+pub(crate) fn botocore_verdicts(requests: &[&Recorded], secret: &str) -> Vec<String> {
     let list: Vec<serde_json::Value> = requests
         .iter()
         .map(|r| {

@@ -25,6 +25,8 @@ pub(crate) struct Edge {
     child: Child,
     listen: SocketAddr,
     admin: SocketAddr,
+    /// The S3 Transfer Acceleration listener, when `--accelerate-listen` was given.
+    accelerate: Option<SocketAddr>,
     stderr_path: PathBuf,
     /// Origin clocks that move with this edge's manual clock.
     linked_clocks: Vec<Arc<AtomicU64>>,
@@ -128,11 +130,12 @@ impl Edge {
                 );
             }
         };
-        let (listen, admin) = parse_ready_line(&line);
+        let (listen, admin, accelerate) = parse_ready_line(&line);
         Edge {
             child,
             listen,
             admin,
+            accelerate,
             stderr_path,
             linked_clocks: Vec::new(),
         }
@@ -146,6 +149,12 @@ impl Edge {
     /// The admin listener's address.
     pub(crate) fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The S3 Transfer Acceleration listener's address (`--accelerate-listen`).
+    pub(crate) fn accelerate_addr(&self) -> SocketAddr {
+        self.accelerate
+            .expect("started without --accelerate-listen (no accelerate= in its ready line)")
     }
 
     /// `http://<listen addr><path>`.
@@ -288,14 +297,14 @@ impl Drop for Edge {
 }
 
 /// Parses `brink ready listen=ADDR admin=ADDR`.
-fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
+fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr, Option<SocketAddr>) {
     let line = line.trim_end();
     let mut words = line.split(' ');
     assert!(
         words.next() == Some("brink") && words.next() == Some("ready"),
         "the first stdout line must be `brink ready listen=... admin=...`, got {line:?}"
     );
-    let (mut listen, mut admin) = (None, None);
+    let (mut listen, mut admin, mut accelerate) = (None, None, None);
     for word in words {
         let addr = |v: &str| -> SocketAddr {
             v.parse()
@@ -305,6 +314,8 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
             listen = Some(addr(v));
         } else if let Some(v) = word.strip_prefix("admin=") {
             admin = Some(addr(v));
+        } else if let Some(v) = word.strip_prefix("accelerate=") {
+            accelerate = Some(addr(v));
         } else {
             panic!("unexpected word {word:?} in ready line {line:?}");
         }
@@ -317,7 +328,7 @@ fn parse_ready_line(line: &str) -> (SocketAddr, SocketAddr) {
             "ready line must report bound loopback addresses: {line:?}"
         );
     }
-    (listen, admin)
+    (listen, admin, accelerate)
 }
 
 /// Percent-encodes everything but unreserved characters and `/` (so `*`, `?`, `=` and `&`
@@ -336,7 +347,11 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 #[test]
 fn ready_line_is_parsed() {
-    let (l, a) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
-    assert_eq!((l.port(), a.port()), (4000, 4001));
+    let (l, a, x) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
+    assert_eq!((l.port(), a.port(), x), (4000, 4001, None));
+    let (_, _, x) = parse_ready_line(
+        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 accelerate=127.0.0.1:4002\n",
+    );
+    assert_eq!(x.map(|x| x.port()), Some(4002));
     assert_eq!(percent_encode("/img/*?x=1"), "/img/%2A%3Fx%3D1");
 }
