@@ -37,6 +37,8 @@ struct Builders {
     any: auto::Builder<TokioExecutor>,
     /// HTTP/2 only: TLS connections whose ALPN chose `h2`.
     h2: auto::Builder<TokioExecutor>,
+    /// Connections of the `--accelerate-listen` listener (S3 Transfer Acceleration).
+    accelerate: bool,
 }
 
 fn builder() -> auto::Builder<TokioExecutor> {
@@ -71,6 +73,7 @@ pub(crate) async fn serve_viewers(
     let builders = Arc::new(Builders {
         any: builder(),
         h2: builder().http2_only(),
+        accelerate,
     });
     let timeouts = GuardTimeouts {
         header_read: edge.cfg.header_read_timeout,
@@ -102,7 +105,6 @@ pub(crate) async fn serve_viewers(
             timeouts,
             tls.clone(),
             stop_rx.clone(),
-            accelerate,
         ));
     }
     // Closing the listener makes new connections to this worker's socket fail at once.
@@ -124,8 +126,8 @@ async fn serve_connection(
     timeouts: GuardTimeouts,
     tls: Option<Arc<ViewerTls>>,
     mut stop: watch::Receiver<bool>,
-    accelerate: bool,
 ) {
+    let accelerate = builders.accelerate;
     let _ = stream.set_nodelay(true);
     let Some(tls) = tls else {
         let conn = Conn {
