@@ -357,3 +357,74 @@ async fn bad_credentials_file_is_a_config_error() {
         "{err}"
     );
 }
+
+/// The control plane carries OACs to the edges: an origin naming an unknown OAC is refused
+/// (`NoSuchOriginAccessControl`), one naming a created OAC is accepted, the feed document
+/// lists the OAC, and an OAC in use cannot be deleted.
+#[test]
+fn control_plane_puts_oacs_in_the_edge_document() {
+    use crate::testkit::control::Control;
+    let c = Control::start();
+    let oac = c.aws_ok(&[
+        "cloudfront", "create-origin-access-control", "--origin-access-control-config",
+        r#"{"Name": "bucket-oac", "Description": "", "SigningProtocol": "sigv4", "SigningBehavior": "no-override", "OriginAccessControlOriginType": "s3"}"#,
+    ]);
+    let oac_id = oac["OriginAccessControl"]["Id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let dist = |oac: &str| {
+        let cfg = serde_json::json!({
+            "CallerReference": format!("oac-{oac}"), "Comment": "", "Enabled": true,
+            "Origins": {"Quantity": 1, "Items": [{
+                "Id": "bucket", "DomainName": "mybucket.s3.eu-west-1.amazonaws.com",
+                "S3OriginConfig": {"OriginAccessIdentity": ""},
+                "OriginAccessControlId": oac
+            }]},
+            "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+        });
+        let p = temp_dir("oac-dist").join("c.json");
+        std::fs::write(&p, cfg.to_string()).expect("write");
+        format!("file://{}", p.display())
+    };
+    c.aws_err(
+        &[
+            "cloudfront",
+            "create-distribution",
+            "--distribution-config",
+            &dist("E0NOSUCHOAC"),
+        ],
+        "NoSuchOriginAccessControl",
+    );
+    c.aws_ok(&[
+        "cloudfront",
+        "create-distribution",
+        "--distribution-config",
+        &dist(&oac_id),
+    ]);
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "30", "-H"])
+        .arg(format!("Authorization: Bearer {}", c.token))
+        .arg(format!("{}/brink/v1/feed?after=0&config=0&wait=1", c.url()))
+        .output()
+        .expect("curl");
+    let update: serde_json::Value = serde_json::from_slice(&out.stdout).expect("feed json");
+    let oacs = &update["config"]["OriginAccessControls"];
+    assert_eq!(oacs[0]["Id"], oac_id.as_str(), "{update}");
+    assert_eq!(
+        oacs[0]["OriginAccessControlConfig"]["SigningBehavior"],
+        "no-override"
+    );
+    c.aws_err(
+        &[
+            "cloudfront",
+            "delete-origin-access-control",
+            "--id",
+            &oac_id,
+            "--if-match",
+            oac["ETag"].as_str().expect("etag"),
+        ],
+        "OriginAccessControlInUse",
+    );
+}
