@@ -32,7 +32,7 @@ pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
 pub use policy::forward::ForwardHeaders;
 pub use process::EdgeHandle;
-pub use s3::{s3_bucket_region, ServiceCredentials};
+pub use s3::{s3_bucket_region, s3_canonical_target, ServiceCredentials};
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 pub use worker::Edge;
 

@@ -99,6 +99,12 @@ pub fn s3_bucket_region(domain: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// S3's canonical URI and canonical query string of a request path and query as sent on the
+/// wire (what SigV4 signs; public for the fuzz target).
+pub fn s3_canonical_target(raw_path: &str, raw_query: &str) -> (String, String) {
+    (canonical_uri(raw_path), canonical_query(raw_query))
+}
+
 /// How one S3 origin's requests are signed.
 #[derive(Debug)]
 pub(crate) struct OacSigner {
