@@ -51,7 +51,66 @@ pub(crate) struct EdgeArgs {
     #[arg(long, value_name = "FILE")]
     geo_db: Option<PathBuf>,
     #[command(flatten)]
+    s3: S3Args,
+    #[command(flatten)]
     options: ServeArgs,
+}
+
+/// S3 origins and S3 Transfer Acceleration.
+#[derive(Debug, Args)]
+pub(crate) struct S3Args {
+    /// A local S3 store (`brink origin`): origins whose domain is an S3 REST name
+    /// (`<bucket>.s3.amazonaws.com`, `<bucket>.s3.<region>.amazonaws.com`,
+    /// `<bucket>.s3-<region>.amazonaws.com`) are reached at `URL/<bucket>/<key>` (path style),
+    /// and S3 Transfer Acceleration requests are proxied to it.
+    #[arg(long, value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// The CDN's service credential, `{"AccessKeyId", "SecretAccessKey", "AccountId"}` (JSON,
+    /// `DIR/cdn-service-credentials.json` of `brink up`): requests to S3 origins with an
+    /// origin access control are signed with it (SigV4).
+    #[arg(long, value_name = "FILE")]
+    oac_credentials: Option<PathBuf>,
+    /// Also serve S3 Transfer Acceleration on this address: every request (path style) is
+    /// proxied unchanged to --s3-endpoint.
+    #[arg(long, value_name = "ADDR", requires = "s3_endpoint")]
+    accelerate_listen: Option<std::net::SocketAddr>,
+    /// Viewer requests whose Host is `<bucket>.<this domain>` are S3 Transfer Acceleration,
+    /// proxied unchanged to --s3-endpoint. Default with --s3-endpoint:
+    /// `s3-accelerate.<--cdn-domain>`.
+    #[arg(long, value_name = "DOMAIN", requires = "s3_endpoint")]
+    accelerate_domain: Option<String>,
+}
+
+impl S3Args {
+    /// The edge's S3 settings; `cdn_domain` names the default acceleration domain.
+    pub(crate) fn settings(&self, cdn_domain: &str) -> Result<brink_edge::S3Settings, ConfigError> {
+        let endpoint = match &self.s3_endpoint {
+            None => None,
+            Some(url) => Some(
+                brink_edge::Origin::parse(url)
+                    .map_err(|e| ConfigError(e.to_string().replace("--origin", "--s3-endpoint")))?,
+            ),
+        };
+        let credentials = match &self.oac_credentials {
+            None => None,
+            Some(p) => Some(Arc::new(
+                brink_edge::ServiceCredentials::load(p).map_err(ConfigError)?,
+            )),
+        };
+        let accelerate_domain = endpoint.as_ref().map(|_| {
+            self.accelerate_domain
+                .clone()
+                .unwrap_or_else(|| format!("s3-accelerate.{cdn_domain}"))
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        });
+        Ok(brink_edge::S3Settings {
+            endpoint,
+            credentials,
+            accelerate_domain,
+            accelerate_listen: self.accelerate_listen,
+        })
+    }
 }
 
 /// Where `brink edge --control` gets its configuration.
@@ -162,9 +221,11 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
     }
     .map_err(|e| ConfigError(format!("--geo-db: {e}")))?;
     let geo = Some(Arc::new(geo));
+    let s3 = args.s3.settings(&domain)?;
     let Some(config) = args.config.clone() else {
         return crate::edge_control::run(
             args.options,
+            s3,
             ControlSource {
                 url: args.control.unwrap_or_default(),
                 token_file: args.control_token_file,
@@ -190,5 +251,12 @@ pub(crate) fn run(args: EdgeArgs) -> anyhow::Result<()> {
         load: Arc::new(move || load(&path, &domain).map(Arc::new).map_err(|e| e.0)),
         path: config,
     };
-    crate::serve::run(args.options, Some(Arc::new(model)), Some(source), None, geo)
+    crate::serve::run(
+        args.options,
+        Some(Arc::new(model)),
+        Some(source),
+        None,
+        geo,
+        s3,
+    )
 }

@@ -43,6 +43,7 @@ impl Apply for EdgeApply {
 
 pub(crate) fn run(
     options: ServeArgs,
+    s3: brink_edge::S3Settings,
     source: ControlSource,
     geo: Option<Arc<brink_geo::WatchedGeoDb>>,
 ) -> anyhow::Result<()> {
@@ -112,5 +113,5 @@ pub(crate) fn run(
             tracing::error!(error = %e, "control feed thread could not start");
         }
     });
-    crate::serve::run(options, Some(Arc::new(initial)), None, Some(after), geo)
+    crate::serve::run(options, Some(Arc::new(initial)), None, Some(after), geo, s3)
 }

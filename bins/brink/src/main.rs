@@ -33,9 +33,9 @@ enum Command {
     /// aws CLI and boto3 (`source DIR/env`).
     Up(up::UpArgs),
     /// One caching edge in front of one origin.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// An edge serving the CloudFront distributions of a configuration file.
-    Edge(edge::EdgeArgs),
+    Edge(Box<edge::EdgeArgs>),
     /// The control plane: CloudFront's API (and ACM's) for the aws CLI and SDKs, and the feed
     /// that carries every change to the edges.
     Control(control::ControlArgs),
@@ -54,8 +54,15 @@ fn main() -> std::process::ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Up(args) => up::run(args),
-        Command::Serve(args) => serve::run(args, None, None, None, None),
-        Command::Edge(args) => edge::run(args),
+        Command::Serve(args) => serve::run(
+            *args,
+            None,
+            None,
+            None,
+            None,
+            brink_edge::S3Settings::default(),
+        ),
+        Command::Edge(args) => edge::run(*args),
         Command::Control(args) => control::run(args),
         Command::Dns(args) => dns::run(args),
         Command::Sign(args) => sign::run(args),

@@ -346,6 +346,7 @@ fn config(
             shutdown_grace: secs(args.shutdown_grace),
             forward_headers,
             range_fill,
+            s3: brink_edge::S3Settings::default(),
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",
@@ -364,6 +365,7 @@ pub(crate) fn run(
     model_source: Option<brink_edge::ModelSource>,
     after_ready: Option<AfterReady>,
     geo: Option<Arc<brink_geo::WatchedGeoDb>>,
+    s3: brink_edge::S3Settings,
 ) -> anyhow::Result<()> {
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
@@ -372,6 +374,7 @@ pub(crate) fn run(
     let check = args.check;
     let mut cfg = config(args, model, model_source)?;
     cfg.geo = geo;
+    cfg.s3 = s3;
     if check {
         match &cfg.model {
             Some(m) => println!("config OK ({} distributions)", m.distributions().len()),
@@ -381,17 +384,20 @@ pub(crate) fn run(
     }
     brink_edge::run(cfg, threads, |bound, handle| {
         // The one stdout line tests and scripts wait for.
-        match bound.admin {
-            Some(a) => print!("brink ready listen={} admin={a}", bound.listen),
-            None => print!("brink ready listen={}", bound.listen),
+        let mut line = format!("brink ready listen={}", bound.listen);
+        if let Some(a) = bound.admin {
+            line.push_str(&format!(" admin={a}"));
         }
         if let Some(t) = bound.tls_listen {
-            print!(" tls={t}");
+            line.push_str(&format!(" tls={t}"));
         }
-        match bound.rtmp {
-            Some(r) => println!(" rtmp={r}"),
-            None => println!(),
+        if let Some(r) = bound.rtmp {
+            line.push_str(&format!(" rtmp={r}"));
         }
+        if let Some(a) = bound.accelerate {
+            line.push_str(&format!(" accelerate={a}"));
+        }
+        println!("{line}");
         tracing::info!(listen = %bound.listen, threads, "edge started");
         if let Some(f) = after_ready {
             f(bound, handle);

@@ -253,6 +253,7 @@ async fn start_all(
         if args.manual_clock {
             argv.push("--manual-clock".into());
         }
+        argv.extend(s3_edge_args(dir, children, ip));
         children.push(spawn(exe, &pop, &argv).await?);
     }
     // The router: the edges as its POPs (coordinates of their real locations), each polled
@@ -484,6 +485,37 @@ fn credentials(control_dir: &Path) -> anyhow::Result<(String, String)> {
     }
 }
 
+/// The CDN's service credential (the contract with `brink origin`): `brink origin
+/// --cdn-credentials` trusts it, the edges sign origin access control requests with it.
+const CDN_SERVICE_CREDENTIALS: &str = "cdn-service-credentials.json";
+
+/// An edge's S3 options once the S3 store (the child named `origin`, started before the
+/// edges) is up: `--s3-endpoint` (S3 origin names and Transfer Acceleration go there),
+/// `--oac-credentials` when `DIR/cdn-service-credentials.json` exists, and an acceleration
+/// listener on the edge's address (`BRINK_S3_ACCELERATE` names the first one). Nothing
+/// without a store.
+fn s3_edge_args(dir: &Path, children: &[Running], ip: IpAddr) -> Vec<String> {
+    let Some(store) = children
+        .iter()
+        .find(|r| r.name == "origin")
+        .and_then(|r| r.get("listen"))
+    else {
+        return Vec::new();
+    };
+    let mut argv = vec![
+        "--s3-endpoint".into(),
+        format!("http://{store}"),
+        "--accelerate-listen".into(),
+        SocketAddr::new(ip, 0).to_string(),
+    ];
+    let creds = dir.join(CDN_SERVICE_CREDENTIALS);
+    if creds.exists() {
+        argv.push("--oac-credentials".into());
+        argv.push(path_arg(&creds));
+    }
+    argv
+}
+
 /// The `export` lines of `DIR/env`.
 fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<String> {
     let control = children.first().context("no control plane")?;
@@ -511,6 +543,12 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
         .filter(|r| is_edge(r))
         .filter_map(|r| Some(format!("{}={}", r.name, r.get("tls")?)))
         .collect();
+    // S3 Transfer Acceleration: the first edge's acceleration listener (path style).
+    let accelerate = children
+        .iter()
+        .filter(|r| is_edge(r))
+        .find_map(|r| r.get("accelerate"))
+        .map(|a| format!("http://{a}"));
     let mut s = String::new();
     s.push_str(
         "# Written by `brink up`; `source` it to point the aws CLI and boto3 at this CDN.\n",
@@ -520,6 +558,9 @@ fn env_file(args: &UpArgs, dir: &Path, children: &[Running]) -> anyhow::Result<S
             "export AWS_ENDPOINT_URL_S3='http://{}'\n",
             origin.get("listen").unwrap_or_default()
         ));
+    }
+    if let Some(a) = &accelerate {
+        s.push_str(&format!("export BRINK_S3_ACCELERATE='{a}'\n"));
     }
     for (k, v) in [
         ("AWS_ENDPOINT_URL_CLOUDFRONT", endpoint.as_str()),

@@ -150,7 +150,9 @@ pub(crate) static KINDS: &[Kind] = &[
         config: "OriginAccessControlConfig",
         time: None,
         summary: Summary::Flat,
-        doc_key: None,
+        // Edges sign origin requests per the OAC (cloudfront.md §7.5): the document carries
+        // them, and a changed OAC is a new configuration version.
+        doc_key: Some("OriginAccessControls"),
         update_on_config: true,
         no_such: "NoSuchOriginAccessControl",
         in_use: "OriginAccessControlInUse",

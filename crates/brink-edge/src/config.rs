@@ -169,4 +169,22 @@ pub struct EdgeConfig {
     /// Single-range requests of large objects filled by slices (`--range-fill-above`,
     /// `--range-slice`); `None`: ranges are cut from whole objects only.
     pub range_fill: Option<crate::RangeFill>,
+    /// S3 origins: the local store, the service credential, transfer acceleration.
+    pub s3: S3Settings,
+}
+
+/// How the edge reaches S3 origins and proxies S3 Transfer Acceleration.
+#[derive(Debug, Clone, Default)]
+pub struct S3Settings {
+    /// `--s3-endpoint`: S3 origin names (`<bucket>.s3[.<region>|-<region>].amazonaws.com`)
+    /// are sent here path-style (`URL/<bucket>/<key>`), and accelerated requests too.
+    pub endpoint: Option<Origin>,
+    /// `--oac-credentials`: the CDN's service credential that signs for origin access
+    /// controls.
+    pub credentials: Option<std::sync::Arc<crate::ServiceCredentials>>,
+    /// The CDN domain whose `<bucket>.s3-accelerate.<domain>` hosts are S3 Transfer
+    /// Acceleration (lowercase; `None`: none on the viewer listener).
+    pub accelerate_domain: Option<String>,
+    /// `--accelerate-listen`: a listener whose every request is proxied to `endpoint`.
+    pub accelerate_listen: Option<SocketAddr>,
 }

@@ -18,20 +18,23 @@ mod origin;
 mod policy;
 mod process;
 mod rtmp;
+mod s3;
 mod server;
 mod tls;
 mod worker;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
-    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT, DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
+    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, S3Settings,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT,
+    DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };
 pub use errors::EdgeError;
 pub use lifecycle::log::Logged;
 pub use lifecycle::slice::RangeFill;
 pub use policy::forward::ForwardHeaders;
 pub use process::EdgeHandle;
+pub use s3::{s3_bucket_region, s3_canonical_target, ServiceCredentials};
 pub use tls::{check_viewer_certificates, OriginCa, TlsError, TlsFiles};
 pub use worker::Edge;
 
@@ -48,6 +51,8 @@ pub struct Bound {
     pub rtmp: Option<SocketAddr>,
     /// Admin listener.
     pub admin: Option<SocketAddr>,
+    /// S3 Transfer Acceleration listener (`--accelerate-listen`).
+    pub accelerate: Option<SocketAddr>,
 }
 
 /// Runs the edge on `threads` worker threads until SIGTERM or SIGINT; calls `on_ready` once
@@ -138,7 +143,15 @@ pub fn run(
         Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
     };
+    let accelerate = match cfg.s3.accelerate_listen {
+        Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
+        None => None,
+    };
     let bound = Bound {
+        accelerate: accelerate
+            .as_ref()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?,
         listen,
         tls_listen,
         rtmp: rtmp
@@ -162,11 +175,13 @@ pub fn run(
     let mut handles = Vec::with_capacity(threads);
     let mut admin = admin;
     let mut rtmp = rtmp;
+    let mut accelerate = accelerate;
     for (i, listener) in listeners.into_iter().enumerate() {
         let cfg = cfg.clone();
         let shared = shared.clone();
         let admin = if i == 0 { admin.take() } else { None };
         let rtmp = if i == 0 { rtmp.take() } else { None };
+        let accelerate = if i == 0 { accelerate.take() } else { None };
         let tls = main_tls.clone();
         let second = tls_listeners.next().zip(viewer_tls.clone());
         let shutdown = shutdown_rx.clone();
@@ -193,10 +208,26 @@ pub fn run(
                             Err(e) => tracing::error!(error = %e, "admin listener"),
                         }
                     }
+                    // S3 Transfer Acceleration (plain HTTP): served by the first worker.
+                    if let Some(a) = accelerate {
+                        match tokio::net::TcpListener::from_std(a) {
+                            Ok(a) => {
+                                tokio::spawn(server::serve_viewers(
+                                    edge.clone(),
+                                    a,
+                                    None,
+                                    shutdown.clone(),
+                                    true,
+                                ));
+                            }
+                            Err(e) => tracing::error!(error = %e, "accelerate listener"),
+                        }
+                    }
                     let plain = async {
                         match tokio::net::TcpListener::from_std(listener) {
                             Ok(l) => {
-                                server::serve_viewers(edge.clone(), l, tls, shutdown.clone()).await
+                                server::serve_viewers(edge.clone(), l, tls, shutdown.clone(), false)
+                                    .await
                             }
                             Err(e) => tracing::error!(error = %e, "viewer listener"),
                         }
@@ -207,8 +238,14 @@ pub fn run(
                         };
                         match tokio::net::TcpListener::from_std(listener) {
                             Ok(l) => {
-                                server::serve_viewers(edge.clone(), l, Some(tls), shutdown.clone())
-                                    .await
+                                server::serve_viewers(
+                                    edge.clone(),
+                                    l,
+                                    Some(tls),
+                                    shutdown.clone(),
+                                    false,
+                                )
+                                .await
                             }
                             Err(e) => tracing::error!(error = %e, "TLS viewer listener"),
                         }

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::h1guard::{GuardTimeouts, GuardedIo, MAX_HEADERS};
 use crate::lifecycle::{Conn, Edge};
-use crate::tls::{Accepted, TlsInfo, ViewerTls};
+use crate::tls::{Accepted, ViewerTls};
 
 /// Size of hyper's read buffer: above the guard's 20,480-byte head limit, so hyper never
 /// refuses a head the guard let through.
@@ -37,6 +37,8 @@ struct Builders {
     any: auto::Builder<TokioExecutor>,
     /// HTTP/2 only: TLS connections whose ALPN chose `h2`.
     h2: auto::Builder<TokioExecutor>,
+    /// Connections of the `--accelerate-listen` listener (S3 Transfer Acceleration).
+    accelerate: bool,
 }
 
 fn builder() -> auto::Builder<TokioExecutor> {
@@ -66,10 +68,12 @@ pub(crate) async fn serve_viewers(
     listener: TcpListener,
     tls: Option<Arc<ViewerTls>>,
     mut shutdown: watch::Receiver<bool>,
+    accelerate: bool,
 ) {
     let builders = Arc::new(Builders {
         any: builder(),
         h2: builder().http2_only(),
+        accelerate,
     });
     let timeouts = GuardTimeouts {
         header_read: edge.cfg.header_read_timeout,
@@ -139,11 +143,18 @@ async fn serve_connection(
     tls: Option<Arc<ViewerTls>>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let accelerate = builders.accelerate;
     let _ = stream.set_nodelay(true);
     // Counted while the connection is open, whatever ends it (load report on /healthz).
     let _open = OpenConnection::new(&edge.connections);
     let Some(tls) = tls else {
-        return serve_guarded(&builders.any, edge, stream, peer, timeouts, None, stop).await;
+        let conn = Conn {
+            peer,
+            guard: None,
+            tls: None,
+            accelerate,
+        };
+        return serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     };
     let accepted = tokio::select! {
         biased;
@@ -160,22 +171,20 @@ async fn serve_connection(
             peer,
             guard: None,
             tls: Some(info),
+            accelerate,
         };
         let connection = builders
             .h2
             .serve_connection(TokioIo::new(stream), viewer_service(edge, conn));
         drive(connection, |c| c.graceful_shutdown(), stop, peer).await;
     } else {
-        serve_guarded(
-            &builders.any,
-            edge,
-            stream,
+        let conn = Conn {
             peer,
-            timeouts,
-            Some(info),
-            stop,
-        )
-        .await;
+            guard: None,
+            tls: Some(info),
+            accelerate,
+        };
+        serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     }
 }
 
@@ -184,19 +193,15 @@ async fn serve_guarded<I>(
     builder: &auto::Builder<TokioExecutor>,
     edge: Arc<Edge>,
     io: I,
-    peer: SocketAddr,
+    mut conn: Conn,
     timeouts: GuardTimeouts,
-    tls: Option<TlsInfo>,
     stop: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (io, guard) = GuardedIo::new(io, timeouts);
-    let conn = Conn {
-        peer,
-        guard: Some(guard),
-        tls,
-    };
+    conn.guard = Some(guard);
+    let peer = conn.peer;
     let connection =
         builder.serve_connection_with_upgrades(TokioIo::new(io), viewer_service(edge, conn));
     drive(connection, |c| c.graceful_shutdown(), stop, peer).await;

@@ -27,6 +27,8 @@ pub struct Edge {
     pub(crate) pop: HeaderValue,
     /// Open viewer connections, shared by the workers.
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
+    /// This worker's client toward the S3 store for Transfer Acceleration (`--s3-endpoint`).
+    pub(crate) accelerate_client: Option<crate::origin::OriginClient>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -55,6 +57,7 @@ impl Edge {
             via,
             pop,
             connections: shared.connections.clone(),
+            accelerate_client: crate::lifecycle::accelerate_client(&cfg),
             cfg,
         })
     }

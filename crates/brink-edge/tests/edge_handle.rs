@@ -61,6 +61,7 @@ fn config() -> EdgeConfig {
         shutdown_grace: secs(1),
         forward_headers: brink_edge::ForwardHeaders::default(),
         range_fill: None,
+        s3: brink_edge::S3Settings::default(),
     }
 }
 

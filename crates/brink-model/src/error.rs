@@ -127,6 +127,10 @@ pub mod codes {
     pub const NO_SUCH_ORIGIN_REQUEST_POLICY: &str = "NoSuchOriginRequestPolicy";
     /// Unknown `ResponseHeadersPolicyId`.
     pub const NO_SUCH_RESPONSE_HEADERS_POLICY: &str = "NoSuchResponseHeadersPolicy";
+    /// Unknown `OriginAccessControlId`.
+    pub const NO_SUCH_ORIGIN_ACCESS_CONTROL: &str = "NoSuchOriginAccessControl";
+    /// Two origin access controls with one name.
+    pub const ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS: &str = "OriginAccessControlAlreadyExists";
     /// Unknown public key in a key group.
     pub const NO_SUCH_PUBLIC_KEY: &str = "NoSuchPublicKey";
     /// Field-level encryption is not available in Brink's files.

@@ -10,6 +10,7 @@
 mod testkit;
 mod testkit_selftest;
 
+mod accelerate;
 mod bad_configs;
 mod bad_input;
 mod caching;
@@ -29,6 +30,7 @@ mod lifecycle;
 mod many_distributions;
 mod memory_bound;
 mod methods;
+mod oac;
 mod origin_store;
 mod origins;
 mod path_security;

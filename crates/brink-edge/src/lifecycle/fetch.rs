@@ -191,6 +191,9 @@ impl Edge {
         for (name, value) in &route.custom_headers {
             headers.insert(name.clone(), value.clone());
         }
+        if let Some(signer) = &route.signer {
+            signer.sign(&method, &uri, &mut headers);
+        }
         let mut req = Request::new(body);
         *req.method_mut() = method;
         *req.uri_mut() = uri;

@@ -47,7 +47,9 @@ pub(crate) use crate::worker::Edge;
 use log::{LogTag, Logged, RequestFacts};
 use route::{Routed, Routing, Target};
 
+mod accelerate;
 mod access;
+pub(crate) use accelerate::client as accelerate_client;
 mod admit;
 mod deliver;
 mod fetch;
@@ -67,6 +69,8 @@ pub(crate) struct Conn {
     /// What the TLS handshake negotiated (`None` on plain-text connections); for the access
     /// log.
     pub(crate) tls: Option<crate::tls::TlsInfo>,
+    /// Came on the `--accelerate-listen` listener: every request is S3 Transfer Acceleration.
+    pub(crate) accelerate: bool,
 }
 
 /// One request's context, from arrival to the log record: who asked, which distribution and
@@ -345,6 +349,10 @@ impl Edge {
         ctx: &mut Ctx,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         // 1. Admit.
+        // S3 Transfer Acceleration: proxied to the store as it came, before any CDN phase.
+        if self.is_accelerated(&req, &ctx.conn) {
+            return self.accelerate(req, ctx).await;
+        }
         self.admit(&req, &ctx.conn)?;
 
         // 2. Route.

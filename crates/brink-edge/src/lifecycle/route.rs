@@ -50,6 +50,8 @@ pub(crate) struct Target {
     /// The viewer headers cacheable requests forward when there are no `rules`
     /// (`brink serve`'s `--forward-headers`).
     pub(crate) forward: ForwardHeaders,
+    /// Origin access control: signs every request to this (S3) origin.
+    pub(crate) signer: Option<crate::s3::OacSigner>,
 }
 
 impl Target {
@@ -73,7 +75,29 @@ pub(crate) struct Failover {
 /// Where requests to origin `o` go when the viewer used HTTPS (`viewer_https`) or not: the
 /// URI's scheme and authority, and the `Host` header (the origin's domain, with the port when
 /// it is not the scheme's default).
-fn origin_address(o: &brink_model::compiled::Origin, viewer_https: bool) -> (Origin, HeaderValue) {
+fn origin_address(
+    o: &brink_model::compiled::Origin,
+    viewer_https: bool,
+    s3: &crate::config::S3Settings,
+) -> (Origin, HeaderValue) {
+    // `--s3-endpoint`: an S3 origin's bucket name goes path-style to the local store, whose
+    // `Host` is the one sent (and signed).
+    if let Some(endpoint) = &s3.endpoint {
+        if let Some((bucket, _)) = o
+            .is_s3()
+            .then(|| crate::s3::s3_bucket_region(&o.domain_name))
+            .flatten()
+        {
+            let origin = Origin {
+                scheme: endpoint.scheme.clone(),
+                authority: endpoint.authority.clone(),
+                path: format!("{}/{bucket}{}", endpoint.path, o.origin_path),
+            };
+            let host = HeaderValue::from_str(endpoint.authority.as_str())
+                .unwrap_or(HeaderValue::from_static("invalid.invalid"));
+            return (origin, host);
+        }
+    }
     let (scheme, port) = o.scheme_and_port(viewer_https);
     let default_port = match scheme {
         OriginScheme::Http => 80,
@@ -137,7 +161,13 @@ fn streaming_target(
         // A kind added to the model later: nothing to reach (reads fail as 502).
         _ => String::from("http://0.0.0.0:9"),
     };
-    let origin = Origin::parse(&url).unwrap_or_else(|_| cfg.origin.clone());
+    let mut origin = Origin::parse(&url).unwrap_or_else(|_| cfg.origin.clone());
+    // A bucket by its AWS name reaches the local store path-style (`--s3-endpoint`), as web
+    // distributions' S3 origins do. [Not yet] Origin access identities are not signed for.
+    if let (StreamingOrigin::S3 { bucket, .. }, Some(store)) = (&sd.origin, &cfg.s3.endpoint) {
+        origin = store.clone();
+        origin.path = format!("{}/{bucket}", store.path);
+    }
     Target {
         scope: sd.id.as_str().into(),
         ttl: cfg.ttl,
@@ -151,6 +181,7 @@ fn streaming_target(
         custom_headers: Vec::new(),
         rules: None,
         failover: None,
+        signer: None,
         log: None,
         https_origin: None,
         forward: ForwardHeaders::None,
@@ -164,12 +195,13 @@ fn target_for(
     b: &Behavior,
     clients: &[OriginClient],
     failover: Option<Failover>,
+    s3: &crate::config::S3Settings,
 ) -> Target {
     let o = &d.origins[origin_index];
     // `match-viewer` (cloudfront.md §7.1): HTTP viewers reach the origin over HTTP, HTTPS
     // viewers over HTTPS; the cache key has no scheme, so both share one stored object.
-    let (origin, host_header) = origin_address(o, false);
-    let https = origin_address(o, true);
+    let (origin, host_header) = origin_address(o, false, s3);
+    let https = origin_address(o, true, s3);
     let https_origin = (https.0 != origin).then_some(https);
     let mut key_headers: Vec<HeaderName> = match &b.cache_key.headers {
         NameSelection::Only(names) => names
@@ -206,6 +238,7 @@ fn target_for(
             viewer_headers: crate::policy::viewer_headers::ViewerHeaders::of(b),
         }),
         failover,
+        signer: crate::s3::OacSigner::of(o, &d.id, s3.credentials.as_ref()),
         log: Some(Arc::new(super::log::LogTag::new(
             &d.id,
             &d.domain_name,
@@ -372,6 +405,7 @@ impl Router {
                 log: None,
                 https_origin: None,
                 forward: cfg.forward_headers.clone(),
+                signer: None,
             })),
             Some(model) => {
                 let tls = OriginTls::new(cfg.origin_ca.as_ref());
@@ -399,6 +433,7 @@ impl Router {
                                             b,
                                             &clients,
                                             None,
+                                            &cfg.s3,
                                         ));
                                         (
                                             group.primary.get(),
@@ -409,7 +444,7 @@ impl Router {
                                         )
                                     }
                                 };
-                                Arc::new(target_for(d, primary, b, &clients, failover))
+                                Arc::new(target_for(d, primary, b, &clients, failover, &cfg.s3))
                             })
                             .collect()
                     })

@@ -108,6 +108,22 @@ pub struct Origin {
     pub origin_shield_region: Option<String>,
     /// Origin access control id, when set.
     pub origin_access_control_id: Option<String>,
+    /// The origin access control that id names (validation refuses an unknown id).
+    pub origin_access_control: Option<std::sync::Arc<OriginAccessControl>>,
+}
+
+/// A validated origin access control (§7.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OriginAccessControl {
+    /// Its `Id`.
+    pub id: String,
+    /// Its unique `Name`.
+    pub name: String,
+    /// When requests are signed.
+    pub signing_behavior: crate::raw::OacSigningBehavior,
+    /// The kind of origin it is for.
+    pub origin_type: crate::raw::OacOriginType,
 }
 
 impl Origin {

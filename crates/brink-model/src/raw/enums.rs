@@ -420,3 +420,37 @@ wire_enum! {
         All = "ALL",
     }
 }
+
+wire_enum! {
+    /// `SigningProtocol`: only SigV4 exists.
+    OacSigningProtocol {
+        /// AWS Signature Version 4.
+        SigV4 = "sigv4",
+    }
+}
+
+wire_enum! {
+    /// `SigningBehavior`: when the edge signs.
+    OacSigningBehavior {
+        /// Never sign.
+        Never = "never",
+        /// Always sign, replacing a viewer's `Authorization`.
+        Always = "always",
+        /// Sign unless the viewer's request (as forwarded) carries `Authorization`.
+        NoOverride = "no-override",
+    }
+}
+
+wire_enum! {
+    /// `OriginAccessControlOriginType`: what kind of origin the OAC is for.
+    OacOriginType {
+        /// An S3 bucket (the only kind Brink signs for).
+        S3 = "s3",
+        /// AWS Elemental MediaStore.
+        MediaStore = "mediastore",
+        /// AWS Elemental MediaPackage v2.
+        MediaPackageV2 = "mediapackagev2",
+        /// A Lambda function URL.
+        Lambda = "lambda",
+    }
+}

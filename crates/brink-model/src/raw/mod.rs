@@ -13,6 +13,7 @@ mod certificates;
 mod distribution;
 mod enums;
 mod keys;
+mod oac;
 mod origin;
 mod policy;
 mod streaming;
@@ -22,6 +23,7 @@ pub use certificates::*;
 pub use distribution::*;
 pub use enums::*;
 pub use keys::*;
+pub use oac::*;
 pub use origin::*;
 pub use policy::*;
 pub use streaming::*;
@@ -101,6 +103,9 @@ pub struct EdgeFile {
     /// Key groups referenced by `TrustedKeyGroups`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_groups: Vec<KeyGroup>,
+    /// Origin access controls referenced by origins' `OriginAccessControlId` (§7.5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_access_controls: Vec<OriginAccessControl>,
     /// Viewer certificates (Brink's addition): the PEM files behind the ACM ARNs and IAM
     /// certificate ids distributions name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -75,7 +75,7 @@ pub(crate) fn compile(
     let aliases = aliases(cx, &c.aliases, &cfg_path, c.staging);
     let default_root_object = root_object(cx, &c.default_root_object, &cfg_path);
 
-    let (origins, origin_ids) = compile_origins(cx, &c.origins, &cfg_path);
+    let (origins, origin_ids) = compile_origins(cx, reg, &c.origins, &cfg_path);
     let (groups, group_ids) = compile_groups(cx, &c.origin_groups, &cfg_path, &origin_ids);
     let targets = Targets {
         origin_ids: &origin_ids,

@@ -67,6 +67,7 @@ fn valid_port(p: u32) -> bool {
 /// Compiles `Origins`; returns them with an id → index map (first occurrence wins).
 pub(crate) fn compile_origins(
     cx: &mut Ctx,
+    reg: &super::policies::Registry,
     list: &raw::Origins,
     base: &str,
 ) -> (Vec<Origin>, HashMap<String, OriginIndex>) {
@@ -105,12 +106,12 @@ pub(crate) fn compile_origins(
         } else {
             ids.insert(o.id.clone(), OriginIndex(out.len()));
         }
-        out.push(origin(cx, o, &opath));
+        out.push(origin(cx, reg, o, &opath));
     }
     (out, ids)
 }
 
-fn origin(cx: &mut Ctx, o: &raw::Origin, path: &str) -> Origin {
+fn origin(cx: &mut Ctx, reg: &super::policies::Registry, o: &raw::Origin, path: &str) -> Origin {
     if o.domain_name.is_empty() {
         cx.err(
             codes::INVALID_ORIGIN,
@@ -322,6 +323,25 @@ fn origin(cx: &mut Ctx, o: &raw::Origin, path: &str) -> Origin {
     };
 
     let custom_headers = custom_headers(cx, &o.custom_headers, &format!("{path}.CustomHeaders"));
+    let origin_access_control = oac.as_ref().and_then(|id| {
+        let found = reg.origin_access_controls.get(id).cloned();
+        match &found {
+            None => cx.err(
+                codes::NO_SUCH_ORIGIN_ACCESS_CONTROL,
+                format!("{path}.OriginAccessControlId"),
+                format!("no origin access control {id:?} in OriginAccessControls"),
+            ),
+            Some(c) if c.origin_type == raw::OacOriginType::S3 && o.s3_origin_config.is_none() => {
+                cx.err(
+                    codes::ILLEGAL_ORIGIN_ACCESS_CONFIGURATION,
+                    format!("{path}.OriginAccessControlId"),
+                    format!("origin access control {id:?} is for S3 origins; this origin has no S3OriginConfig"),
+                )
+            }
+            Some(_) => {}
+        }
+        found
+    });
 
     Origin {
         id: o.id.clone(),
@@ -336,7 +356,61 @@ fn origin(cx: &mut Ctx, o: &raw::Origin, path: &str) -> Origin {
         response_completion_timeout,
         origin_shield_region,
         origin_access_control_id: oac,
+        origin_access_control,
     }
+}
+
+/// Compiles `OriginAccessControls`: ids and names unique, names 1–64 characters.
+pub(crate) fn origin_access_controls(
+    cx: &mut Ctx,
+    list: &[raw::OriginAccessControl],
+) -> HashMap<String, std::sync::Arc<crate::compiled::OriginAccessControl>> {
+    let mut out = HashMap::new();
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in list.iter().enumerate() {
+        let base = format!("OriginAccessControls[{i}]");
+        let cfg = &c.origin_access_control_config;
+        if c.id.is_empty() {
+            cx.err(
+                codes::INVALID_ARGUMENT,
+                format!("{base}.Id"),
+                "the origin access control id is empty",
+            );
+            continue;
+        }
+        if out.contains_key(&c.id) {
+            cx.err(
+                codes::ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS,
+                format!("{base}.Id"),
+                format!("origin access control id {:?} is used twice", c.id),
+            );
+            continue;
+        }
+        let name_path = format!("{base}.OriginAccessControlConfig.Name");
+        if cfg.name.is_empty() || cfg.name.chars().count() > 64 {
+            cx.err(
+                codes::INVALID_ARGUMENT,
+                name_path,
+                "the name must be 1–64 characters",
+            );
+        } else if !names.insert(cfg.name.clone()) {
+            cx.err(
+                codes::ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS,
+                name_path,
+                format!("origin access control name {:?} is used twice", cfg.name),
+            );
+        }
+        out.insert(
+            c.id.clone(),
+            std::sync::Arc::new(crate::compiled::OriginAccessControl {
+                id: c.id.clone(),
+                name: cfg.name.clone(),
+                signing_behavior: cfg.signing_behavior,
+                origin_type: cfg.origin_access_control_origin_type,
+            }),
+        );
+    }
+    out
 }
 
 fn timeout(cx: &mut Ctx, t: u32, path: String, code: &'static str) -> u32 {

@@ -41,6 +41,7 @@ pub(crate) struct Registry {
     pub(crate) response_headers: HashMap<String, Arc<ResponseHeadersPolicy>>,
     pub(crate) key_groups: HashMap<String, Arc<KeyGroup>>,
     pub(crate) public_keys: HashMap<String, Arc<crate::compiled::PublicKey>>,
+    pub(crate) origin_access_controls: HashMap<String, Arc<crate::compiled::OriginAccessControl>>,
 }
 
 pub(crate) fn build_registry(cx: &mut Ctx, file: &EdgeFile) -> Registry {
@@ -141,12 +142,15 @@ pub(crate) fn build_registry(cx: &mut Ctx, file: &EdgeFile) -> Registry {
 
     let public_keys = public_keys(cx, &file.public_keys);
     let key_groups = key_groups(cx, &file.key_groups, &public_keys);
+    let origin_access_controls =
+        super::origins::origin_access_controls(cx, &file.origin_access_controls);
     Registry {
         cache,
         origin_request,
         response_headers,
         key_groups,
         public_keys,
+        origin_access_controls,
     }
 }
 

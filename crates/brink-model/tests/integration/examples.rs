@@ -191,6 +191,12 @@ fn three_distributions_compile_as_written() {
         bucket.origin_access_control_id.as_deref(),
         Some("E2OACSTATIC01")
     );
+    let oac = bucket.origin_access_control.as_ref().unwrap();
+    assert_eq!(oac.name, "static-bucket-oac");
+    assert_eq!(
+        oac.signing_behavior,
+        brink_model::raw::OacSigningBehavior::Always
+    );
 
     // Signed videos: both keys of the group are trusted.
     let video = www.select_behavior("/private/a/b.mp4");

@@ -29,6 +29,8 @@ pub(crate) struct Edge {
     tls: Option<SocketAddr>,
     /// The RTMP listener (`--rtmp-listen`), if any.
     rtmp: Option<SocketAddr>,
+    /// The S3 Transfer Acceleration listener, when `--accelerate-listen` was given.
+    accelerate: Option<SocketAddr>,
     stderr_path: PathBuf,
     /// Origin clocks that move with this edge's manual clock.
     linked_clocks: Vec<Arc<AtomicU64>>,
@@ -132,13 +134,20 @@ impl Edge {
                 );
             }
         };
-        let (listen, admin, tls, rtmp) = parse_ready_line(&line);
+        let Ready {
+            listen,
+            admin,
+            tls,
+            rtmp,
+            accelerate,
+        } = parse_ready_line(&line);
         Edge {
             child,
             listen,
             admin,
             tls,
             rtmp,
+            accelerate,
             stderr_path,
             linked_clocks: Vec::new(),
         }
@@ -152,6 +161,12 @@ impl Edge {
     /// The admin listener's address.
     pub(crate) fn admin_addr(&self) -> SocketAddr {
         self.admin
+    }
+
+    /// The S3 Transfer Acceleration listener's address (`--accelerate-listen`).
+    pub(crate) fn accelerate_addr(&self) -> SocketAddr {
+        self.accelerate
+            .expect("started without --accelerate-listen (no accelerate= in its ready line)")
     }
 
     /// The RTMP listener's address (`--rtmp-listen`).
@@ -303,39 +318,42 @@ impl Drop for Edge {
     }
 }
 
-/// Parses `brink ready listen=ADDR admin=ADDR [tls=ADDR] [rtmp=ADDR]`.
-#[allow(clippy::type_complexity)]
-fn parse_ready_line(
-    line: &str,
-) -> (
-    SocketAddr,
-    SocketAddr,
-    Option<SocketAddr>,
-    Option<SocketAddr>,
-) {
+/// What `brink ready …` reported.
+struct Ready {
+    listen: SocketAddr,
+    admin: SocketAddr,
+    tls: Option<SocketAddr>,
+    rtmp: Option<SocketAddr>,
+    accelerate: Option<SocketAddr>,
+}
+
+/// Parses `brink ready listen=ADDR admin=ADDR [tls=ADDR] [rtmp=ADDR] [accelerate=ADDR]`.
+fn parse_ready_line(line: &str) -> Ready {
     let line = line.trim_end();
     let mut words = line.split(' ');
     assert!(
         words.next() == Some("brink") && words.next() == Some("ready"),
         "the first stdout line must be `brink ready listen=... admin=...`, got {line:?}"
     );
-    let (mut listen, mut admin, mut tls, mut rtmp) = (None, None, None, None);
+    let (mut listen, mut admin) = (None, None);
+    let (mut tls, mut rtmp, mut accelerate) = (None, None, None);
     for word in words {
         let addr = |v: &str| -> SocketAddr {
             v.parse()
                 .unwrap_or_else(|e| panic!("bad address {v:?} in ready line {line:?}: {e}"))
         };
-        if let Some(v) = word.strip_prefix("listen=") {
-            listen = Some(addr(v));
-        } else if let Some(v) = word.strip_prefix("admin=") {
-            admin = Some(addr(v));
-        } else if let Some(v) = word.strip_prefix("tls=") {
-            tls = Some(addr(v));
-        } else if let Some(v) = word.strip_prefix("rtmp=") {
-            rtmp = Some(addr(v));
-        } else {
-            panic!("unexpected word {word:?} in ready line {line:?}");
-        }
+        let (key, value) = word
+            .split_once('=')
+            .unwrap_or_else(|| panic!("unexpected word {word:?} in ready line {line:?}"));
+        let slot = match key {
+            "listen" => &mut listen,
+            "admin" => &mut admin,
+            "tls" => &mut tls,
+            "rtmp" => &mut rtmp,
+            "accelerate" => &mut accelerate,
+            _ => panic!("unexpected word {word:?} in ready line {line:?}"),
+        };
+        *slot = Some(addr(value));
     }
     let listen = listen.unwrap_or_else(|| panic!("no listen= in ready line {line:?}"));
     let admin = admin.unwrap_or_else(|| panic!("no admin= in ready line {line:?}"));
@@ -345,7 +363,13 @@ fn parse_ready_line(
             "ready line must report bound loopback addresses: {line:?}"
         );
     }
-    (listen, admin, tls, rtmp)
+    Ready {
+        listen,
+        admin,
+        tls,
+        rtmp,
+        accelerate,
+    }
 }
 
 /// Percent-encodes everything but unreserved characters and `/` (so `*`, `?`, `=` and `&`
@@ -364,12 +388,14 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 #[test]
 fn ready_line_is_parsed() {
-    let (l, a, t, _) = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
-    assert_eq!((l.port(), a.port(), t), (4000, 4001, None));
-    let (_, _, t, r) = parse_ready_line(
-        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 tls=127.0.0.1:4443 rtmp=127.0.0.1:1935",
+    let r = parse_ready_line("brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001\n");
+    assert_eq!((r.listen.port(), r.admin.port(), r.tls), (4000, 4001, None));
+    let r = parse_ready_line(
+        "brink ready listen=127.0.0.1:4000 admin=127.0.0.1:4001 tls=127.0.0.1:4443 \
+         rtmp=127.0.0.1:1935 accelerate=127.0.0.1:4002",
     );
-    assert_eq!(t.map(|t| t.port()), Some(4443));
-    assert_eq!(r.map(|r| r.port()), Some(1935));
+    assert_eq!(r.tls.map(|t| t.port()), Some(4443));
+    assert_eq!(r.rtmp.map(|r| r.port()), Some(1935));
+    assert_eq!(r.accelerate.map(|a| a.port()), Some(4002));
     assert_eq!(percent_encode("/img/*?x=1"), "/img/%2A%3Fx%3D1");
 }

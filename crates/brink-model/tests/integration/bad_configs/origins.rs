@@ -197,6 +197,7 @@ fn oai_and_oac_together() {
         json!("origin-access-identity/cloudfront/E127EXAMPLE51Z"),
     );
     assert_eq!(errors(&v), vec![]);
+    set(&mut v, "/OriginAccessControls", oacs("E2OAC", "s3"));
     set(
         &mut v,
         &format!("{o}/OriginAccessControlId"),
@@ -207,6 +208,72 @@ fn oai_and_oac_together() {
         "IllegalOriginAccessConfiguration",
         &format!("{D0}.Origins.Items[1].S3OriginConfig.OriginAccessIdentity"),
     );
+}
+
+fn oacs(id: &str, origin_type: &str) -> Value {
+    json!([{ "Id": id, "OriginAccessControlConfig": {
+        "Name": "bucket-oac", "SigningProtocol": "sigv4", "SigningBehavior": "always",
+        "OriginAccessControlOriginType": origin_type } }])
+}
+
+#[test]
+fn oac_must_exist() {
+    let mut v = base();
+    let o = "/Distributions/0/DistributionConfig/Origins/Items/1";
+    set(
+        &mut v,
+        &format!("{o}/OriginAccessControlId"),
+        json!("E2OAC"),
+    );
+    expect_only(
+        &v,
+        "NoSuchOriginAccessControl",
+        &format!("{D0}.Origins.Items[1].OriginAccessControlId"),
+    );
+    set(&mut v, "/OriginAccessControls", oacs("E2OAC", "s3"));
+    assert_eq!(errors(&v), vec![]);
+}
+
+#[test]
+fn s3_oac_on_a_custom_origin() {
+    let mut v = base();
+    set(&mut v, "/OriginAccessControls", oacs("E2OAC", "s3"));
+    let o = "/Distributions/0/DistributionConfig/Origins/Items/0";
+    set(
+        &mut v,
+        &format!("{o}/OriginAccessControlId"),
+        json!("E2OAC"),
+    );
+    expect_only(
+        &v,
+        "IllegalOriginAccessConfiguration",
+        &format!("{D0}.Origins.Items[0].OriginAccessControlId"),
+    );
+}
+
+#[test]
+fn oac_ids_and_names_unique() {
+    let mut v = base();
+    let mut list = oacs("E2OAC", "s3");
+    let second = list[0].clone();
+    list.as_array_mut().unwrap().push(second);
+    set(&mut v, "/OriginAccessControls", list);
+    expect_only(
+        &v,
+        "OriginAccessControlAlreadyExists",
+        "OriginAccessControls[1].Id",
+    );
+}
+
+#[test]
+fn oac_unknown_signing_behavior_is_a_parse_error() {
+    let mut v = base();
+    let mut list = oacs("E2OAC", "s3");
+    list[0]["OriginAccessControlConfig"]["SigningBehavior"] = json!("sometimes");
+    set(&mut v, "/OriginAccessControls", list);
+    let text = v.to_string();
+    let e = brink_model::raw::EdgeFile::from_json(&text).unwrap_err();
+    assert!(e.path.contains("SigningBehavior"), "{e}");
 }
 
 #[test]
