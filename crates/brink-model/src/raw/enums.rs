@@ -426,6 +426,8 @@ wire_enum! {
     OacSigningProtocol {
         /// AWS Signature Version 4.
         SigV4 = "sigv4",
+        /// SigV4a (multi-region); Brink signs such OACs with SigV4 [UNCONFIRMED].
+        SigV4a = "sigv4a",
     }
 }
 
@@ -438,6 +440,9 @@ wire_enum! {
         Always = "always",
         /// Sign unless the viewer's request (as forwarded) carries `Authorization`.
         NoOverride = "no-override",
+        /// Sign and keep the viewer's `Authorization` too (Lambda URL origins); for the S3
+        /// origins Brink signs, the same as `always` [UNCONFIRMED].
+        AlwaysAmzAuth = "always-amz-auth",
     }
 }
 

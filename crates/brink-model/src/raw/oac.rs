@@ -24,7 +24,7 @@ pub struct OriginAccessControlConfig {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Always `sigv4`.
+    /// `sigv4` (or `sigv4a`).
     pub signing_protocol: OacSigningProtocol,
     /// When to sign.
     pub signing_behavior: OacSigningBehavior,

@@ -232,6 +232,18 @@ fn oac_must_exist() {
     );
     set(&mut v, "/OriginAccessControls", oacs("E2OAC", "s3"));
     assert_eq!(errors(&v), vec![]);
+    // The newer vocabulary parses too.
+    set(
+        &mut v,
+        "/OriginAccessControls/0/OriginAccessControlConfig/SigningBehavior",
+        json!("always-amz-auth"),
+    );
+    set(
+        &mut v,
+        "/OriginAccessControls/0/OriginAccessControlConfig/SigningProtocol",
+        json!("sigv4a"),
+    );
+    assert_eq!(errors(&v), vec![]);
 }
 
 #[test]
