@@ -326,7 +326,7 @@ impl Bans {
 
 /// Encodes a ban as one line of the disk tier's ban file: a kind letter, then the scope and
 /// the pattern each as `<length>:<bytes>` (so any byte, `\n` included, round-trips).
-pub(crate) fn encode_line(scope: &str, pattern: &BanPattern) -> String {
+pub fn encode_line(scope: &str, pattern: &BanPattern) -> String {
     let (kind, text) = match pattern {
         BanPattern::Exact(t) => ('E', t),
         BanPattern::Variants(t) => ('V', t),
@@ -337,7 +337,7 @@ pub(crate) fn encode_line(scope: &str, pattern: &BanPattern) -> String {
 
 /// Decodes a ban file's contents; a damaged or truncated tail (a crash mid-append) ends the
 /// list.
-pub(crate) fn decode_lines(mut data: &str) -> Vec<(String, BanPattern)> {
+pub fn decode_lines(mut data: &str) -> Vec<(String, BanPattern)> {
     fn field(data: &str) -> Option<(&str, &str)> {
         let (len, rest) = data.split_once(':')?;
         let len: usize = len.parse().ok()?;

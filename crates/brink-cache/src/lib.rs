@@ -30,6 +30,12 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use smallvec::SmallVec;
 
 pub use ban::BanPattern;
+
+/// The disk tier's ban-file encoding, for the fuzz target (`fuzz/fuzz_targets/ban_file.rs`).
+#[doc(hidden)]
+pub mod ban_file {
+    pub use crate::ban::{decode_lines, encode_line};
+}
 pub use body::{Body, BodyReader, BodyState, ChunkPoll, TruncatedBody};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use disk::{DiskConfig, DiskStore};
