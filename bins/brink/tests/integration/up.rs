@@ -826,7 +826,11 @@ async fn oac_through_brink_up_serves_private_objects_and_writes_and_accelerates(
 
         // Transfer Acceleration: a multipart upload through the edge, byte-identical.
         let big = dir.join("big.bin");
-        std::fs::write(&big, crate::testkit::pseudo_random_bytes(40 * 1024 * 1024, 5)).expect("big");
+        std::fs::write(
+            &big,
+            crate::testkit::pseudo_random_bytes(40 * 1024 * 1024, 5),
+        )
+        .expect("big");
         let mut accel_env = up.env.clone();
         accel_env.retain(|(k, _)| k != "AWS_ENDPOINT_URL_S3");
         accel_env.push(("AWS_ENDPOINT_URL_S3".into(), accelerate.clone()));
