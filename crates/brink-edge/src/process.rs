@@ -23,6 +23,8 @@ pub(crate) struct Shared {
     /// Open viewer connections of every worker (reported on `/healthz` for the request
     /// router's load shedding).
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
+    /// Indexes of MP4 files served as HLS (`lifecycle/media.rs`).
+    pub(crate) media: Arc<crate::lifecycle::IndexMemo>,
 }
 
 impl Shared {
@@ -70,6 +72,7 @@ impl Shared {
             clock,
             manual_clock,
             connections: Arc::default(),
+            media: Arc::default(),
             telemetry: Arc::new(Telemetry {
                 metrics,
                 log,

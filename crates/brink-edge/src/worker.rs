@@ -29,6 +29,8 @@ pub struct Edge {
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
     /// This worker's client toward the S3 store for Transfer Acceleration (`--s3-endpoint`).
     pub(crate) accelerate_client: Option<crate::origin::OriginClient>,
+    /// Indexes of MP4 files served as HLS (`lifecycle/media.rs`), shared by the workers.
+    pub(crate) media: Arc<crate::lifecycle::IndexMemo>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -46,6 +48,7 @@ impl Edge {
         let pop = HeaderValue::from_str(&cfg.pop).unwrap_or(HeaderValue::from_static("BRK50-C1"));
         Arc::new(Edge {
             cache: shared.cache.clone(),
+            media: shared.media.clone(),
             router: parking_lot::RwLock::new((
                 shared.models.version(),
                 Arc::new(Router::new(&cfg, &shared.models)),

@@ -15,8 +15,8 @@ use crate::index::{Index, Sample};
 pub struct Segment {
     /// Its place in the playlist (`seg-N.ts`).
     pub number: usize,
-    /// When it starts and ends on the index's clock, microseconds (decode times of its first
-    /// video key frame and of the next segment's).
+    /// When it starts and ends on the index's clock, microseconds (presentation times of its
+    /// first video key frame and of the next segment's).
     pub start: i64,
     /// See `start`.
     pub end: i64,
@@ -59,13 +59,15 @@ pub fn plan(index: &Index, target_us: i64) -> Vec<Segment> {
         Some(v) if !v.samples.is_empty() => {
             let mut last = None;
             for (i, s) in v.samples.iter().enumerate() {
+                // Presentation times: a key frame's decode time runs ahead of it by the
+                // B-frame delay, and durations are about what is shown.
                 let due = match last {
                     None => true,
-                    Some(t) => s.key && s.dts - t >= target_us,
+                    Some(t) => s.key && s.pts() - t >= target_us,
                 };
                 if due {
-                    cuts.push((s.dts, i));
-                    last = Some(s.dts);
+                    cuts.push((s.pts(), i));
+                    last = Some(s.pts());
                 }
             }
         }

@@ -98,10 +98,11 @@ impl Index {
             .map_err(|e| MediaError::NotMp4(format!("{e:?}")))?;
         let mut video = None;
         let mut audio = None;
+        let movie_scale = ctx.timescale.map_or(0, |t| t.0);
         for track in ctx.tracks.iter() {
             match track.track_type {
-                TrackType::Video if video.is_none() => video = video_track(track)?,
-                TrackType::Audio if audio.is_none() => audio = audio_track(track)?,
+                TrackType::Video if video.is_none() => video = video_track(track, movie_scale)?,
+                TrackType::Audio if audio.is_none() => audio = audio_track(track, movie_scale)?,
                 _ => {}
             }
         }
@@ -187,7 +188,7 @@ pub fn box_header(b: &[u8]) -> Result<BoxHeader, MediaError> {
     })
 }
 
-fn video_track(track: &Track) -> Result<Option<VideoTrack>, MediaError> {
+fn video_track(track: &Track, movie_scale: u64) -> Result<Option<VideoTrack>, MediaError> {
     let Some(SampleEntry::Video(entry)) = track.stsd.as_ref().and_then(|d| d.descriptions.first())
     else {
         return Ok(None);
@@ -199,7 +200,7 @@ fn video_track(track: &Track) -> Result<Option<VideoTrack>, MediaError> {
         return Ok(None);
     }
     let (nal_length_size, parameter_sets) = parse_avcc(avcc)?;
-    let (samples, end) = samples(track)?;
+    let (samples, end) = samples(track, movie_scale)?;
     Ok(Some(VideoTrack {
         samples,
         avcc: avcc.to_vec(),
@@ -211,7 +212,7 @@ fn video_track(track: &Track) -> Result<Option<VideoTrack>, MediaError> {
     }))
 }
 
-fn audio_track(track: &Track) -> Result<Option<AudioTrack>, MediaError> {
+fn audio_track(track: &Track, movie_scale: u64) -> Result<Option<AudioTrack>, MediaError> {
     let Some(SampleEntry::Audio(entry)) = track.stsd.as_ref().and_then(|d| d.descriptions.first())
     else {
         return Ok(None);
@@ -224,7 +225,7 @@ fn audio_track(track: &Track) -> Result<Option<AudioTrack>, MediaError> {
     }
     let config = esds.decoder_specific_data.to_vec();
     let (object_type, frequency_index, channels) = parse_audio_config(&config)?;
-    let (mut samples, end) = samples(track)?;
+    let (mut samples, end) = samples(track, movie_scale)?;
     // Frames that end before presentation starts (the encoder's priming, cut by the edit
     // list) are not played: a player of the MP4 drops them, so they are not sent.
     let before = samples.windows(2).take_while(|w| w[1].dts <= 0).count();
@@ -240,8 +241,9 @@ fn audio_track(track: &Track) -> Result<Option<AudioTrack>, MediaError> {
     }))
 }
 
-/// The track's samples on the common clock, and when the last one ends.
-fn samples(track: &Track) -> Result<(Vec<Sample>, i64), MediaError> {
+/// The track's samples on the common clock, and when its presentation ends (the edit list's
+/// duration when there is one: it cuts the encoder's padding off the last frames).
+fn samples(track: &Track, movie_scale: u64) -> Result<(Vec<Sample>, i64), MediaError> {
     let scale = track
         .timescale
         .map(|t| t.0)
@@ -297,6 +299,10 @@ fn samples(track: &Track) -> Result<(Vec<Sample>, i64), MediaError> {
             cto,
             key: s.sync,
         });
+    }
+    if let (Some(d), true) = (track.edited_duration, movie_scale > 0) {
+        let edited = i128::from(d.0) * 1_000_000 / i128::from(movie_scale);
+        end = end.min(i64::try_from(edited).unwrap_or(i64::MAX));
     }
     if out.windows(2).any(|w| w[1].dts < w[0].dts) {
         return Err(MediaError::Corrupt(format!(

@@ -60,6 +60,19 @@ pub const MAX_MOOV: u64 = 64 * 1024 * 1024;
 /// Top-level boxes walked before giving up on finding `moov`.
 const MAX_TOP_LEVEL_BOXES: usize = 64;
 
+/// Where [`load_index`] found `moov`: its offset and first bytes (they hold the movie header's
+/// times and duration), so a caller can tell cheaply whether the file changed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The `moov` box's offset in the file.
+    pub offset: u64,
+    /// Its first [`FINGERPRINT_LEN`] bytes (fewer when it is shorter).
+    pub head: Bytes,
+}
+
+/// Bytes of `moov` kept in [`Located::head`].
+pub const FINGERPRINT_LEN: u64 = 128;
+
 /// The sample index of the MP4 `r` reads: walks the top-level box headers (16 bytes each)
 /// until `moov`, reads `ftyp` and `moov`, and parses them. Works with `moov` before or after
 /// the media data.
@@ -67,7 +80,7 @@ const MAX_TOP_LEVEL_BOXES: usize = 64;
 /// # Errors
 /// [`MediaError`] when the file is not an MP4, has no `moov` within the first boxes, has a
 /// `moov` over [`MAX_MOOV`], or is not H.264/AAC.
-pub async fn load_index<R: ReadAt>(r: &mut R) -> Result<Index, MediaError> {
+pub async fn load_index<R: ReadAt>(r: &mut R) -> Result<(Index, Located), MediaError> {
     let mut at = 0u64;
     let mut ftyp = Bytes::new();
     for _ in 0..MAX_TOP_LEVEL_BOXES {
@@ -89,7 +102,8 @@ pub async fn load_index<R: ReadAt>(r: &mut R) -> Result<Index, MediaError> {
                 let mut whole = BytesMut::with_capacity(ftyp.len() + moov.len());
                 whole.extend_from_slice(&ftyp);
                 whole.extend_from_slice(&moov);
-                return Index::parse(&whole);
+                let head = moov.slice(..moov.len().min(FINGERPRINT_LEN as usize));
+                return Ok((Index::parse(&whole)?, Located { offset: at, head }));
             }
             _ => {}
         }

@@ -56,7 +56,7 @@ fn make_mp4(out: &Path, extra: &[&str]) {
 fn index_of(file: &Path) -> Index {
     let bytes = Bytes::from(std::fs::read(file).expect("read"));
     let mut r = Mem(bytes);
-    futures_lite_block_on(load_index(&mut r)).expect("index")
+    futures_lite_block_on(load_index(&mut r)).expect("index").0
 }
 
 /// A tiny executor (the futures here never wait on anything).
@@ -172,7 +172,7 @@ fn hostile_files_fail_cleanly() {
             b[at] ^= (seed >> 24) as u8 | 1;
         }
         let mut r = Mem(Bytes::from(b.clone()));
-        if let Ok(idx) = futures_lite_block_on(load_index(&mut r)) {
+        if let Ok((idx, _)) = futures_lite_block_on(load_index(&mut r)) {
             for seg in hls::plan(&idx, 2_000_000) {
                 if let Some((lo, hi)) = seg.span(&idx) {
                     let hi = hi.min(b.len() as u64);

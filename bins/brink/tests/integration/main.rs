@@ -26,6 +26,7 @@ mod forward_headers;
 mod forwarding;
 mod freshness;
 mod headers;
+mod hls;
 mod lifecycle;
 mod many_distributions;
 mod memory_bound;

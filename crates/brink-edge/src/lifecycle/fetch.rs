@@ -29,6 +29,10 @@ impl Edge {
         stale: Option<Arc<Object>>,
         f: &Fetching,
     ) -> Result<Fetched, EdgeError> {
+        // HLS made from a stored MP4 (`media.rs`): no origin request of its own.
+        if let Some(hls) = super::media::hls_request(f) {
+            return self.media_fill(guard, f, hls).await;
+        }
         let request_time = self.clock.now();
         let resp = match self.send_fill_request(f, stale.as_ref()).await {
             Ok(r) => r,

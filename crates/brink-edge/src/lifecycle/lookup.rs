@@ -39,7 +39,9 @@ impl Edge {
                 .is_none_or(|r| r.behavior.forwarding.cookies.is_none());
         // A single range of an object the cache does not hold at all: from slices when
         // `--range-fill-above` allows (lifecycle/slice.rs); `None` falls through.
-        if let (Some(fill), true) = (self.cfg.range_fill, collapse) {
+        // (Not for HLS made from an MP4: `media.rs` makes it whole, it has no origin to slice.)
+        let sliceable = collapse && super::media::hls_request(&f).is_none();
+        if let (Some(fill), true) = (self.cfg.range_fill, sliceable) {
             if let Some(wanted) = super::slice::sliceable(req) {
                 if !self.cache.holds(&key, req.headers()) {
                     f.headers = req.headers().clone();
@@ -114,6 +116,7 @@ impl Edge {
                     Fetched::Pass(parts, body, why) => {
                         Ok(pass_response(req, &route, parts, body, why))
                     }
+                    Fetched::Made(resp, why) => Ok((resp, CacheStatus::NotStored(why))),
                 }
             }
         }

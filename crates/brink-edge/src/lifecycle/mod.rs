@@ -56,6 +56,8 @@ mod fetch;
 pub(crate) mod internal;
 pub(crate) mod log;
 mod lookup;
+mod media;
+pub(crate) use media::IndexMemo;
 mod pass;
 pub(crate) mod route;
 pub(crate) mod slice;
@@ -303,6 +305,8 @@ enum Fetched {
     Object(Arc<Object>, CacheStatus),
     /// A response that may not be stored, streamed as is.
     Pass(http::response::Parts, Incoming, NoStoreReason),
+    /// A response the edge made (`media.rs`) that may not be stored.
+    Made(Response<EdgeBody>, NoStoreReason),
 }
 
 impl Edge {

@@ -430,6 +430,7 @@ impl Edge {
             Ok(super::Fetched::Pass(parts, body, why)) => {
                 Ok(super::pass::pass_response(req, &f.route, parts, body, why))
             }
+            Ok(super::Fetched::Made(resp, why)) => Ok((resp, super::CacheStatus::NotStored(why))),
             Err(e) => Err(e),
         })
     }

@@ -181,6 +181,46 @@ impl Edge {
         Ok(Fetched::Object(obj, CacheStatus::Miss))
     }
 
+    /// Phase 5 for a response the edge made itself (HLS from a stored MP4, `media.rs`):
+    /// stored under the same verdict as an origin's, or handed back when it may not be.
+    pub(super) fn store_made(
+        &self,
+        guard: FillGuard,
+        f: &Fetching,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+        times: Times,
+    ) -> Fetched {
+        match verdict(&f.route, status, &headers, false, times.response) {
+            Ok((lifetimes, stored_headers)) => {
+                let vary = VaryNames::from_response(&headers);
+                let vary_values = vary.select(&f.headers);
+                let meta = Meta {
+                    status,
+                    headers: stored_headers,
+                    lifetimes,
+                    age: AgeBase::new(&headers, times.request, times.response),
+                    vary,
+                    vary_values,
+                };
+                let key = guard.key().clone();
+                let obj = guard.store(meta, Body::writing(Some(body.len() as u64)));
+                let mut writer = self.cache.writer(&key, &obj);
+                writer.push_owned(body);
+                writer.finish();
+                Fetched::Object(obj, CacheStatus::Miss)
+            }
+            Err(why) => {
+                guard.pass();
+                let mut resp = http::Response::new(crate::body::EdgeBody::Full(Some(body)));
+                *resp.status_mut() = status;
+                *resp.headers_mut() = headers;
+                Fetched::Made(resp, why)
+            }
+        }
+    }
+
     /// A 304 answered a conditional fill: the stored body gets new metadata (RFC 9111 §4.3.4).
     pub(super) fn refresh(
         &self,

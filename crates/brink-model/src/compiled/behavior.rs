@@ -306,6 +306,9 @@ pub struct Behavior {
     pub realtime_log_config_arn: Option<String>,
     /// gRPC enabled.
     pub grpc: bool,
+    /// HLS from stored MP4 files (`BrinkHls`, Brink's own field): the shortest segment, in
+    /// seconds; `None` when off.
+    pub hls_segment_seconds: Option<u32>,
 }
 
 impl Behavior {

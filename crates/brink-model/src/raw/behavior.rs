@@ -91,6 +91,9 @@ behavior_structs! {
     /// gRPC over HTTP/2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     grpc_config: Option<GrpcConfig>,
+    /// Brink's own field (CloudFront has none): HLS cut from the behavior's stored MP4 files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    brink_hls: Option<BrinkHls>,
     /// Legacy cache key and forwarding settings (instead of a cache policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     forwarded_values: Option<ForwardedValues>,
@@ -204,6 +207,20 @@ pub struct FunctionAssociation {
 pub struct GrpcConfig {
     /// Whether gRPC requests are proxied.
     pub enabled: bool,
+}
+
+/// `BrinkHls` (Brink's own field): every H.264/AAC MP4 under the behavior is also served as
+/// HLS — `…/video.mp4/index.m3u8` and its `seg-N.ts` segments, cut on key frames at request
+/// time from byte ranges of the stored file and cached like any object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct BrinkHls {
+    /// Whether HLS is served.
+    pub enabled: bool,
+    /// The shortest segment, seconds (1–60, default 6): segments start on the first key
+    /// frame at least this long after the previous cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_seconds: Option<u32>,
 }
 
 /// Legacy `ForwardedValues`: cache key and forwarding in one (§2.4).

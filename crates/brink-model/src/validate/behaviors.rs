@@ -17,6 +17,10 @@ use crate::{PathPattern, TtlPolicy};
 
 /// Most `CacheBehaviors` per distribution.
 pub const MAX_CACHE_BEHAVIORS: usize = 75;
+/// `BrinkHls.SegmentSeconds` when not given (Apple's HLS authoring guidance suggests 6 s).
+pub(crate) const DEFAULT_HLS_SEGMENT_SECONDS: u32 = 6;
+/// Longest `BrinkHls.SegmentSeconds`.
+pub(crate) const MAX_HLS_SEGMENT_SECONDS: u32 = 60;
 /// Most key groups per behavior.
 pub const MAX_KEY_GROUPS_PER_BEHAVIOR: usize = 4;
 /// Most legacy trusted signers per behavior.
@@ -277,6 +281,18 @@ fn compile(
         },
     };
 
+    let hls_segment_seconds = b.brink_hls.filter(|h| h.enabled).map(|h| {
+        let secs = h.segment_seconds.unwrap_or(DEFAULT_HLS_SEGMENT_SECONDS);
+        if !(1..=MAX_HLS_SEGMENT_SECONDS).contains(&secs) {
+            cx.err(
+                codes::INVALID_ARGUMENT,
+                format!("{path}.BrinkHls.SegmentSeconds"),
+                format!("must be 1 to {MAX_HLS_SEGMENT_SECONDS} seconds, not {secs}"),
+            );
+        }
+        secs.clamp(1, MAX_HLS_SEGMENT_SECONDS)
+    });
+
     Behavior {
         path_pattern,
         target_origin_id: b.target_origin_id.clone(),
@@ -299,6 +315,7 @@ fn compile(
         lambda_associations,
         realtime_log_config_arn: b.realtime_log_config_arn.clone().filter(|s| !s.is_empty()),
         grpc: b.grpc_config.is_some_and(|g| g.enabled),
+        hls_segment_seconds,
     }
 }
 
