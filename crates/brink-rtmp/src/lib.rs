@@ -3,6 +3,7 @@
 //! `mp4:path/video.mp4`, as they did with CloudFront's RTMP distributions.
 //!
 //! * [`flv`]: the FLV container, read tag by tag (our own small parser; fuzzed).
+//! * `mp4`: MP4 files as FLV messages (the index and tag bodies from `brink_media`).
 //! * [`name`]: stream names (`mp4:` prefix, extension, the signing query).
 //! * [`server`]: one RTMP connection — handshake, `connect`, `createStream`, `play` — driven by
 //!   `rml_rtmp`, with the distribution chosen by the `tcUrl` host, media read through a
@@ -13,5 +14,6 @@
 //! are the edge's answers to [`server::Source`].
 
 pub mod flv;
+mod mp4;
 pub mod name;
 pub mod server;

@@ -33,6 +33,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::flv::{self, TagKind};
+use crate::mp4::{Mp4Tags, Next};
 use crate::name::{self, Format, StreamName};
 
 /// A boxed future (the traits below are used as objects).
@@ -498,13 +499,7 @@ impl Conn {
             description: e.to_string(),
         })?;
         self.stream = Some(name.clone());
-        if name.format == Format::Mp4 {
-            // [Not yet] MP4 is demuxed into FLV messages by the media crate (issue 13).
-            return Err(Refusal {
-                code: "NetStream.Play.Failed",
-                description: "MP4 streams are not served over RTMP yet".into(),
-            });
-        }
+        let format = name.format;
         let host = self
             .tc_url
             .as_deref()
@@ -523,7 +518,11 @@ impl Conn {
                 code: "NetStream.Play.Failed",
                 description: "timed out opening the stream".into(),
             })??;
-        FlvPlayer::start(reader).await.map_err(|e| Refusal {
+        let started = match format {
+            Format::Flv => FlvPlayer::start(reader).await,
+            Format::Mp4 => FlvPlayer::start_mp4(reader).await,
+        };
+        started.map_err(|e| Refusal {
             code: "NetStream.Play.Failed",
             description: e,
         })
@@ -684,6 +683,8 @@ struct FlvPlayer {
     pending: Option<(flv::TagHeader, Bytes)>,
     /// Pacing: the media time and the wall-clock instant playback (re)started at.
     clock: Option<(u32, tokio::time::Instant)>,
+    /// An MP4 file's position (`mp4.rs`): its samples become the tags.
+    mp4: Option<Box<Mp4Tags>>,
 }
 
 /// How far ahead of real time a stream is sent (the player's buffer; nginx-rtmp's `buflen`
@@ -702,6 +703,7 @@ impl FlvPlayer {
             paused: false,
             pending: None,
             clock: None,
+            mp4: None,
         };
         let head = p
             .bytes(0, flv::HEADER_LEN as u64)
@@ -713,10 +715,32 @@ impl FlvPlayer {
         Ok(p)
     }
 
+    /// An MP4 file: its index is read, its samples are sent as FLV tags.
+    async fn start_mp4(mut reader: Box<dyn RangeRead>) -> Result<FlvPlayer, String> {
+        let tags = Mp4Tags::open(reader.as_mut()).await?;
+        Ok(FlvPlayer {
+            reader,
+            offset: 0,
+            first_tag: 0,
+            window: Bytes::new(),
+            window_start: 0,
+            paused: false,
+            pending: None,
+            clock: None,
+            mp4: Some(Box::new(tags)),
+        })
+    }
+
     /// Moves to the last video key frame at or before `ms` (the first tag when there is none,
     /// or when the file has no video), walking the tag headers from the start: their bytes
     /// come through the cache, and only the first byte of each video tag's data is read.
     async fn seek(&mut self, ms: u32) -> Result<(), String> {
+        if let Some(m) = &mut self.mp4 {
+            m.seek(ms);
+            self.pending = None;
+            self.clock = None;
+            return Ok(());
+        }
         let mut at = self.first_tag;
         let mut best = self.first_tag;
         while let Some(head) = self.bytes(at, flv::TAG_HEADER_LEN as u64).await? {
@@ -787,6 +811,20 @@ impl FlvPlayer {
     }
 
     async fn next_tag(&mut self) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
+        if let Some(m) = &mut self.mp4 {
+            return match m.next() {
+                None => Ok(None),
+                Some(Next::Ready(h, data)) => Ok(Some((h, data))),
+                Some(Next::Sample(kind, sample)) => {
+                    let data = self
+                        .bytes(sample.offset, u64::from(sample.size))
+                        .await?
+                        .ok_or("MP4 sample past the end of the file")?;
+                    let tag = self.mp4.as_ref().map(|m| m.tag(kind, &sample, &data));
+                    Ok(tag)
+                }
+            };
+        }
         let Some(head) = self.bytes(self.offset, flv::TAG_HEADER_LEN as u64).await? else {
             return Ok(None);
         };

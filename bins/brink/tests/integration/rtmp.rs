@@ -443,3 +443,122 @@ async fn a_seek_starts_within_one_gop_of_the_target() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// An H.264/AAC MP4 of `secs` seconds (25 fps, a key frame a second, B-frames, `moov` at the
+/// end as ffmpeg writes it) made by ffmpeg.
+fn make_mp4_of(dir: &Path, name: &str, secs: u32) -> PathBuf {
+    let out = dir.join(name);
+    let st = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", &secs.to_string(), "-c:v", "libx264", "-g", "25"])
+        .args([
+            "-keyint_min",
+            "25",
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac"])
+        .arg(&out)
+        .status()
+        .expect("run ffmpeg");
+    assert!(st.success(), "ffmpeg could not make the test file");
+    out
+}
+
+/// Issue 13: `mp4:` streams — an MP4's H.264/AAC samples demuxed into FLV messages. Every frame
+/// of the file decodes; the origin sees range requests only (`moov` is at the end, read by
+/// its box headers); a seek to 10 s of a 20 s file starts within one GOP of the target; a file
+/// that is not an MP4 is refused with `NetStream.Play.Failed` and the edge serves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_plays_an_mp4_demuxed_into_flv_messages() {
+    let dir = temp_dir("rtmp-mp4");
+    // Played whole (4 s: RTMP plays in real time) and seeked into (20 s).
+    let file = make_mp4_of(&dir, "clip.mp4", 4);
+    let source_frames = decoded_frames(file.to_str().expect("path"), &[], &dir).expect("source");
+    assert_eq!(source_frames, 100);
+    let long = make_mp4_of(&dir, "long.mp4", 20);
+    let origin = TestOrigin::start().await;
+    serve_ranges(
+        &origin,
+        "/videos/clip.mp4",
+        Arc::new(std::fs::read(&file).expect("read")),
+        Arc::new(AtomicU64::new(1)),
+    );
+    serve_ranges(
+        &origin,
+        "/videos/long.mp4",
+        Arc::new(std::fs::read(&long).expect("read")),
+        Arc::new(AtomicU64::new(1)),
+    );
+    serve_ranges(
+        &origin,
+        "/videos/noise.mp4",
+        Arc::new(pseudo_random_bytes(200_000, 3)),
+        Arc::new(AtomicU64::new(1)),
+    );
+    let edge = Edge::start_config(
+        &config(origin.port(), None),
+        &[
+            "--rtmp-listen",
+            "127.0.0.1:0",
+            "--range-fill-above",
+            "64KiB",
+            "--range-slice",
+            "64KiB",
+        ],
+    )
+    .await;
+
+    let (url, args) = play_args(&edge, "mp4:videos/clip.mp4");
+    let played = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || decoded_frames(&url, &args, &dir)
+    })
+    .await
+    .expect("join")
+    .expect("ffmpeg plays the MP4 stream");
+    assert_eq!(played, source_frames, "every frame of the file, decoded");
+    let ranges: Vec<Option<String>> = origin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/videos/clip.mp4")
+        .map(|r| r.header("range"))
+        .collect();
+    assert!(!ranges.is_empty());
+    assert!(ranges.iter().all(Option::is_some), "{ranges:?}");
+
+    let (url, mut args) = play_args(&edge, "mp4:videos/long.mp4");
+    args.extend([
+        "-ss".to_owned(),
+        "10".to_owned(),
+        "-noaccurate_seek".to_owned(),
+    ]);
+    let frames = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || decoded_frames(&url, &args, &dir)
+    })
+    .await
+    .expect("join")
+    .expect("ffmpeg plays from the seek");
+    assert!(
+        (250..=275).contains(&frames),
+        "{frames} frames after a seek to 10 s"
+    );
+
+    let (url, args) = play_args(&edge, "mp4:videos/noise.mp4");
+    assert!(decoded_frames(&url, &args, &dir).is_err());
+    let (url, args) = play_args(&edge, "mp4:videos/clip");
+    let again = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || decoded_frames(&url, &args, &dir)
+    })
+    .await
+    .expect("join")
+    .expect("the name without its extension");
+    assert_eq!(again, source_frames);
+    std::fs::remove_dir_all(&dir).ok();
+}
