@@ -297,7 +297,7 @@ impl Conn {
                     self.input(stream, &mut session, &buf[..n], local).await?;
                 }
                 tag = next_tag(&mut self.playing) => {
-                    self.send_tag(stream, &mut session, tag).await?;
+                    self.send_batch(stream, &mut session, tag).await?;
                 }
             }
         }
@@ -528,17 +528,43 @@ impl Conn {
         })
     }
 
-    async fn send_tag(
+    /// The tag that came due, with every following tag due within [`BATCH`] (up to
+    /// [`MAX_BATCH`] bytes), serialized into one buffer and written with one call: a viewer
+    /// costs a few wake-ups and writes per second instead of one per audio or video message.
+    async fn send_batch(
         &mut self,
         stream: &mut TcpStream,
         session: &mut ServerSession,
         tag: Result<Option<(flv::TagHeader, Bytes)>, String>,
     ) -> Result<(), SessionError> {
+        let mut out = Vec::new();
+        let mut more = self.queue_tag(session, tag, &mut out)?;
+        let by = tokio::time::Instant::now() + BATCH;
+        while more && out.len() < MAX_BATCH {
+            let next = match &mut self.playing {
+                Some((_, p)) if !p.paused => p.next_due_by(by).await,
+                _ => break,
+            };
+            match next {
+                Ok(None) => break,
+                tag => more = self.queue_tag(session, tag, &mut out)?,
+            }
+        }
+        self.write(stream, &out).await
+    }
+
+    /// Serializes one tag (or the end of the stream) onto `out`; `false` once playback ended.
+    fn queue_tag(
+        &mut self,
+        session: &mut ServerSession,
+        tag: Result<Option<(flv::TagHeader, Bytes)>, String>,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, SessionError> {
         let Some((stream_id, _)) = &self.playing else {
-            return Ok(());
+            return Ok(false);
         };
         let stream_id = *stream_id;
-        let packet = match tag {
+        match tag {
             Ok(Some((h, data))) => {
                 let ts = RtmpTimestamp::new(h.timestamp);
                 let p = match h.kind {
@@ -546,11 +572,12 @@ impl Conn {
                     TagKind::Audio => session.send_audio_data(stream_id, data, ts, false),
                     TagKind::Script => match metadata(&data) {
                         Some(m) => session.send_metadata(stream_id, &m),
-                        None => return Ok(()),
+                        None => return Ok(true),
                     },
                 };
-                p.map_err(|e| SessionError::Protocol(format!("{e:?}")))?
-                    .bytes
+                let packet = p.map_err(|e| SessionError::Protocol(format!("{e:?}")))?;
+                out.extend_from_slice(&packet.bytes);
+                Ok(true)
             }
             Ok(None) => {
                 self.playing = None;
@@ -558,22 +585,21 @@ impl Conn {
                 let complete = session
                     .finish_playing(stream_id)
                     .map_err(|e| SessionError::Protocol(format!("{e:?}")))?;
-                self.write(stream, &complete.bytes).await?;
+                out.extend_from_slice(&complete.bytes);
                 // Players end on `NetStream.Play.Stop` (ffmpeg, Flash's NetStream), which
                 // rml_rtmp does not send: written with a full chunk header, nothing follows it
                 // on the command chunk stream (the player leaves).
-                match stop_status(stream_id) {
-                    Some(bytes) => bytes,
-                    None => return Ok(()),
+                if let Some(bytes) = stop_status(stream_id) {
+                    out.extend_from_slice(&bytes);
                 }
+                Ok(false)
             }
             Err(e) => {
                 self.playing = None;
                 self.log(Event::Stop, Some("NetStream.Play.Failed"));
-                return Err(SessionError::Protocol(format!("media: {e}")));
+                Err(SessionError::Protocol(format!("media: {e}")))
             }
-        };
-        self.write(stream, &packet).await
+        }
     }
 }
 
@@ -692,6 +718,12 @@ struct FlvPlayer {
 /// and a seek takes effect within this much media.
 const LEAD: Duration = Duration::from_secs(3);
 
+/// Tags due within this much of the one that came due go out with it, in one write.
+const BATCH: Duration = Duration::from_millis(500);
+
+/// At most this many bytes per write (the first batch of a play holds [`LEAD`] of media).
+const MAX_BATCH: usize = 256 * 1024;
+
 impl FlvPlayer {
     async fn start(reader: Box<dyn RangeRead>) -> Result<FlvPlayer, String> {
         let mut p = FlvPlayer {
@@ -774,15 +806,37 @@ impl FlvPlayer {
                 None => return Ok(None),
             }
         }
-        if let Some((h, _)) = &self.pending {
-            let (base_ts, base) = *self
-                .clock
-                .get_or_insert((h.timestamp, tokio::time::Instant::now()));
-            let media = Duration::from_millis(u64::from(h.timestamp.saturating_sub(base_ts)));
-            let due = (base + media).checked_sub(LEAD).unwrap_or(base);
+        if let Some(ts) = self.pending.as_ref().map(|(h, _)| h.timestamp) {
+            let due = self.due(ts);
             tokio::time::sleep_until(due).await;
         }
         Ok(self.pending.take())
+    }
+
+    /// The next tag if it is due by `by`; `None` when it is not (it stays pending) or at the
+    /// end of the stream (which the next [`FlvPlayer::next_due`] reports).
+    async fn next_due_by(
+        &mut self,
+        by: tokio::time::Instant,
+    ) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
+        if self.pending.is_none() {
+            match self.next_tag().await? {
+                Some(t) => self.pending = Some(t),
+                None => return Ok(None),
+            }
+        }
+        match self.pending.as_ref().map(|(h, _)| h.timestamp) {
+            Some(ts) if self.due(ts) <= by => Ok(self.pending.take()),
+            _ => Ok(None),
+        }
+    }
+
+    /// When the tag at media time `ts` is to be sent: [`LEAD`] ahead of its place on the
+    /// clock that starts at the first tag sent since playback (re)started.
+    fn due(&mut self, ts: u32) -> tokio::time::Instant {
+        let (base_ts, base) = *self.clock.get_or_insert((ts, tokio::time::Instant::now()));
+        let media = Duration::from_millis(u64::from(ts.saturating_sub(base_ts)));
+        (base + media).checked_sub(LEAD).unwrap_or(base)
     }
 
     /// `len` bytes at `at`, from the window or a new read; `None` at the end of the file.
