@@ -209,15 +209,18 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
 /// Finds a CR not followed by LF or an LF not preceded by CR (RFC 9112 §2.2), or a line that
 /// starts with whitespace (obs-fold, RFC 9112 §5.2).
 fn bare_cr_or_lf(head: &[u8]) -> Option<&'static str> {
-    let mut prev = 0u8;
-    for (i, &b) in head.iter().enumerate() {
-        match b {
-            b'\n' if prev != b'\r' => return Some("bare LF"),
-            b'\r' if head.get(i + 1) != Some(&b'\n') => return Some("bare CR"),
-            b' ' | b'\t' if prev == b'\n' => return Some("obsolete line folding"),
-            _ => {}
+    // Only CR and LF bytes need a look (memchr finds them a vector at a time: a signed
+    // URL's 400-byte target is otherwise walked byte by byte on every request).
+    for i in memchr::memchr2_iter(b'\r', b'\n', head) {
+        if head[i] == b'\r' {
+            if head.get(i + 1) != Some(&b'\n') {
+                return Some("bare CR");
+            }
+        } else if i == 0 || head[i - 1] != b'\r' {
+            return Some("bare LF");
+        } else if matches!(head.get(i + 1), Some(b' ' | b'\t')) {
+            return Some("obsolete line folding");
         }
-        prev = b;
     }
     None
 }

@@ -15,6 +15,7 @@
 pub mod flv;
 pub mod hls;
 pub mod index;
+mod tables;
 pub mod ts;
 
 use std::future::Future;

@@ -38,7 +38,17 @@ pub fn segment(
     } else {
         AUDIO_PID
     };
-    let bytes: usize = v.iter().chain(a).map(|s| s.size as usize).sum();
+    // Samples of a real file do not overlap, so their sizes add up to no more than the
+    // bytes they lie in; a hostile table can declare many large samples over the same
+    // bytes, and would make the output (and its reservation) as large as it likes.
+    let bytes: u64 = v.iter().chain(a).map(|s| u64::from(s.size)).sum();
+    if bytes > data.len() as u64 {
+        return Err(MediaError::Corrupt(format!(
+            "the segment's samples declare {bytes} bytes in {} bytes of file",
+            data.len()
+        )));
+    }
+    let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
     let mut mux = Muxer {
         out: Vec::with_capacity(bytes + bytes / 8 + 4 * PACKET),
         cc: [0; 2],
@@ -83,7 +93,7 @@ fn sample_bytes<'d>(s: &Sample, base: u64, data: &'d [u8]) -> Result<&'d [u8], M
         .offset
         .checked_sub(base)
         .and_then(|o| usize::try_from(o).ok());
-    from.and_then(|f| data.get(f..f + s.size as usize))
+    from.and_then(|f| data.get(f..f.checked_add(s.size as usize)?))
         .ok_or_else(|| MediaError::Corrupt(format!("sample at {} outside the file", s.offset)))
 }
 

@@ -183,3 +183,43 @@ fn hostile_files_fail_cleanly() {
         }
     }
 }
+
+/// Files the `media_mp4` fuzz target found (2026-12-04): a 4-billion-entry `stss` in a few
+/// hundred bytes (mp4parse reserved 16 GiB for it before reading an entry), a sample entry's
+/// child box declaring 3.8 GB (read whole by mp4parse), chunk tables listing 670 million
+/// samples (reserved before expansion), and sample tables declaring many
+/// large samples over the same bytes (a segment's output reserved 9 GiB). Each must fail as corrupt, allocating nothing of the sort.
+#[test]
+fn fuzz_found_files_are_refused_without_huge_allocations() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let stss = std::fs::read(dir.join("stss-count.mp4")).expect("read");
+    let mut r = Mem(Bytes::from(stss));
+    let err = futures_lite_block_on(load_index(&mut r)).expect_err("refused");
+    assert!(err.to_string().contains("stss declares"), "{err}");
+
+    let child = std::fs::read(dir.join("oversized-child-box.mp4")).expect("read");
+    let mut r = Mem(Bytes::from(child));
+    let err = futures_lite_block_on(load_index(&mut r)).expect_err("refused");
+    assert!(err.to_string().contains("left in its parent"), "{err}");
+
+    let chunks = std::fs::read(dir.join("stsc-chunk-walk.mp4")).expect("read");
+    let mut r = Mem(Bytes::from(chunks));
+    let err = futures_lite_block_on(load_index(&mut r)).expect_err("refused");
+    assert!(err.to_string().contains("too large"), "{err}");
+
+    let overlap = std::fs::read(dir.join("overlapping-samples.mp4")).expect("read");
+    let mut r = Mem(Bytes::from(overlap.clone()));
+    let (idx, _) = futures_lite_block_on(load_index(&mut r)).expect("an index");
+    let mut refused = 0;
+    for seg in hls::plan(&idx, 2_000_000) {
+        if let Some((lo, hi)) = seg.span(&idx) {
+            let hi = hi.min(overlap.len() as u64);
+            let lo = lo.min(hi);
+            if let Err(e) = ts::segment(&idx, &seg, lo, &overlap[lo as usize..hi as usize]) {
+                assert!(e.to_string().contains("corrupt"), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0, "no segment was refused");
+}

@@ -150,6 +150,10 @@ const MAX_BEFORE_PLAY: u64 = 64 * 1024;
 /// How much of the file one read asks for (several tags at a time).
 const READ_AHEAD: u64 = 256 * 1024;
 
+/// The largest data an FLV tag carries (a 24-bit size), less the 5 bytes of the AVC packet
+/// header that the sample gets.
+const MAX_TAG_DATA: u32 = 0xFF_FFFF - 5;
+
 /// Serves one RTMP connection until the client leaves or breaks the protocol.
 ///
 /// # Errors
@@ -870,6 +874,14 @@ impl FlvPlayer {
                 None => Ok(None),
                 Some(Next::Ready(h, data)) => Ok(Some((h, data))),
                 Some(Next::Sample(kind, sample)) => {
+                    // An FLV tag's data size has 24 bits: a larger sample cannot be sent, and
+                    // a hostile sample table must not make the edge read gigabytes for one.
+                    if sample.size > MAX_TAG_DATA {
+                        return Err(format!(
+                            "MP4 sample of {} bytes: too large for an FLV tag",
+                            sample.size
+                        ));
+                    }
                     let data = self
                         .bytes(sample.offset, u64::from(sample.size))
                         .await?

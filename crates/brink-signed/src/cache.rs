@@ -73,25 +73,112 @@ pub(crate) struct Conditions {
     pub(crate) ip: Option<crate::policy::Ipv4Net>,
 }
 
-/// One remembered request: its digest, conditions and what was accepted.
+/// What was accepted for a remembered request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Accepted {
-    pub(crate) digest: [u8; 32],
     pub(crate) conditions: Conditions,
     pub(crate) policy: crate::verify::PolicyKind,
     pub(crate) hash: HashAlgorithm,
 }
 
-/// A memo of whole requests already accepted, keyed by the SHA-256 of everything the
-/// checks read from the request except the clock and the peer (source, `Key-Pair-Id`, the
-/// signature, policy, expiry and hash-algorithm texts as sent, scheme, host, path and
-/// query): a hit skips decoding the signature, rebuilding or parsing the policy and the
-/// signature check, which depend on nothing else, and re-evaluates only the conditions.
-/// Same shape as [`VerifiedCache`]: direct-mapped, a collision evicts.
+/// Everything the checks read from a request except the clock and the peer, as a list of
+/// parts (source, `Key-Pair-Id`, the signature, policy, expiry and hash-algorithm texts as
+/// sent, scheme, host, path and query); an absent part differs from an empty one.
+#[derive(Debug, Default)]
+pub(crate) struct MemoKey<'a> {
+    parts: [Option<&'a [u8]>; MemoKey::PARTS],
+    len: usize,
+}
+
+impl<'a> MemoKey<'a> {
+    const PARTS: usize = 10;
+
+    /// Appends a part (ignored past [`MemoKey::PARTS`]: callers push a fixed list).
+    pub(crate) fn push(&mut self, part: Option<&'a str>) {
+        if let Some(slot) = self.parts.get_mut(self.len) {
+            *slot = part.map(str::as_bytes);
+            self.len += 1;
+        }
+    }
+
+    fn parts(&self) -> &[Option<&'a [u8]>] {
+        &self.parts[..self.len]
+    }
+
+    /// The key's bytes: per part, `0` when absent, else `1`, its length (4 bytes) and itself.
+    fn encode(&self) -> Box<[u8]> {
+        let n: usize = self
+            .parts()
+            .iter()
+            .map(|p| p.map_or(1, |b| 5 + b.len()))
+            .sum();
+        let mut out = Vec::with_capacity(n);
+        for p in self.parts() {
+            match p {
+                None => out.push(0),
+                Some(b) => {
+                    out.push(1);
+                    out.extend_from_slice(
+                        &u32::try_from(b.len()).unwrap_or(u32::MAX).to_be_bytes(),
+                    );
+                    out.extend_from_slice(b);
+                }
+            }
+        }
+        out.into_boxed_slice()
+    }
+
+    /// Whether `stored` is this key's [`MemoKey::encode`], compared part by part (no copy).
+    fn matches(&self, mut stored: &[u8]) -> bool {
+        for p in self.parts() {
+            match (p, stored.split_first()) {
+                (None, Some((0, rest))) => stored = rest,
+                (Some(b), Some((1, rest))) => {
+                    let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+                        return false;
+                    };
+                    if u32::from_be_bytes(*len) as usize != b.len() {
+                        return false;
+                    }
+                    let Some((text, rest)) = rest.split_at_checked(b.len()) else {
+                        return false;
+                    };
+                    if text != *b {
+                        return false;
+                    }
+                    stored = rest;
+                }
+                _ => return false,
+            }
+        }
+        stored.is_empty()
+    }
+
+    fn bytes(&self) -> usize {
+        self.parts()
+            .iter()
+            .map(|p| p.map_or(1, |b| 5 + b.len()))
+            .sum()
+    }
+}
+
+/// Requests whose memo key is longer than this are not remembered (checked in full each
+/// time): the memo's memory stays bounded by slots × this.
+const MAX_MEMO_KEY: usize = 4096;
+
+/// A memo of whole requests already accepted, keyed by their [`MemoKey`]: a hit skips
+/// decoding the signature, rebuilding or parsing the policy and the signature check, which
+/// depend on nothing else, and re-evaluates only the conditions. A hit needs the very same
+/// bytes (compared in full, not by digest); the slot is chosen by a randomly seeded hash.
+/// Direct-mapped like [`VerifiedCache`]: a collision evicts, nothing grows.
+/// One slot of [`RequestMemo`]: a remembered key's bytes and what was accepted.
+type MemoSlot = Mutex<Option<(Box<[u8]>, Accepted)>>;
+
 #[derive(Debug)]
 pub(crate) struct RequestMemo {
-    slots: Box<[Mutex<Option<Accepted>>]>,
+    slots: Box<[MemoSlot]>,
     mask: usize,
+    seed: foldhash::fast::RandomState,
 }
 
 impl RequestMemo {
@@ -100,19 +187,94 @@ impl RequestMemo {
         RequestMemo {
             slots: (0..n).map(|_| Mutex::new(None)).collect(),
             mask: n - 1,
+            seed: foldhash::fast::RandomState::default(),
         }
     }
 
-    fn slot(&self, d: &[u8; 32]) -> &Mutex<Option<Accepted>> {
-        let i = usize::from(d[0]) | usize::from(d[1]) << 8 | usize::from(d[2]) << 16;
+    fn slot(&self, key: &MemoKey<'_>) -> &MemoSlot {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = self.seed.build_hasher();
+        for p in key.parts() {
+            match p {
+                None => h.write_u8(0),
+                Some(b) => {
+                    h.write_usize(b.len());
+                    h.write(b);
+                }
+            }
+        }
+        // Truncation intended: the low bits pick the slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let i = h.finish() as usize;
         &self.slots[i & self.mask]
     }
 
-    pub(crate) fn get(&self, d: &[u8; 32]) -> Option<Accepted> {
-        self.slot(d).lock().filter(|a| a.digest == *d)
+    pub(crate) fn get(&self, key: &MemoKey<'_>) -> Option<Accepted> {
+        match &*self.slot(key).lock() {
+            Some((stored, a)) if key.matches(stored) => Some(*a),
+            _ => None,
+        }
     }
 
-    pub(crate) fn insert(&self, a: Accepted) {
-        *self.slot(&a.digest).lock() = Some(a);
+    pub(crate) fn insert(&self, key: &MemoKey<'_>, a: Accepted) {
+        if key.bytes() <= MAX_MEMO_KEY {
+            let stored = key.encode();
+            *self.slot(key).lock() = Some((stored, a));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key<'a>(parts: &[Option<&'a str>]) -> MemoKey<'a> {
+        let mut k = MemoKey::default();
+        for p in parts {
+            k.push(*p);
+        }
+        k
+    }
+
+    #[test]
+    fn memo_keys_match_only_themselves() {
+        let a = key(&[Some("url"), Some("K1"), Some("/a"), None]);
+        let stored = a.encode();
+        assert!(a.matches(&stored));
+        assert_eq!(stored.len(), a.bytes());
+        // Absent is not empty; parts do not slide into each other.
+        assert!(!key(&[Some("url"), Some("K1"), Some("/a"), Some("")]).matches(&stored));
+        assert!(!key(&[Some("url"), Some("K1/"), Some("a"), None]).matches(&stored));
+        assert!(!key(&[Some("url"), Some("K1"), Some("/a")]).matches(&stored));
+        assert!(!key(&[Some("url"), Some("K1"), Some("/a"), None, None]).matches(&stored));
+        assert!(!key(&[Some("url"), Some("K1"), Some("/b"), None]).matches(&stored));
+        assert!(!a.matches(&stored[..stored.len() - 1]));
+    }
+
+    #[test]
+    fn the_memo_answers_for_the_same_key_only() {
+        let memo = RequestMemo::new(4);
+        let accepted = Accepted {
+            conditions: Conditions {
+                date_less_than: 10,
+                date_greater_than: None,
+                ip: None,
+            },
+            policy: crate::verify::PolicyKind::Canned,
+            hash: HashAlgorithm::Sha1,
+        };
+        let a = key(&[Some("url"), Some("K1"), Some("/a")]);
+        assert!(memo.get(&a).is_none());
+        memo.insert(&a, accepted);
+        assert!(memo
+            .get(&a)
+            .is_some_and(|x| x.conditions == accepted.conditions));
+        assert!(memo
+            .get(&key(&[Some("url"), Some("K1"), Some("/b")]))
+            .is_none());
+        let long = "x".repeat(MAX_MEMO_KEY);
+        let big = key(&[Some(&long)]);
+        memo.insert(&big, accepted);
+        assert!(memo.get(&big).is_none());
     }
 }

@@ -39,7 +39,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::b64;
-use crate::cache::{Accepted, Conditions};
+use crate::cache::{Accepted, Conditions, MemoKey};
 use crate::deny::{Denied, DenyCode, DenyReason};
 use crate::keys::{HashAlgorithm, TrustedKeys, VerifyingKey};
 use crate::policy::{self, CANNED_HEAD, CANNED_MID, CANNED_TAIL};
@@ -198,21 +198,49 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The longest signing parameter name (`Hash-Algorithm`).
+const LONGEST_NAME: usize = 14;
+
+/// `name=value` → (`name`, `value`); a segment without `=` is all name. Only the first
+/// [`LONGEST_NAME`] + 1 bytes are searched for `=`: a longer name is no signing parameter,
+/// and is returned whole (a signature's 350-byte value is not walked).
 fn split_pair(seg: &str) -> (&str, &str) {
-    seg.split_once('=').unwrap_or((seg, ""))
+    let head = &seg.as_bytes()[..seg.len().min(LONGEST_NAME + 1)];
+    match memchr::memchr(b'=', head) {
+        // `=` is ASCII: both sides are on character boundaries.
+        Some(i) => (&seg[..i], &seg[i + 1..]),
+        None => (seg, ""),
+    }
 }
 
-/// Records the signing parameters of `q`; returns whether there was any.
-fn scan_query<'a>(q: &'a str, p: &mut Params<'a>) -> bool {
+/// The `&`-separated segments of a query (as `str::split('&')`, a vector at a time).
+fn segments(q: &str) -> impl Iterator<Item = &str> {
+    let mut at = memchr::memchr_iter(b'&', q.as_bytes());
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let to = at.next();
+        start = to.map(|i| i + 1);
+        // `&` is ASCII: the bounds are character boundaries.
+        q.get(from..to.unwrap_or(q.len()))
+    })
+}
+
+/// Records the signing parameters of `q`; returns whether there was any, and whether `q`
+/// has segments that are not signing parameters.
+fn scan_query<'a>(q: &'a str, p: &mut Params<'a>) -> (bool, bool) {
     let mut any = false;
-    for seg in q.split('&') {
+    let mut others = false;
+    for seg in segments(q) {
         let (name, value) = split_pair(seg);
         if let Some(slot) = url_slot(name) {
             p.set(slot, value);
             any = true;
+        } else {
+            others = true;
         }
     }
-    any
+    (any, others)
 }
 
 fn scan_cookies<'a>(headers: &[&'a [u8]], p: &mut Params<'a>) {
@@ -241,7 +269,7 @@ fn scan_cookies<'a>(headers: &[&'a [u8]], p: &mut Params<'a>) {
 /// returns whether any segment was kept.
 fn for_each_kept(q: &str, mut push: impl FnMut(&str)) -> bool {
     let mut kept = false;
-    for seg in q.split('&') {
+    for seg in segments(q) {
         if url_slot(split_pair(seg).0).is_some() {
             continue;
         }
@@ -259,10 +287,7 @@ fn for_each_kept(q: &str, mut push: impl FnMut(&str)) -> bool {
 /// forward the query as sent.
 pub fn strip_signing_params(query: Option<&str>) -> Option<Cow<'_, str>> {
     let q = query?;
-    if !q
-        .split('&')
-        .any(|seg| url_slot(split_pair(seg).0).is_some())
-    {
+    if !segments(q).any(|seg| url_slot(split_pair(seg).0).is_some()) {
         return Some(Cow::Borrowed(q));
     }
     let mut out = String::with_capacity(q.len());
@@ -286,7 +311,9 @@ impl TrustedKeys {
     /// [`Denied`] with CloudFront's code; the order of the checks is in the module docs.
     pub fn verify<'a>(&self, req: &SignedRequest<'a>) -> Result<Verified<'a>, Denied> {
         let mut url = Params::default();
-        let in_url = req.query.is_some_and(|q| scan_query(q, &mut url));
+        let (in_url, others) = req
+            .query
+            .map_or((false, false), |q| scan_query(q, &mut url));
         let (params, source) = if url.signed() {
             (url, Source::Url)
         } else {
@@ -307,13 +334,13 @@ impl TrustedKeys {
 
         // A request seen and accepted before (a viewer's signed URL or cookies, reused):
         // only its time and address conditions are evaluated again.
-        let digest = self
+        let memo_key = self
             .requests
             .as_ref()
-            .map(|_| request_digest(req, &params, source, key_pair_id));
-        if let (Some(memo), Some(d)) = (&self.requests, &digest) {
-            if let Some(hit) = memo.get(d) {
-                return accepted_again(req, &hit, in_url, key_pair_id, source);
+            .map(|_| memo_key(req, &params, source, key_pair_id));
+        if let (Some(memo), Some(k)) = (&self.requests, &memo_key) {
+            if let Some(hit) = memo.get(k) {
+                return accepted_again(req, &hit, (in_url, others), key_pair_id, source);
             }
         }
 
@@ -351,56 +378,50 @@ impl TrustedKeys {
         } else {
             Err(deny(DenyCode::MalformedPolicy, DenyReason::NoPolicy))
         };
-        if let (Ok(v), Some(memo), Some(digest), Some(conditions)) =
-            (&result, &self.requests, digest, ctx.passed.get())
+        if let (Ok(v), Some(memo), Some(key), Some(conditions)) =
+            (&result, &self.requests, &memo_key, ctx.passed.get())
         {
-            memo.insert(Accepted {
-                digest,
-                conditions,
-                policy: v.policy,
-                hash: v.hash,
-            });
+            memo.insert(
+                key,
+                Accepted {
+                    conditions,
+                    policy: v.policy,
+                    hash: v.hash,
+                },
+            );
         }
         result
     }
 }
 
-/// The SHA-256 of everything [`TrustedKeys::verify`] reads from a request except the clock
-/// and the peer, each part length-prefixed: two requests with the same digest pass or fail
-/// the same checks but the time and address conditions.
-fn request_digest(
-    req: &SignedRequest<'_>,
-    params: &Params<'_>,
+/// Everything [`TrustedKeys::verify`] reads from a request except the clock and the peer:
+/// two requests with the same key pass or fail the same checks but the time and address
+/// conditions.
+fn memo_key<'a>(
+    req: &SignedRequest<'a>,
+    params: &Params<'a>,
     source: Source,
-    key_pair_id: &str,
-) -> [u8; 32] {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    let mut part = |s: Option<&str>| match s {
-        Some(s) => {
-            h.update((s.len() as u64 + 1).to_be_bytes());
-            h.update(s.as_bytes());
-        }
-        None => h.update(0u64.to_be_bytes()),
-    };
-    part(Some(match source {
+    key_pair_id: &'a str,
+) -> MemoKey<'a> {
+    let mut k = MemoKey::default();
+    k.push(Some(match source {
         Source::Url => "url",
         Source::Cookies => "cookies",
     }));
-    part(Some(key_pair_id));
-    // A signed URL's parameters are all in the query, hashed below: only cookies' need
-    // hashing on their own (fewer bytes through SHA-256 on every signed request).
+    k.push(Some(key_pair_id));
+    // A signed URL's parameters are all in the query, pushed below: only cookies' need
+    // their own parts.
     if source == Source::Cookies {
-        part(params.signature);
-        part(params.policy);
-        part(params.expires);
-        part(params.hash_algorithm);
+        k.push(params.signature);
+        k.push(params.policy);
+        k.push(params.expires);
+        k.push(params.hash_algorithm);
     }
-    part(Some(req.scheme));
-    part(Some(req.host));
-    part(Some(req.path));
-    part(req.query);
-    h.finalize().into()
+    k.push(Some(req.scheme));
+    k.push(Some(req.host));
+    k.push(Some(req.path));
+    k.push(req.query);
+    k
 }
 
 /// A remembered request accepted again: its conditions checked on this request's clock and
@@ -408,13 +429,15 @@ fn request_digest(
 fn accepted_again<'a>(
     req: &SignedRequest<'a>,
     hit: &Accepted,
-    in_url: bool,
+    (in_url, others): (bool, bool),
     key_pair_id: &'a str,
     source: Source,
 ) -> Result<Verified<'a>, Denied> {
     let c = hit.conditions;
     check_conditions(req, c.date_less_than, c.date_greater_than, c.ip)?;
     let query = match req.query {
+        // Only signing parameters (the usual signed URL): nothing to copy.
+        Some(_) if in_url && !others => Query::Borrowed(None),
         Some(q) if in_url => {
             let mut out = String::with_capacity(q.len());
             if for_each_kept(q, |s| out.push_str(s)) {
@@ -664,6 +687,33 @@ impl<'a> Ctx<'_, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_split_like_str_split() {
+        for q in [
+            "",
+            "&",
+            "a",
+            "a&b",
+            "&a&&b&",
+            "Expires=1&Signature=x=y&é=&",
+            "a=b&",
+        ] {
+            assert_eq!(
+                segments(q).collect::<Vec<_>>(),
+                q.split('&').collect::<Vec<_>>(),
+                "{q}"
+            );
+        }
+        assert_eq!(
+            split_pair("Hash-Algorithm=SHA256"),
+            ("Hash-Algorithm", "SHA256")
+        );
+        assert_eq!(split_pair("Signature"), ("Signature", ""));
+        assert_eq!(split_pair("Expires=1=2"), ("Expires", "1=2"));
+        // Names longer than any signing parameter's are not split (never a slot).
+        assert!(url_slot(split_pair("Hash-Algorithmx=SHA1").0).is_none());
+    }
 
     #[test]
     fn strip_keeps_app_params_in_order() {
