@@ -18,7 +18,7 @@ fn now() -> SystemTime {
 fn meta() -> Meta {
     Meta {
         status: StatusCode::OK,
-        headers: HeaderMap::new(),
+        headers: HeaderMap::new().into(),
         lifetimes: Lifetimes {
             fresh: Duration::from_secs(3600),
             stale_while_revalidate: Duration::ZERO,

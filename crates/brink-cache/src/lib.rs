@@ -14,6 +14,7 @@ mod body;
 mod clock;
 pub mod disk;
 mod fill;
+mod headers;
 mod object;
 
 use std::collections::{HashMap, VecDeque};
@@ -40,6 +41,7 @@ pub use body::{Body, BodyReader, BodyState, ChunkPoll, TruncatedBody};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use disk::{DiskConfig, DiskStore};
 pub use fill::{FetchFailure, Fill, FillGuard, FillState};
+pub use headers::StoredHeaders;
 pub use object::{Meta, Object};
 
 /// Number of index shards: enough that two cores never queue on one lock, and that the ban
@@ -496,8 +498,6 @@ impl Cache {
         meta: Meta,
         body: Arc<Body>,
     ) -> Arc<Object> {
-        let mut meta = meta;
-        compact_headers(&mut meta.headers);
         let header_bytes = meta.header_bytes();
         let overhead = object_overhead(&meta, key);
         let object = Arc::new(Object::new(key.clone(), Arc::new(meta), body));
@@ -857,15 +857,15 @@ impl Cache {
 /// What an object in memory costs beyond its body and `Meta::header_bytes`, charged to the
 /// budget so that the budget bounds the memory really used (issue 9, part 7): the object, its
 /// metadata and body records with their `Arc` counts, its index entry (at the hash table's
-/// lowest load), its CLOCK slot, its key text, the header map's table and each header's own
+/// lowest load), its CLOCK slot, its key text, the header list and each header's own
 /// allocation, with allocator rounding. `tests/object_cost.rs` counts the real allocations of
 /// small objects stored the way the edge stores them and checks this charge covers them.
 fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
     use std::mem::size_of;
     /// Rounding and bookkeeping a general-purpose allocator adds to one allocation.
     const PER_ALLOC: usize = 16;
-    // One hash-table bucket of `HeaderMap`: hash, name, value, links.
-    const BUCKET: usize = 2 + size_of::<http::HeaderName>() + size_of::<http::HeaderValue>() + 24;
+    // One stored field: its name and value (`StoredHeaders`, one exactly sized list).
+    const PAIR: usize = size_of::<http::HeaderName>() + size_of::<http::HeaderValue>();
     const FIXED: usize = 3 * (16 + PER_ALLOC)
         + size_of::<Object>()
         + size_of::<Meta>()
@@ -876,34 +876,10 @@ fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
         // The body's chunk list and its frozen copy.
         + 2 * (size_of::<Bytes>() + 16 + PER_ALLOC);
     let h = &meta.headers;
-    let table = h.capacity() * BUCKET + h.capacity().next_power_of_two() * 4 * 2 + PER_ALLOC * 2;
+    let table = h.len() * PAIR + PER_ALLOC;
     // Each value (and custom name) is an allocation of its own.
     let values = h.len() * (size_of::<Bytes>() + PER_ALLOC);
     (FIXED + table + values + key.encoded().len() + PER_ALLOC) as u64
-}
-
-/// Rebuilds a header map that has spare buckets (headers removed after it was sized, or
-/// grown by appends) at the smallest capacity that holds its headers: every bucket is 112
-/// bytes for as long as the object stays. Values move; nothing is copied.
-fn compact_headers(headers: &mut HeaderMap) {
-    let n = headers.len();
-    // `HeaderMap::with_capacity(n)` sizes its table to (n + n/3) rounded up to a power of two,
-    // of which three quarters are usable.
-    let raw = (n + n / 3).max(1).next_power_of_two();
-    if headers.capacity() <= raw - raw / 4 {
-        return;
-    }
-    let mut out = HeaderMap::with_capacity(n);
-    let mut last = None;
-    for (name, value) in std::mem::take(headers) {
-        if let Some(name) = name {
-            last = Some(name);
-        }
-        if let Some(name) = &last {
-            out.append(name.clone(), value);
-        }
-    }
-    *headers = out;
 }
 
 fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {

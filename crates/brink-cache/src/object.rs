@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 
 use crate::body::Body;
 use crate::disk::{DiskFile, DiskStore};
+use crate::headers::StoredHeaders;
 
 /// Where an object's file is, once persisted.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub struct Meta {
     /// The origin's status.
     pub status: StatusCode,
     /// The headers served to viewers (already cleaned of hop-by-hop and edge-only fields).
-    pub headers: HeaderMap,
+    pub headers: StoredHeaders,
     /// Freshness and stale windows, after the TTL policy.
     pub lifetimes: Lifetimes,
     /// Age bookkeeping (RFC 9111 §4.2.3).

@@ -20,7 +20,7 @@ fn meta(fresh: u64, vary: &[(&'static str, &'static str)], request: &HeaderMap) 
         status: StatusCode::OK,
         vary_values: names.select(request),
         vary: names,
-        headers,
+        headers: headers.into(),
         lifetimes: Lifetimes {
             fresh: Duration::from_secs(fresh),
             stale_while_revalidate: Duration::from_secs(10),

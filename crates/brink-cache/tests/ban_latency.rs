@@ -34,7 +34,7 @@ fn store(cache: &Arc<Cache>, target: &str, headers: &HeaderMap, now: SystemTime)
     };
     let meta = Meta {
         status: StatusCode::OK,
-        headers: headers.clone(),
+        headers: headers.clone().into(),
         lifetimes: Lifetimes {
             fresh: Duration::from_secs(3600),
             stale_while_revalidate: Duration::ZERO,

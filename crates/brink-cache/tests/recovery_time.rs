@@ -50,7 +50,7 @@ fn recovery_of_100k_objects() {
             };
             let meta = Meta {
                 status: StatusCode::OK,
-                headers: headers.clone(),
+                headers: headers.clone().into(),
                 lifetimes: Lifetimes {
                     fresh: Duration::from_secs(3600),
                     stale_while_revalidate: Duration::ZERO,

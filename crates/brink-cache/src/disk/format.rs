@@ -226,14 +226,16 @@ pub fn decode_head(head: &[u8]) -> Result<(String, Meta), FormatError> {
             None
         });
     }
-    let mut headers = HeaderMap::new();
-    for _ in 0..r.u16()? {
+    let count = r.u16()?;
+    let mut headers = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
         let name = HeaderName::from_bytes(r.bytes()?)
             .map_err(|_| FormatError::Malformed("header name"))?;
         let value = HeaderValue::from_bytes(r.bytes()?)
             .map_err(|_| FormatError::Malformed("header value"))?;
-        headers.append(name, value);
+        headers.push((name, value));
     }
+    let headers: crate::StoredHeaders = headers.into_iter().collect();
     Ok((
         key,
         Meta {
@@ -338,7 +340,7 @@ mod tests {
         req.insert("accept-language", HeaderValue::from_static("en"));
         Meta {
             status: StatusCode::NOT_FOUND,
-            headers,
+            headers: headers.into(),
             lifetimes: Lifetimes {
                 fresh: Duration::from_secs(60),
                 stale_while_revalidate: Duration::from_secs(5),

@@ -16,6 +16,11 @@ use crate::body::{EdgeBody, Part};
 
 use super::CacheStatus;
 
+/// How many headers delivery adds to a stored response at most (`Age`, `X-Cache`, `Via`,
+/// `X-Amz-Cf-Pop`, `X-Amz-Cf-Id`, range and length fields…): the response's header map is
+/// made with room for them, so adding them never grows it.
+pub(super) const ADDED_ON_DELIVERY: usize = 10;
+
 /// Headers a 304 carries (RFC 9110 §15.4.5).
 const NOT_MODIFIED_HEADERS: [header::HeaderName; 6] = [
     header::CACHE_CONTROL,
@@ -78,7 +83,7 @@ pub(crate) fn deliver<B>(
         }
     }
 
-    let mut headers = meta.headers.clone();
+    let mut headers = meta.headers.to_map(ADDED_ON_DELIVERY);
     let mut status = meta.status;
     let known_len = obj.body.known_len();
     let mut body = None;

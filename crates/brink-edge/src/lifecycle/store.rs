@@ -137,7 +137,7 @@ impl Edge {
             .and_then(|v| v.parse::<u64>().ok());
         let meta = Meta {
             status: parts.status,
-            headers: stored_headers,
+            headers: stored_headers.into(),
             lifetimes,
             age,
             vary,
@@ -198,7 +198,7 @@ impl Edge {
                 let vary_values = vary.select(&f.headers);
                 let meta = Meta {
                     status,
-                    headers: stored_headers,
+                    headers: stored_headers.into(),
                     lifetimes,
                     age: AgeBase::new(&headers, times.request, times.response),
                     vary,
@@ -231,12 +231,12 @@ impl Edge {
         has_auth: bool,
         times: Times,
     ) -> Fetched {
-        let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
+        let merged = headers::merge_not_modified(&stale.meta.headers.to_map(0), not_modified);
         match verdict(route, stale.meta.status, &merged, has_auth, times.response) {
             Ok((lifetimes, headers)) => {
                 let meta = Meta {
                     status: stale.meta.status,
-                    headers,
+                    headers: headers.into(),
                     lifetimes,
                     age: AgeBase::new(not_modified, times.request, times.response),
                     vary: stale.meta.vary.clone(),
