@@ -172,16 +172,3 @@ pub(crate) fn header_bytes(headers: &HeaderMap) -> usize {
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum()
 }
-
-/// A copy of `headers` that owns its values. Header values parsed by hyper are slices of the
-/// connection's read buffer: storing them as is would pin that whole buffer (kilobytes) for
-/// as long as the object lives, and make hyper allocate a new one for the next response.
-pub(crate) fn owned(headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let mut v = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
-        v.set_sensitive(value.is_sensitive());
-        out.append(name.clone(), v);
-    }
-    out
-}

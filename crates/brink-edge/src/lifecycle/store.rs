@@ -55,7 +55,9 @@ pub(super) fn verdict(
     match storability(&exchange, &ttl) {
         Storability::NoStore(why) => Err(why),
         Storability::Store(lifetimes) => {
-            let mut stored = headers::owned(headers);
+            // Values still point into the origin connection's read buffer: the object's
+            // `StoredHeaders` copies them into one block of its own when it is made.
+            let mut stored = headers.clone();
             headers::clean_response_headers(&mut stored, route.strips_set_cookie());
             if let Some(r) = &route.rules {
                 crate::policy::forward::filter_vary(&mut stored, r);
