@@ -74,33 +74,34 @@ impl From<HeaderMap> for StoredHeaders {
 }
 
 impl From<&HeaderMap> for StoredHeaders {
-    /// Copies every value into one block that the stored values are slices of: one
-    /// allocation for all of them (instead of one each, plus one more each the first time
-    /// a hit clones it), and nothing of the origin connection's read buffer stays pinned.
     fn from(map: &HeaderMap) -> StoredHeaders {
-        let mut block = Vec::with_capacity(map.iter().map(|(_, v)| v.len()).sum());
-        for (_, v) in map {
-            block.extend_from_slice(v.as_bytes());
-        }
-        let block = Bytes::from(block);
-        let mut at = 0;
-        let mut pairs = Vec::with_capacity(map.len());
-        for (name, v) in map {
-            let end = at + v.len();
-            // The bytes were a valid value a moment ago; the check cannot fail.
-            let mut value =
-                HeaderValue::from_maybe_shared(block.slice(at..end)).unwrap_or_else(|_| v.clone());
-            value.set_sensitive(v.is_sensitive());
-            pairs.push((name.clone(), value));
-            at = end;
-        }
-        StoredHeaders(pairs.into_boxed_slice())
+        map.iter().map(|(n, v)| (n.clone(), v.clone())).collect()
     }
 }
 
 impl FromIterator<(HeaderName, HeaderValue)> for StoredHeaders {
+    /// Copies every value into one block that the stored values are slices of: one
+    /// allocation for all of them (instead of one each, plus one more each the first time
+    /// a hit clones it), and nothing of the origin connection's read buffer (or of a disk
+    /// file's head) stays pinned.
     fn from_iter<I: IntoIterator<Item = (HeaderName, HeaderValue)>>(iter: I) -> StoredHeaders {
-        StoredHeaders(iter.into_iter().collect::<Vec<_>>().into_boxed_slice())
+        let mut pairs: Vec<(HeaderName, HeaderValue)> = iter.into_iter().collect();
+        let mut block = Vec::with_capacity(pairs.iter().map(|(_, v)| v.len()).sum());
+        for (_, v) in &pairs {
+            block.extend_from_slice(v.as_bytes());
+        }
+        let block = Bytes::from(block);
+        let mut at = 0;
+        for (_, v) in &mut pairs {
+            let end = at + v.len();
+            // The bytes were a valid value a moment ago; the check cannot fail.
+            if let Ok(mut copy) = HeaderValue::from_maybe_shared(block.slice(at..end)) {
+                copy.set_sensitive(v.is_sensitive());
+                *v = copy;
+            }
+            at = end;
+        }
+        StoredHeaders(pairs.into_boxed_slice())
     }
 }
 

@@ -857,8 +857,7 @@ impl Cache {
 /// What an object in memory costs beyond its body and `Meta::header_bytes`, charged to the
 /// budget so that the budget bounds the memory really used (issue 9, part 7): the object, its
 /// metadata and body records with their `Arc` counts, its index entry (at the hash table's
-/// lowest load), its CLOCK slot, its key text, the header list and each header's own
-/// allocation, with allocator rounding. `tests/object_cost.rs` counts the real allocations of
+/// lowest load), its CLOCK slot, its key text, the header list and its values, with allocator rounding. `tests/object_cost.rs` counts the real allocations of
 /// small objects stored the way the edge stores them and checks this charge covers them.
 fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
     use std::mem::size_of;
@@ -877,7 +876,8 @@ fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
         + 2 * (size_of::<Bytes>() + 16 + PER_ALLOC);
     let h = &meta.headers;
     let table = h.len() * PAIR + PER_ALLOC;
-    // Each value (and custom name) is an allocation of its own.
+    // Values share one block (`StoredHeaders`), custom names are allocations of their own:
+    // charged here as if every value were one too, which covers both.
     let values = h.len() * (size_of::<Bytes>() + PER_ALLOC);
     (FIXED + table + values + key.encoded().len() + PER_ALLOC) as u64
 }

@@ -146,8 +146,11 @@ pub(crate) fn clean_response_headers(headers: &mut HeaderMap, strip_set_cookie: 
 
 /// Merges a 304's headers into a stored response's (RFC 9111 §3.2): every field in the 304
 /// replaces the stored one, except the framing fields that describe the stored body.
-pub(crate) fn merge_not_modified(stored: &HeaderMap, fresh: &HeaderMap) -> HeaderMap {
-    let mut out = stored.clone();
+pub(crate) fn merge_not_modified(
+    stored: &brink_cache::StoredHeaders,
+    fresh: &HeaderMap,
+) -> HeaderMap {
+    let mut out = stored.to_map(fresh.len());
     let mut replaced: Vec<&HeaderName> = Vec::new();
     for (name, value) in fresh {
         if matches!(

@@ -804,13 +804,7 @@ impl FlvPlayer {
     /// The next tag, when its time comes (at most [`LEAD`] ahead of real time). Cancel-safe:
     /// a tag read but not yet due is kept for the next call.
     async fn next_due(&mut self) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
-        if self.pending.is_none() {
-            match self.next_tag().await? {
-                Some(t) => self.pending = Some(t),
-                None => return Ok(None),
-            }
-        }
-        if let Some(ts) = self.pending.as_ref().map(|(h, _)| h.timestamp) {
+        if let Some(ts) = self.pending_time().await? {
             let due = self.due(ts);
             tokio::time::sleep_until(due).await;
         }
@@ -823,16 +817,19 @@ impl FlvPlayer {
         &mut self,
         by: tokio::time::Instant,
     ) -> Result<Option<(flv::TagHeader, Bytes)>, String> {
-        if self.pending.is_none() {
-            match self.next_tag().await? {
-                Some(t) => self.pending = Some(t),
-                None => return Ok(None),
-            }
-        }
-        match self.pending.as_ref().map(|(h, _)| h.timestamp) {
+        match self.pending_time().await? {
             Some(ts) if self.due(ts) <= by => Ok(self.pending.take()),
             _ => Ok(None),
         }
+    }
+
+    /// The media time of the pending tag, reading the next one first if none is pending;
+    /// `None` at the end of the stream.
+    async fn pending_time(&mut self) -> Result<Option<u32>, String> {
+        if self.pending.is_none() {
+            self.pending = self.next_tag().await?;
+        }
+        Ok(self.pending.as_ref().map(|(h, _)| h.timestamp))
     }
 
     /// When the tag at media time `ts` is to be sent: [`LEAD`] ahead of its place on the

@@ -107,12 +107,7 @@ impl<'a> MemoKey<'a> {
 
     /// The key's bytes: per part, `0` when absent, else `1`, its length (4 bytes) and itself.
     fn encode(&self) -> Box<[u8]> {
-        let n: usize = self
-            .parts()
-            .iter()
-            .map(|p| p.map_or(1, |b| 5 + b.len()))
-            .sum();
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(self.bytes());
         for p in self.parts() {
             match p {
                 None => out.push(0),
@@ -154,6 +149,7 @@ impl<'a> MemoKey<'a> {
         stored.is_empty()
     }
 
+    /// The length of [`MemoKey::encode`].
     fn bytes(&self) -> usize {
         self.parts()
             .iter()
@@ -166,14 +162,14 @@ impl<'a> MemoKey<'a> {
 /// time): the memo's memory stays bounded by slots × this.
 const MAX_MEMO_KEY: usize = 4096;
 
+/// One slot of [`RequestMemo`]: a remembered key's bytes and what was accepted.
+type MemoSlot = Mutex<Option<(Box<[u8]>, Accepted)>>;
+
 /// A memo of whole requests already accepted, keyed by their [`MemoKey`]: a hit skips
 /// decoding the signature, rebuilding or parsing the policy and the signature check, which
 /// depend on nothing else, and re-evaluates only the conditions. A hit needs the very same
 /// bytes (compared in full, not by digest); the slot is chosen by a randomly seeded hash.
 /// Direct-mapped like [`VerifiedCache`]: a collision evicts, nothing grows.
-/// One slot of [`RequestMemo`]: a remembered key's bytes and what was accepted.
-type MemoSlot = Mutex<Option<(Box<[u8]>, Accepted)>>;
-
 #[derive(Debug)]
 pub(crate) struct RequestMemo {
     slots: Box<[MemoSlot]>,

@@ -226,16 +226,15 @@ pub fn decode_head(head: &[u8]) -> Result<(String, Meta), FormatError> {
             None
         });
     }
-    let count = r.u16()?;
-    let mut headers = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        let name = HeaderName::from_bytes(r.bytes()?)
-            .map_err(|_| FormatError::Malformed("header name"))?;
-        let value = HeaderValue::from_bytes(r.bytes()?)
-            .map_err(|_| FormatError::Malformed("header value"))?;
-        headers.push((name, value));
-    }
-    let headers: crate::StoredHeaders = headers.into_iter().collect();
+    let headers = (0..r.u16()?)
+        .map(|_| {
+            let name = HeaderName::from_bytes(r.bytes()?)
+                .map_err(|_| FormatError::Malformed("header name"))?;
+            let value = HeaderValue::from_bytes(r.bytes()?)
+                .map_err(|_| FormatError::Malformed("header value"))?;
+            Ok((name, value))
+        })
+        .collect::<Result<crate::StoredHeaders, FormatError>>()?;
     Ok((
         key,
         Meta {

@@ -233,7 +233,7 @@ impl Edge {
         has_auth: bool,
         times: Times,
     ) -> Fetched {
-        let merged = headers::merge_not_modified(&stale.meta.headers.to_map(0), not_modified);
+        let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
         match verdict(route, stale.meta.status, &merged, has_auth, times.response) {
             Ok((lifetimes, headers)) => {
                 let meta = Meta {
