@@ -16,22 +16,22 @@ fn now() -> SystemTime {
 }
 
 fn meta() -> Meta {
-    Meta {
-        status: StatusCode::OK,
-        headers: HeaderMap::new().into(),
-        lifetimes: Lifetimes {
+    Meta::new(
+        StatusCode::OK,
+        HeaderMap::new().into(),
+        Lifetimes {
             fresh: Duration::from_secs(3600),
             stale_while_revalidate: Duration::ZERO,
             stale_if_error: Duration::ZERO,
             must_revalidate: false,
         },
-        age: AgeBase {
+        AgeBase {
             response_time: now(),
             initial_age: Duration::ZERO,
         },
-        vary: VaryNames::default(),
-        vary_values: VaryValues::default(),
-    }
+        VaryNames::default(),
+        VaryValues::default(),
+    )
 }
 
 const SCOPES: [&str; 2] = ["A", "B"];
@@ -185,8 +185,8 @@ proptest! {
         prop_assert_eq!(cache.ban_stats().active, 0);
         // Nothing banned is left in the index, and nothing there is unknown.
         for shard in cache.shards.iter() {
-            for slot in shard.read().values() {
-                for o in &slot.variants {
+            for slot in shard.read().iter() {
+                for o in slot.variants() {
                     let started = model.started(o);
                     prop_assert!(started.is_some());
                     if let Some(b) = model.violated_by(o, started.unwrap_or(0)) {

@@ -33,37 +33,71 @@ pub enum BodyState {
     Failed,
 }
 
+/// What only a body being written needs (or one read back from its spill file, or one whose
+/// fetch failed): dropped once a complete body is frozen, so a stored object does not carry it.
 #[derive(Debug)]
-struct Inner {
-    chunks: Vec<Bytes>,
+struct Writing {
     len: u64,
     state: BodyState,
+    chunks: Vec<Bytes>,
     wakers: Vec<Waker>,
     /// Spilled bodies: chunks below this index were released from memory (their slots hold
     /// empty placeholders) and are read back from the spill file.
     released: usize,
     /// Offset of each chunk (kept only once spilling starts).
     starts: Vec<u64>,
+    /// The file the body is spilling to, once it does.
+    spill: Option<Spill>,
 }
 
 /// The file a body too large for memory is being written to: chunks already on it leave
 /// memory, and readers behind the writer read them back from here.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Spill {
     pub(crate) file: Arc<std::fs::File>,
     /// Where the body starts in the file.
     pub(crate) body_offset: u64,
 }
 
+/// The chunks of a complete body: most small bodies are one chunk, kept inline.
+#[derive(Debug)]
+enum Frozen {
+    One(Bytes),
+    Many(Box<[Bytes]>),
+}
+
+impl Frozen {
+    fn new(mut chunks: Vec<Bytes>) -> Frozen {
+        if chunks.len() == 1 {
+            if let Some(one) = chunks.pop() {
+                return Frozen::One(one);
+            }
+        }
+        Frozen::Many(chunks.into_boxed_slice())
+    }
+
+    fn chunks(&self) -> &[Bytes] {
+        match self {
+            Frozen::One(one) => std::slice::from_ref(one),
+            Frozen::Many(many) => many,
+        }
+    }
+}
+
+/// `Body::expected_len` of a body whose origin announced no length (no body is that long).
+const UNKNOWN_LEN: u64 = u64::MAX;
+
 /// A body being written or complete.
 #[derive(Debug)]
 pub struct Body {
-    inner: Mutex<Inner>,
-    frozen: OnceLock<Arc<[Bytes]>>,
-    expected_len: Option<u64>,
+    /// The chunks of a complete body in memory: readers look here first, without a lock.
+    frozen: OnceLock<Frozen>,
+    /// The writing state; `None` once frozen, and for bodies that live only on disk.
+    writing: Mutex<Option<Box<Writing>>>,
+    /// The origin's announced length; [`UNKNOWN_LEN`] when it announced none.
+    expected_len: u64,
     /// Set for bodies that live only on disk: readers fetch checksummed blocks from it.
     disk: Option<Arc<DiskFile>>,
-    spill: OnceLock<Spill>,
 }
 
 /// What [`Body::poll_chunk`] yields.
@@ -85,41 +119,37 @@ pub enum ChunkPoll {
 }
 
 impl Body {
+    fn new(
+        writing: Option<Box<Writing>>,
+        expected_len: Option<u64>,
+        disk: Option<Arc<DiskFile>>,
+    ) -> Body {
+        Body {
+            frozen: OnceLock::new(),
+            writing: Mutex::new(writing),
+            expected_len: expected_len.unwrap_or(UNKNOWN_LEN),
+            disk,
+        }
+    }
+
     /// An empty body that is still being written; `expected_len` is the origin's
     /// `Content-Length`, when it sent one.
     pub fn writing(expected_len: Option<u64>) -> Arc<Body> {
-        Arc::new(Body {
-            inner: Mutex::new(Inner {
-                chunks: Vec::new(),
-                len: 0,
-                state: BodyState::Writing,
-                wakers: Vec::new(),
-                released: 0,
-                starts: Vec::new(),
-            }),
-            frozen: OnceLock::new(),
-            expected_len,
-            disk: None,
-            spill: OnceLock::new(),
-        })
+        let writing = Writing {
+            len: 0,
+            state: BodyState::Writing,
+            chunks: Vec::new(),
+            wakers: Vec::new(),
+            released: 0,
+            starts: Vec::new(),
+            spill: None,
+        };
+        Arc::new(Body::new(Some(Box::new(writing)), expected_len, None))
     }
 
     /// A complete body that lives only in `file`.
     pub fn on_disk(file: Arc<DiskFile>) -> Arc<Body> {
-        Arc::new(Body {
-            inner: Mutex::new(Inner {
-                chunks: Vec::new(),
-                len: file.body_len,
-                state: BodyState::Complete,
-                wakers: Vec::new(),
-                released: 0,
-                starts: Vec::new(),
-            }),
-            frozen: OnceLock::new(),
-            expected_len: Some(file.body_len),
-            disk: Some(file),
-            spill: OnceLock::new(),
-        })
+        Arc::new(Body::new(None, Some(file.body_len), Some(file)))
     }
 
     /// The file of a disk-only body.
@@ -145,56 +175,57 @@ impl Body {
     /// A complete body holding `bytes`.
     pub fn complete(bytes: Bytes) -> Arc<Body> {
         let len = bytes.len() as u64;
-        let chunks: Vec<Bytes> = if bytes.is_empty() {
+        let chunks = if bytes.is_empty() {
             Vec::new()
         } else {
             vec![bytes]
         };
-        let body = Body {
-            inner: Mutex::new(Inner {
-                // Readers find the chunks in `frozen`.
-                chunks: Vec::new(),
-                len,
-                state: BodyState::Complete,
-                wakers: Vec::new(),
-                released: 0,
-                starts: Vec::new(),
-            }),
-            frozen: OnceLock::new(),
-            expected_len: Some(len),
-            disk: None,
-            spill: OnceLock::new(),
-        };
-        let _ = body.frozen.set(chunks.into());
+        let body = Body::new(None, Some(len), None);
+        let _ = body.frozen.set(Frozen::new(chunks));
         Arc::new(body)
     }
 
     /// The chunks of a complete body, without locking; `None` while writing or after failure.
-    pub fn frozen(&self) -> Option<&Arc<[Bytes]>> {
-        self.frozen.get()
+    pub fn frozen(&self) -> Option<&[Bytes]> {
+        self.frozen.get().map(Frozen::chunks)
     }
 
     /// The origin's announced length, if any.
     pub fn expected_len(&self) -> Option<u64> {
-        self.expected_len
+        (self.expected_len != UNKNOWN_LEN).then_some(self.expected_len)
     }
 
     /// The total length once known: when complete, or announced by the origin.
     pub fn known_len(&self) -> Option<u64> {
-        if self.frozen.get().is_some() || self.disk.is_some() {
-            return Some(self.inner.lock().len);
+        match self.complete_len() {
+            Some(len) => Some(len),
+            None => self.expected_len(),
         }
-        self.expected_len
+    }
+
+    /// The length of a frozen or disk-only body.
+    fn complete_len(&self) -> Option<u64> {
+        if let Some(frozen) = self.frozen() {
+            return Some(frozen.iter().map(|c| c.len() as u64).sum());
+        }
+        self.disk.as_ref().map(|f| f.body_len)
     }
 
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
-        self.inner.lock().len
+        if let Some(len) = self.complete_len() {
+            return len;
+        }
+        self.writing.lock().as_ref().map_or(0, |w| w.len)
     }
 
     /// Where writing stands.
     pub fn state(&self) -> BodyState {
-        self.inner.lock().state
+        match self.writing.lock().as_ref() {
+            Some(w) => w.state,
+            // Frozen, or disk-only.
+            None => BodyState::Complete,
+        }
     }
 
     /// Appends a chunk and wakes waiting readers. Ignored after `finish`/`fail`.
@@ -203,17 +234,19 @@ impl Body {
             return;
         }
         let wakers = {
-            let mut inner = self.inner.lock();
-            if inner.state != BodyState::Writing {
+            let mut writing = self.writing.lock();
+            let Some(w) = writing.as_deref_mut() else {
+                return;
+            };
+            if w.state != BodyState::Writing {
                 return;
             }
-            if self.spill.get().is_some() {
-                let at = inner.len;
-                inner.starts.push(at);
+            if w.spill.is_some() {
+                w.starts.push(w.len);
             }
-            inner.len += chunk.len() as u64;
-            inner.chunks.push(chunk);
-            std::mem::take(&mut inner.wakers)
+            w.len += chunk.len() as u64;
+            w.chunks.push(chunk);
+            std::mem::take(&mut w.wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
     }
@@ -230,30 +263,39 @@ impl Body {
 
     fn end(&self, state: BodyState) {
         let wakers = {
-            let mut inner = self.inner.lock();
-            if inner.state != BodyState::Writing {
+            let mut writing = self.writing.lock();
+            let Some(w) = writing.as_deref_mut() else {
+                return;
+            };
+            if w.state != BodyState::Writing {
                 return;
             }
-            inner.state = state;
+            w.state = state;
+            let wakers = std::mem::take(&mut w.wakers);
             // A spilled body has released chunks: it is never frozen (the placeholders are
             // not its bytes); readers keep going through the spill file.
-            if state == BodyState::Complete && inner.released == 0 {
-                // The chunks move to the frozen list (readers look there first): one list,
-                // no spare capacity, and no second handle per chunk.
-                let chunks = std::mem::take(&mut inner.chunks);
-                let _ = self.frozen.set(chunks.into());
+            if state == BodyState::Complete && w.released == 0 {
+                // The chunks move to the frozen list (readers look there first) and the
+                // writing state goes: one list, no spare capacity, no second handle per chunk.
+                let chunks = std::mem::take(&mut w.chunks);
+                let _ = self.frozen.set(Frozen::new(chunks));
+                *writing = None;
             }
-            std::mem::take(&mut inner.wakers)
+            wakers
         };
         wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Starts spilling: from now on, chunks the disk writer has persisted leave memory.
     pub(crate) fn start_spill(&self, spill: Spill) {
-        let mut inner = self.inner.lock();
-        if self.spill.set(spill).is_ok() {
+        let mut writing = self.writing.lock();
+        let Some(w) = writing.as_deref_mut() else {
+            return;
+        };
+        if w.spill.is_none() {
+            w.spill = Some(spill);
             let mut at = 0;
-            inner.starts = inner
+            w.starts = w
                 .chunks
                 .iter()
                 .map(|c| {
@@ -265,61 +307,78 @@ impl Body {
         }
     }
 
+    /// The spill file and the body's offset in it, once spilling started.
+    fn spill(&self) -> Option<Spill> {
+        self.writing.lock().as_ref()?.spill.clone()
+    }
+
     /// The first `persisted` body bytes are on the spill file: release the chunks they cover.
     pub(crate) fn release_persisted(&self, persisted: u64) {
-        let mut inner = self.inner.lock();
-        while inner.released < inner.chunks.len() {
-            let i = inner.released;
-            let end = inner.starts.get(i + 1).copied().unwrap_or(inner.len);
+        let mut writing = self.writing.lock();
+        let Some(w) = writing.as_deref_mut() else {
+            return;
+        };
+        while w.released < w.chunks.len() {
+            let i = w.released;
+            let end = w.starts.get(i + 1).copied().unwrap_or(w.len);
             if end > persisted {
                 break;
             }
-            inner.chunks[i] = Bytes::new();
-            inner.released += 1;
+            w.chunks[i] = Bytes::new();
+            w.released += 1;
         }
     }
 
     /// Bytes of body held in memory.
     pub fn resident_bytes(&self) -> u64 {
-        if let Some(frozen) = self.frozen.get() {
-            return frozen.iter().map(|c| c.len() as u64).sum();
+        let sum = |chunks: &[Bytes]| chunks.iter().map(|c| c.len() as u64).sum();
+        if let Some(frozen) = self.frozen() {
+            return sum(frozen);
         }
-        self.inner
-            .lock()
-            .chunks
-            .iter()
-            .map(|c| c.len() as u64)
-            .sum()
+        self.writing.lock().as_ref().map_or(0, |w| sum(&w.chunks))
     }
 
     /// The chunk at `index`, parking the task until it is written or the body ends.
     pub fn poll_chunk(&self, index: usize, cx: &mut Context<'_>) -> Poll<ChunkPoll> {
-        if let Some(frozen) = self.frozen.get() {
-            return Poll::Ready(
+        let from_frozen = |frozen: &[Bytes]| {
+            Poll::Ready(
                 frozen
                     .get(index)
                     .cloned()
                     .map_or(ChunkPoll::End, ChunkPoll::Chunk),
-            );
+            )
+        };
+        if let Some(frozen) = self.frozen() {
+            return from_frozen(frozen);
         }
-        let mut inner = self.inner.lock();
-        if index < inner.released {
-            let start = inner.starts[index];
-            let end = inner.starts.get(index + 1).copied().unwrap_or(inner.len);
+        let mut writing = self.writing.lock();
+        // Frozen while this waited for the lock: the chunks moved there.
+        if let Some(frozen) = self.frozen() {
+            return from_frozen(frozen);
+        }
+        // No writing state and not frozen: a disk-only body, no chunks in memory.
+        let Some(w) = writing.as_deref_mut() else {
+            return Poll::Ready(ChunkPoll::End);
+        };
+        if index < w.released {
+            let Some(&start) = w.starts.get(index) else {
+                return Poll::Ready(ChunkPoll::Failed);
+            };
+            let end = w.starts.get(index + 1).copied().unwrap_or(w.len);
             return Poll::Ready(ChunkPoll::Spilled {
                 start,
                 len: end - start,
             });
         }
-        if let Some(c) = inner.chunks.get(index) {
+        if let Some(c) = w.chunks.get(index) {
             return Poll::Ready(ChunkPoll::Chunk(c.clone()));
         }
-        match inner.state {
+        match w.state {
             BodyState::Complete => Poll::Ready(ChunkPoll::End),
             BodyState::Failed => Poll::Ready(ChunkPoll::Failed),
             BodyState::Writing => {
-                if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    inner.wakers.push(cx.waker().clone());
+                if !w.wakers.iter().any(|wk| wk.will_wake(cx.waker())) {
+                    w.wakers.push(cx.waker().clone());
                 }
                 Poll::Pending
             }
@@ -371,19 +430,22 @@ impl BodyReader {
         len: u64,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Bytes, TruncatedBody>> {
-        let Some(spill) = self.body.spill.get() else {
-            return Poll::Ready(Err(TruncatedBody));
-        };
-        let handle = self.pending.get_or_insert_with(|| {
-            let file = spill.file.clone();
+        if self.pending.is_none() {
+            let Some(spill) = self.body.spill() else {
+                return Poll::Ready(Err(TruncatedBody));
+            };
+            let file = spill.file;
             let offset = spill.body_offset + start;
-            tokio::task::spawn_blocking(move || {
+            self.pending = Some(tokio::task::spawn_blocking(move || {
                 use std::os::unix::fs::FileExt;
                 let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
                 file.read_exact_at(&mut buf, offset)
                     .map(|()| Bytes::from(buf))
-            })
-        });
+            }));
+        }
+        let Some(handle) = self.pending.as_mut() else {
+            return Poll::Pending;
+        };
         let res = match Pin::new(handle).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(r) => r,

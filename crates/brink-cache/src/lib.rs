@@ -15,10 +15,10 @@ mod clock;
 pub mod disk;
 mod fill;
 mod headers;
+mod index;
 mod object;
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::SystemTime;
@@ -78,33 +78,7 @@ impl CacheConfig {
     }
 }
 
-/// Hasher for the index: keys carry their hash already.
-#[derive(Default)]
-struct PrehashedKey(u64);
-
-impl Hasher for PrehashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used by `CacheKey`'s `Hash`; fold anything else in anyway.
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Index = HashMap<CacheKey, Slot, BuildHasherDefault<PrehashedKey>>;
-
-/// Everything stored or in flight under one primary key.
-#[derive(Debug, Default)]
-struct Slot {
-    variants: SmallVec<[Arc<Object>; 1]>,
-    fills: SmallVec<[Arc<Fill>; 1]>,
-}
+use index::Index;
 
 /// Counters of the memory tier, readable at any time.
 #[derive(Debug, Default)]
@@ -252,34 +226,31 @@ impl Cache {
                 disk.remove(id);
                 continue;
             };
-            let obj = Arc::new(Object::new(
-                key.clone(),
-                Arc::new(meta),
-                Body::on_disk(file.clone()),
-            ));
+            let obj = Arc::new(Object::new(key.clone(), meta, Body::on_disk(file.clone())));
             obj.set_disk(id, file.clone(), Arc::downgrade(&disk));
             let mut replaced = Vec::new();
             {
                 let mut index = cache.shard(&key).write();
-                let slot = index.entry(key).or_default();
-                // Two files for one variant (a crash between writing the new one and deleting
-                // the old): keep the newer response.
-                let mut keep = true;
-                slot.variants.retain(|o| {
-                    if o.meta.vary == obj.meta.vary && o.meta.vary_values == obj.meta.vary_values {
-                        if o.meta.age.response_time <= obj.meta.age.response_time {
-                            replaced.push(o.clone());
-                            return false;
+                index.update(&key, true, |slot| {
+                    // Two files for one variant (a crash between writing the new one and deleting
+                    // the old): keep the newer response.
+                    let mut keep = true;
+                    slot.variants.retain(|o| {
+                        if o.meta.same_variant(&obj.meta) {
+                            if o.meta.age().response_time <= obj.meta.age().response_time {
+                                replaced.push(o.clone());
+                                return false;
+                            }
+                            keep = false;
                         }
-                        keep = false;
+                        true
+                    });
+                    if keep {
+                        slot.variants.push(obj.clone());
+                    } else {
+                        replaced.push(obj.clone());
                     }
-                    true
                 });
-                if keep {
-                    slot.variants.push(obj.clone());
-                } else {
-                    replaced.push(obj.clone());
-                }
             }
             for old in replaced {
                 if let Some(d) = old.disk_ref() {
@@ -321,8 +292,8 @@ impl Cache {
             .iter()
             .map(|s| {
                 s.read()
-                    .values()
-                    .map(|slot| slot.variants.len())
+                    .iter()
+                    .map(|slot| slot.variants().len())
                     .sum::<usize>()
             })
             .sum()
@@ -354,7 +325,7 @@ impl Cache {
 
     /// Takes the banned variants out of `slot` (the caller detaches them once the shard lock
     /// is released).
-    fn drop_banned(&self, slot: &mut Slot, out: &mut SmallVec<[Arc<Object>; 2]>) {
+    fn drop_banned(&self, slot: &mut index::Entries, out: &mut SmallVec<[Arc<Object>; 2]>) {
         if self.bans.head() == 0 {
             return;
         }
@@ -382,7 +353,7 @@ impl Cache {
         {
             let index = self.shard(key).read();
             if let Some(slot) = index.get(key) {
-                if let Some(obj) = select_variant(slot, request) {
+                if let Some(obj) = select_variant(slot.variants(), request) {
                     if obj.staleness(now) == Staleness::Fresh && !self.banned(obj) {
                         obj.touch();
                         return Lookup::Fresh(obj.clone());
@@ -417,9 +388,26 @@ impl Cache {
         banned: &mut SmallVec<[Arc<Object>; 2]>,
     ) -> Lookup {
         let mut index = self.shard(key).write();
-        let slot = index.entry(key.clone()).or_default();
+        index
+            .update(key, true, |slot| {
+                self.decide(slot, key, request, now, collapse, banned)
+            })
+            // `update` with `create` always runs the closure.
+            .unwrap_or_else(|| Lookup::Fetch(self.detached_fill(key, request), None))
+    }
+
+    /// What [`Cache::lookup_locked`] decides for `key`'s entry.
+    fn decide(
+        self: &Arc<Self>,
+        slot: &mut index::Entries,
+        key: &CacheKey,
+        request: &HeaderMap,
+        now: SystemTime,
+        collapse: bool,
+        banned: &mut SmallVec<[Arc<Object>; 2]>,
+    ) -> Lookup {
         self.drop_banned(slot, banned);
-        let candidate = select_variant(slot, request).cloned();
+        let candidate = select_variant(&slot.variants, request).cloned();
         if let Some(obj) = &candidate {
             match obj.staleness(now) {
                 Staleness::Fresh => {
@@ -451,13 +439,27 @@ impl Cache {
     pub fn holds(&self, key: &CacheKey, request: &HeaderMap) -> bool {
         let index = self.shard(key).read();
         index.get(key).is_some_and(|slot| {
-            select_variant(slot, request).is_some() || slot.fills.iter().any(|f| f.accepts(request))
+            select_variant(slot.variants(), request).is_some()
+                || slot.fills().iter().any(|f| f.accepts(request))
         })
+    }
+
+    /// A fill registered nowhere: its result is never stored (a fallback that
+    /// [`Cache::lookup_locked`] never takes in practice).
+    fn detached_fill(self: &Arc<Self>, key: &CacheKey, request: &HeaderMap) -> FillGuard {
+        let selector = brink_http::vary::VaryNames::default();
+        let values = selector.select(request);
+        FillGuard {
+            cache: self.clone(),
+            key: key.clone(),
+            fill: Fill::new(selector, values, self.bans.head()),
+            resolved: false,
+        }
     }
 
     fn new_fill(
         self: &Arc<Self>,
-        slot: &mut Slot,
+        slot: &mut index::Entries,
         key: &CacheKey,
         request: &HeaderMap,
     ) -> FillGuard {
@@ -465,7 +467,7 @@ impl Cache {
         let selector = slot
             .variants
             .first()
-            .map(|o| o.meta.vary.clone())
+            .map(|o| o.meta.vary().clone())
             .unwrap_or_default();
         let values = selector.select(request);
         let fill = Fill::new(selector, values, self.bans.head());
@@ -479,13 +481,9 @@ impl Cache {
     }
 
     pub(crate) fn remove_fill(&self, key: &CacheKey, fill: &Arc<Fill>) {
-        let mut index = self.shard(key).write();
-        if let Some(slot) = index.get_mut(key) {
+        self.shard(key).write().update(key, false, |slot| {
             slot.fills.retain(|f| !Arc::ptr_eq(f, fill));
-            if slot.fills.is_empty() && slot.variants.is_empty() {
-                index.remove(key);
-            }
-        }
+        });
     }
 
     /// Inserts an object produced by `fill`, replacing the variant with the same selection.
@@ -500,20 +498,21 @@ impl Cache {
     ) -> Arc<Object> {
         let header_bytes = meta.header_bytes();
         let overhead = object_overhead(&meta, key);
-        let object = Arc::new(Object::new(key.clone(), Arc::new(meta), body));
+        let object = Arc::new(Object::new(key.clone(), meta, body));
         let mut removed: SmallVec<[Arc<Object>; 2]> = SmallVec::new();
         let inserted = {
             let mut index = self.shard(key).write();
-            match index.get_mut(key) {
-                Some(slot)
-                    if slot.fills.iter().any(|f| Arc::ptr_eq(f, fill))
-                        && self.fill_survives_bans(fill, &object) =>
-                {
-                    let vary = &object.meta.vary;
-                    let values = &object.meta.vary_values;
+            index
+                .update(key, false, |slot| {
+                    if !(slot.fills.iter().any(|f| Arc::ptr_eq(f, fill))
+                        && self.fill_survives_bans(fill, &object))
+                    {
+                        return false;
+                    }
+                    let vary = object.meta.vary();
                     slot.variants.retain(|o| {
                         // A new Vary list invalidates variants selected by another list.
-                        let keep = o.meta.vary == *vary && o.meta.vary_values != *values;
+                        let keep = o.meta.vary() == vary && !o.meta.same_variant(&object.meta);
                         if !keep {
                             removed.push(o.clone());
                         }
@@ -521,9 +520,8 @@ impl Cache {
                     });
                     slot.variants.push(object.clone());
                     true
-                }
-                _ => false,
-            }
+                })
+                .unwrap_or(false)
         };
         for old in removed {
             self.detach(&old);
@@ -536,14 +534,19 @@ impl Cache {
                 self.stats.too_large.fetch_add(1, Ordering::Relaxed);
             } else {
                 let charge = header_bytes + body_bytes + overhead;
-                object.accounting.lock().bytes = charge;
+                // The object is in the index already: a purge may detach it meanwhile, and
+                // then takes off whatever it was charged (see `ObjectWriter::push_owned`).
                 self.used.fetch_add(charge, Ordering::Relaxed);
-                self.clock_hand.lock().push_back(Arc::downgrade(&object));
-                self.stats.inserts.fetch_add(1, Ordering::Relaxed);
-                self.make_room();
+                if object.add_charge(charge) {
+                    self.clock_hand.lock().push_back(Arc::downgrade(&object));
+                    self.stats.inserts.fetch_add(1, Ordering::Relaxed);
+                    self.make_room();
+                } else {
+                    self.used.fetch_sub(charge, Ordering::Relaxed);
+                }
             }
         } else {
-            object.accounting.lock().detached = true;
+            object.mark_detached();
         }
         object
     }
@@ -586,29 +589,20 @@ impl Cache {
 
     /// Takes `object` out of the memory budget only (its file, if any, stays).
     fn release_memory(&self, object: &Object) {
-        let mut acc = object.accounting.lock();
-        if !acc.detached {
-            acc.detached = true;
-            self.used.fetch_sub(acc.bytes, Ordering::Relaxed);
-            acc.bytes = 0;
+        if let Some(charged) = object.detach_charge() {
+            self.used.fetch_sub(charged, Ordering::Relaxed);
         }
     }
 
     /// Puts `new` in the place of `old` in the index. False if `old` is no longer there.
     fn replace(&self, old: &Arc<Object>, new: Arc<Object>) -> bool {
         let mut index = self.shard(&old.key).write();
-        let Some(slot) = index.get_mut(&old.key) else {
-            return false;
-        };
-        let Some(pos) = slot.variants.iter().position(|o| Arc::ptr_eq(o, old)) else {
-            return false;
-        };
         // Same key, same verdict: the copy survives whatever `old` was tested against
-        // meanwhile (the lurker may have advanced `old`'s mark since `new` was made).
+        // meanwhile (the lurker may have advanced `old`'s mark since `new` was made; it does
+        // so under this shard's lock, which is held here).
         new.ban_mark
             .fetch_max(old.ban_mark.load(Ordering::Acquire), Ordering::AcqRel);
-        slot.variants[pos] = new;
-        true
+        index.replace(old, new)
     }
 
     /// A disk-only copy of `object` (same metadata and file), for when memory lets it go.
@@ -620,7 +614,6 @@ impl Cache {
             Body::on_disk(d.file.clone()),
         ));
         copy.set_disk(d.id, d.file, d.store);
-        copy.accounting.lock().detached = false;
         copy.ban_mark
             .store(object.ban_mark.load(Ordering::Acquire), Ordering::Release);
         Some(copy)
@@ -663,14 +656,17 @@ impl Cache {
                         .ban_mark
                         .store(object.ban_mark.load(Ordering::Acquire), Ordering::Release);
                     let charge = header_bytes + len + object_overhead(&object.meta, &object.key);
-                    promoted.accounting.lock().bytes = charge;
+                    promoted.set_charge(charge);
+                    // Counted before it is visible, so a detach right after cannot take off
+                    // more than was added.
+                    self.used.fetch_add(charge, Ordering::Relaxed);
                     if self.replace(&object, promoted.clone()) {
-                        self.used.fetch_add(charge, Ordering::Relaxed);
                         self.clock_hand.lock().push_back(Arc::downgrade(&promoted));
                         self.make_room();
                         return Some(promoted);
                     }
-                    promoted.accounting.lock().detached = true;
+                    self.used.fetch_sub(charge, Ordering::Relaxed);
+                    promoted.mark_detached();
                 }
                 Some(object)
             }
@@ -687,15 +683,7 @@ impl Cache {
 
     /// Removes one object from the index (if it is still there) and the budget.
     pub fn remove_object(&self, key: &CacheKey, object: &Arc<Object>) {
-        {
-            let mut index = self.shard(key).write();
-            if let Some(slot) = index.get_mut(key) {
-                slot.variants.retain(|o| !Arc::ptr_eq(o, object));
-                if slot.fills.is_empty() && slot.variants.is_empty() {
-                    index.remove(key);
-                }
-            }
-        }
+        self.shard(key).write().remove_object(object);
         self.detach(object);
     }
 
@@ -714,10 +702,7 @@ impl Cache {
         // preempted holding it): never wait for a lock here; the ban below covers it.
         let key = CacheKey::new(scope, target);
         let removed: SmallVec<[Arc<Object>; 1]> = match self.shard(&key).try_write() {
-            Some(mut index) => index
-                .remove(&key)
-                .map(|slot| slot.variants)
-                .unwrap_or_default(),
+            Some(mut index) => index.remove(&key),
             None => SmallVec::new(),
         };
         // The ban makes the purge effective whatever the removal did (and, with a disk tier,
@@ -778,10 +763,10 @@ impl Cache {
             {
                 let index = shard.read();
                 self.bans.with_checker(|check| {
-                    for (key, slot) in index.iter() {
-                        for o in &slot.variants {
+                    for slot in index.iter() {
+                        for o in slot.variants() {
                             let mark = o.ban_mark.load(Ordering::Acquire);
-                            match check(key, mark) {
+                            match check(slot.key(), mark) {
                                 ban::Verdict::Survives(m) => {
                                     if m > mark {
                                         o.ban_mark.fetch_max(m, Ordering::AcqRel);
@@ -796,12 +781,7 @@ impl Cache {
             if !found.is_empty() {
                 let mut index = shard.write();
                 for o in &found {
-                    if let Some(slot) = index.get_mut(&o.key) {
-                        slot.variants.retain(|v| !Arc::ptr_eq(v, o));
-                        if slot.fills.is_empty() && slot.variants.is_empty() {
-                            index.remove(&o.key);
-                        }
-                    }
+                    index.remove_object(o);
                 }
             }
             for o in &found {
@@ -844,7 +824,7 @@ impl Cache {
             if object.is_detached() {
                 continue;
             }
-            if object.referenced.swap(false, Ordering::Relaxed) {
+            if object.take_referenced() {
                 hand.push_back(weak);
                 continue;
             }
@@ -855,36 +835,56 @@ impl Cache {
 }
 
 /// What an object in memory costs beyond its body and `Meta::header_bytes`, charged to the
-/// budget so that the budget bounds the memory really used (issue 9, part 7): the object, its
-/// metadata and body records with their `Arc` counts, its index entry (at the hash table's
-/// lowest load), its CLOCK slot, its key text, the header list and its values, with allocator rounding. `tests/object_cost.rs` counts the real allocations of
-/// small objects stored the way the edge stores them and checks this charge covers them.
+/// budget so that the budget bounds the memory really used (issue 9, part 7): the object
+/// record (metadata inline) and the body record with their `Arc` counts, the shared counts of
+/// the header block and of the body's buffer, the header block's table, the names not stored
+/// as one byte, the `Vary` lists, the index entry (at the hash table's lowest load, plus a
+/// general entry when the key may hold several variants), the CLOCK slot and the key text,
+/// each allocation with a rounding allowance. `tests/object_cost.rs` counts the real
+/// allocations of small objects stored and served the way the edge does and checks that this
+/// charge covers them (docs/decisions/0003-memory-accounting.md).
 fn object_overhead(meta: &Meta, key: &CacheKey) -> u64 {
     use std::mem::size_of;
     /// Rounding and bookkeeping a general-purpose allocator adds to one allocation.
     const PER_ALLOC: usize = 16;
-    // One stored field: its name and value (`StoredHeaders`, one exactly sized list).
-    const PAIR: usize = size_of::<http::HeaderName>() + size_of::<http::HeaderValue>();
-    const FIXED: usize = 3 * (16 + PER_ALLOC)
-        + size_of::<Object>()
-        + size_of::<Meta>()
-        + size_of::<Body>()
+    /// `Arc`'s two counts.
+    const COUNTS: usize = 16;
+    /// The shared count `bytes` allocates the first time a buffer is sliced or cloned.
+    const SHARED: usize = 24 + PER_ALLOC;
+    const FIXED: usize = COUNTS + size_of::<Object>() + PER_ALLOC
+        + COUNTS + size_of::<Body>() + PER_ALLOC
+        // Header block and body buffer: their shared counts and allocations.
+        + 2 * (SHARED + PER_ALLOC)
         // Index entry at a load of one half, then the CLOCK queue's weak pointer (doubling).
-        + 2 * (size_of::<CacheKey>() + size_of::<Slot>() + 1)
+        + 2 * (size_of::<index::Slot>() + 1)
         + 2 * size_of::<Weak<Object>>()
-        // The body's chunk list and its frozen copy.
-        + 2 * (size_of::<Bytes>() + 16 + PER_ALLOC);
+        // The key's text with its `Arc` counts.
+        + COUNTS + PER_ALLOC;
     let h = &meta.headers;
-    let table = h.len() * PAIR + PER_ALLOC;
-    // Values share one block (`StoredHeaders`), custom names are allocations of their own:
-    // charged here as if every value were one too, which covers both.
-    let values = h.len() * (size_of::<Bytes>() + PER_ALLOC);
-    (FIXED + table + values + key.encoded().len() + PER_ALLOC) as u64
+    let table = h.len() * 5 + 2 + h.custom_names() * (size_of::<http::HeaderName>() + SHARED);
+    let vary = if meta.vary().is_empty() {
+        0
+    } else {
+        let names = meta.vary().names().len();
+        let values: usize = meta
+            .vary_values()
+            .values()
+            .iter()
+            .flatten()
+            .map(Bytes::len)
+            .sum();
+        names * (size_of::<http::HeaderName>() + size_of::<Option<Bytes>>())
+            + values
+            + 2 * PER_ALLOC
+            + size_of::<index::Entries>()
+            + PER_ALLOC
+    };
+    (FIXED + table + vary + key.encoded().len()) as u64
 }
 
-fn select_variant<'a>(slot: &'a Slot, request: &HeaderMap) -> Option<&'a Arc<Object>> {
+fn select_variant<'a>(variants: &'a [Arc<Object>], request: &HeaderMap) -> Option<&'a Arc<Object>> {
     // Newest last: prefer the most recent matching variant.
-    slot.variants
+    variants
         .iter()
         .rev()
         .find(|o| o.selected_by(request) && o.is_servable())
@@ -916,18 +916,16 @@ impl ObjectWriter {
             d.append(&owned);
         }
         self.object.body.push(owned);
-        if self.object.oversized.load(Ordering::Relaxed) {
+        if self.object.is_oversized() {
             return;
         }
-        let over = {
-            let mut acc = self.object.accounting.lock();
-            if acc.detached {
-                return;
-            }
-            acc.bytes += n;
-            self.cache.used.fetch_add(n, Ordering::Relaxed);
-            acc.bytes > self.cache.config.max_object
-        };
+        // Added to the figure first: a concurrent detach takes the object's whole charge off.
+        self.cache.used.fetch_add(n, Ordering::Relaxed);
+        if !self.object.add_charge(n) {
+            self.cache.used.fetch_sub(n, Ordering::Relaxed);
+            return;
+        }
+        let over = self.object.charged() > self.cache.config.max_object;
         if over {
             self.cache.stats.too_large.fetch_add(1, Ordering::Relaxed);
             if let Some(d) = self.disk.as_mut().filter(|d| d.is_ok()) {
@@ -935,10 +933,9 @@ impl ObjectWriter {
                 // chunks leave memory (readers behind read them back from the file), and once
                 // the file is complete serve it from there (see `persisted`).
                 d.spill(&self.object.body);
-                self.object.oversized.store(true, Ordering::Relaxed);
-                let mut acc = self.object.accounting.lock();
-                self.cache.used.fetch_sub(acc.bytes, Ordering::Relaxed);
-                acc.bytes = 0;
+                self.object.set_oversized();
+                let charged = self.object.clear_charge();
+                self.cache.used.fetch_sub(charged, Ordering::Relaxed);
             } else {
                 // Keep streaming to the readers already attached; stop storing.
                 self.cache.remove_object(&self.key, &self.object);
@@ -954,9 +951,7 @@ impl ObjectWriter {
         self.object.body.finish();
         match self.disk.take() {
             Some(d) => d.finish(&self.object),
-            None if self.object.oversized.load(Ordering::Relaxed) => {
-                self.cache.remove_object(&self.key, &self.object)
-            }
+            None if self.object.is_oversized() => self.cache.remove_object(&self.key, &self.object),
             None => {}
         }
     }
@@ -979,7 +974,7 @@ impl Drop for ObjectWriter {
 impl disk::Persisted for Cache {
     fn persisted(&self, object: &Arc<Object>) {
         // An object too large for memory now has its file: serve it from there.
-        if object.oversized.load(Ordering::Relaxed) {
+        if object.is_oversized() {
             self.demote_or_remove(object);
         }
     }

@@ -155,34 +155,33 @@ proptest! {
 }
 
 fn meta() -> Meta {
-    Meta {
-        status: StatusCode::OK,
-        headers: HeaderMap::new().into(),
-        lifetimes: Lifetimes {
+    Meta::new(
+        StatusCode::OK,
+        HeaderMap::new().into(),
+        Lifetimes {
             fresh: Duration::from_secs(3600),
             stale_while_revalidate: Duration::ZERO,
             stale_if_error: Duration::ZERO,
             must_revalidate: false,
         },
-        age: AgeBase {
+        AgeBase {
             response_time: now(),
             initial_age: Duration::ZERO,
         },
-        vary: VaryNames::default(),
-        vary_values: VaryValues::default(),
-    }
+        VaryNames::default(),
+        VaryValues::default(),
+    )
 }
 
 fn check_memory(cache: &Cache) -> Result<(), String> {
     let mut sum = 0u64;
     for shard in cache.shards.iter() {
-        for slot in shard.read().values() {
-            for o in &slot.variants {
-                let acc = o.accounting.lock();
-                if acc.detached {
+        for slot in shard.read().iter() {
+            for o in slot.variants() {
+                if o.is_detached() {
                     return Err("a detached object is still in the index".into());
                 }
-                sum += acc.bytes;
+                sum += o.charged();
             }
         }
     }

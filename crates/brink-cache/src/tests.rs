@@ -16,22 +16,22 @@ fn meta(fresh: u64, vary: &[(&'static str, &'static str)], request: &HeaderMap) 
         headers.append(*k, HeaderValue::from_static(v));
     }
     let names = VaryNames::from_response(&headers);
-    Meta {
-        status: StatusCode::OK,
-        vary_values: names.select(request),
-        vary: names,
-        headers: headers.into(),
-        lifetimes: Lifetimes {
+    Meta::new(
+        StatusCode::OK,
+        headers.into(),
+        Lifetimes {
             fresh: Duration::from_secs(fresh),
             stale_while_revalidate: Duration::from_secs(10),
             stale_if_error: Duration::ZERO,
             must_revalidate: false,
         },
-        age: AgeBase {
+        AgeBase {
             response_time: now(),
             initial_age: Duration::ZERO,
         },
-    }
+        names.clone(),
+        names.select(request),
+    )
 }
 
 fn cache() -> Arc<Cache> {

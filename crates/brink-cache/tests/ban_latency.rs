@@ -32,22 +32,22 @@ fn store(cache: &Arc<Cache>, target: &str, headers: &HeaderMap, now: SystemTime)
     let Lookup::Fetch(guard, _) = cache.lookup(&key, &HeaderMap::new(), now, true) else {
         panic!("{target} is already stored")
     };
-    let meta = Meta {
-        status: StatusCode::OK,
-        headers: headers.clone().into(),
-        lifetimes: Lifetimes {
+    let meta = Meta::new(
+        StatusCode::OK,
+        headers.clone().into(),
+        Lifetimes {
             fresh: Duration::from_secs(3600),
             stale_while_revalidate: Duration::ZERO,
             stale_if_error: Duration::ZERO,
             must_revalidate: false,
         },
-        age: AgeBase {
+        AgeBase {
             response_time: now,
             initial_age: Duration::ZERO,
         },
-        vary: VaryNames::default(),
-        vary_values: Default::default(),
-    };
+        VaryNames::default(),
+        Default::default(),
+    );
     guard.store(meta, Body::complete(Bytes::from_static(b"0123456789")));
 }
 

@@ -48,22 +48,22 @@ fn recovery_of_100k_objects() {
             else {
                 panic!()
             };
-            let meta = Meta {
-                status: StatusCode::OK,
-                headers: headers.clone().into(),
-                lifetimes: Lifetimes {
+            let meta = Meta::new(
+                StatusCode::OK,
+                headers.clone().into(),
+                Lifetimes {
                     fresh: Duration::from_secs(3600),
                     stale_while_revalidate: Duration::ZERO,
                     stale_if_error: Duration::ZERO,
                     must_revalidate: false,
                 },
-                age: AgeBase {
+                AgeBase {
                     response_time: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
                     initial_age: Duration::ZERO,
                 },
-                vary: VaryNames::default(),
-                vary_values: VaryNames::default().select(&HeaderMap::new()),
-            };
+                VaryNames::default(),
+                VaryNames::default().select(&HeaderMap::new()),
+            );
             let obj = guard.store(meta, Body::writing(Some(1024)));
             let mut w = cache.writer(&key, &obj);
             w.push(body.clone());

@@ -292,11 +292,12 @@ pub(crate) fn align_not_modified<'a>(
     stored: &brink_cache::StoredHeaders,
     not_modified: &'a HeaderMap,
 ) -> Cow<'a, HeaderMap> {
-    let encoded_here = stored.contains_key(header::CONTENT_ENCODING)
-        && stored
-            .get_all(header::VARY)
-            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"));
+    let encoded_here = stored.contains_key(&header::CONTENT_ENCODING)
+        && stored.get_all(&header::VARY).any(|v| {
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"))
+        });
     let touches =
         not_modified.contains_key(header::ETAG) || not_modified.contains_key(header::VARY);
     if !encoded_here || !touches {

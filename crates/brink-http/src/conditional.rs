@@ -55,6 +55,18 @@ pub enum Precondition {
     Failed,
 }
 
+/// Whether the request carries any of the preconditions [`evaluate`] looks at.
+pub fn has_preconditions(request: &HeaderMap) -> bool {
+    [
+        IF_MATCH,
+        IF_UNMODIFIED_SINCE,
+        IF_NONE_MATCH,
+        IF_MODIFIED_SINCE,
+    ]
+    .iter()
+    .any(|h| request.contains_key(h))
+}
+
 /// Evaluates the request's preconditions against a stored representation's validators, in
 /// the RFC 9110 §13.2.2 order:
 ///
@@ -79,15 +91,7 @@ pub fn evaluate(
     last_modified: Option<&HeaderValue>,
 ) -> Precondition {
     // Most requests carry no precondition: answer before parsing anything stored.
-    if ![
-        IF_MATCH,
-        IF_UNMODIFIED_SINCE,
-        IF_NONE_MATCH,
-        IF_MODIFIED_SINCE,
-    ]
-    .iter()
-    .any(|h| request.contains_key(h))
-    {
+    if !has_preconditions(request) {
         return Precondition::Proceed;
     }
     let stored_tag = etag.and_then(|v| parse_etag(v.as_bytes()));

@@ -13,7 +13,6 @@ pub struct CacheKey {
     /// `<scope length>:<scope><target>`: the length prefix makes the encoding injective.
     /// Shared, because the index, the object and its fill each hold the key.
     text: std::sync::Arc<str>,
-    target_start: usize,
     hash: u64,
 }
 
@@ -43,12 +42,10 @@ impl CacheKey {
         text.push_str(itoa::Buffer::new().format(scope.len()));
         text.push(':');
         text.push_str(scope);
-        let target_start = text.len();
         write_target(&mut text);
         let hash = key_hasher().hash_one(text.as_bytes());
         CacheKey {
             text: text.into(),
-            target_start,
             hash,
         }
     }
@@ -77,13 +74,25 @@ impl CacheKey {
 
     /// The scope part.
     pub fn scope(&self) -> &str {
-        let colon = self.text.find(':').unwrap_or(0);
-        &self.text[colon + 1..self.target_start]
+        let (colon, start) = self.target_start();
+        self.text.get(colon + 1..start).unwrap_or_default()
     }
 
     /// The request target (path and query).
     pub fn target(&self) -> &str {
-        &self.text[self.target_start..]
+        self.text.get(self.target_start().1..).unwrap_or_default()
+    }
+
+    /// Where the scope's length ends (the colon) and where the target starts, read from the
+    /// length prefix (not stored: a key is part of every cached object, and this is a few
+    /// digits to read).
+    fn target_start(&self) -> (usize, usize) {
+        let colon = self.text.find(':').unwrap_or(0);
+        let len = self.text[..colon].bytes().fold(0usize, |n, d| {
+            n.saturating_mul(10)
+                .saturating_add(usize::from(d.wrapping_sub(b'0')))
+        });
+        (colon, colon + 1 + len)
     }
 }
 

@@ -80,7 +80,7 @@ pub fn encode_head(key: &str, meta: &Meta) -> Vec<u8> {
     let mut m = Vec::with_capacity(512);
     put_bytes(&mut m, key.as_bytes());
     put_u16(&mut m, meta.status.as_u16());
-    let l = &meta.lifetimes;
+    let l = meta.lifetimes();
     put_u64(&mut m, ms(l.fresh));
     put_u64(&mut m, ms(l.stale_while_revalidate));
     put_u64(&mut m, ms(l.stale_if_error));
@@ -88,18 +88,18 @@ pub fn encode_head(key: &str, meta: &Meta) -> Vec<u8> {
     put_u64(
         &mut m,
         ms(meta
-            .age
+            .age()
             .response_time
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)),
     );
-    put_u64(&mut m, ms(meta.age.initial_age));
-    let names = meta.vary.names();
+    put_u64(&mut m, ms(meta.age().initial_age));
+    let names = meta.vary().names();
     put_u16(&mut m, u16::try_from(names.len()).unwrap_or(u16::MAX));
     for n in names {
         put_bytes(&mut m, n.as_str().as_bytes());
     }
-    let values = meta.vary_values.values();
+    let values = meta.vary_values().values();
     put_u16(&mut m, u16::try_from(values.len()).unwrap_or(u16::MAX));
     for v in values {
         match v {
@@ -114,7 +114,7 @@ pub fn encode_head(key: &str, meta: &Meta) -> Vec<u8> {
         &mut m,
         u16::try_from(meta.headers.len()).unwrap_or(u16::MAX),
     );
-    for (name, value) in &meta.headers {
+    for (name, value) in meta.headers.iter() {
         put_bytes(&mut m, name.as_str().as_bytes());
         put_bytes(&mut m, value.as_bytes());
     }
@@ -237,17 +237,17 @@ pub fn decode_head(head: &[u8]) -> Result<(String, Meta), FormatError> {
         .collect::<Result<crate::StoredHeaders, FormatError>>()?;
     Ok((
         key,
-        Meta {
+        Meta::new(
             status,
             headers,
             lifetimes,
-            age: AgeBase {
+            AgeBase {
                 response_time,
                 initial_age,
             },
             vary,
-            vary_values: VaryValues::from_values(values),
-        },
+            VaryValues::from_values(values),
+        ),
     ))
 }
 
@@ -337,22 +337,22 @@ mod tests {
         let names = VaryNames::from_response(&vary);
         let mut req = HeaderMap::new();
         req.insert("accept-language", HeaderValue::from_static("en"));
-        Meta {
-            status: StatusCode::NOT_FOUND,
-            headers: headers.into(),
-            lifetimes: Lifetimes {
+        Meta::new(
+            StatusCode::NOT_FOUND,
+            headers.into(),
+            Lifetimes {
                 fresh: Duration::from_secs(60),
                 stale_while_revalidate: Duration::from_secs(5),
                 stale_if_error: Duration::from_secs(600),
                 must_revalidate: true,
             },
-            age: AgeBase {
+            AgeBase {
                 response_time: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
                 initial_age: Duration::from_millis(2500),
             },
-            vary_values: names.select(&req),
-            vary: names,
-        }
+            names.clone(),
+            names.select(&req),
+        )
     }
 
     #[test]
@@ -364,10 +364,10 @@ mod tests {
         assert_eq!(key, "4:E123/a?b");
         assert_eq!(back.status, m.status);
         assert_eq!(back.headers, m.headers);
-        assert_eq!(back.lifetimes, m.lifetimes);
-        assert_eq!(back.age, m.age);
-        assert_eq!(back.vary, m.vary);
-        assert_eq!(back.vary_values, m.vary_values);
+        assert_eq!(back.lifetimes(), m.lifetimes());
+        assert_eq!(back.age(), m.age());
+        assert_eq!(back.vary(), m.vary());
+        assert_eq!(back.vary_values(), m.vary_values());
     }
 
     #[test]

@@ -45,22 +45,29 @@ pub(crate) fn deliver<B>(
     // Conditionals are evaluated against 200 responses only; other statuses are replayed.
     let validated = meta.status == StatusCode::OK;
     if validated {
-        let last_modified = meta
-            .headers
-            .get(header::LAST_MODIFIED)
-            .or_else(|| meta.headers.get(header::DATE));
-        match conditional::evaluate(
-            req.method(),
-            req.headers(),
-            meta.headers.get(header::ETAG),
-            last_modified,
-        ) {
+        // Most requests carry no precondition: the stored validators are read only for
+        // those that do.
+        let outcome = if conditional::has_preconditions(req.headers()) {
+            let last_modified = meta
+                .headers
+                .get(&header::LAST_MODIFIED)
+                .or_else(|| meta.headers.get(&header::DATE));
+            conditional::evaluate(
+                req.method(),
+                req.headers(),
+                meta.headers.get(&header::ETAG).as_ref(),
+                last_modified.as_ref(),
+            )
+        } else {
+            Precondition::Proceed
+        };
+        match outcome {
             Precondition::Proceed => {}
             Precondition::NotModified => {
                 let mut headers = HeaderMap::with_capacity(10);
                 for name in &NOT_MODIFIED_HEADERS {
                     for v in meta.headers.get_all(name) {
-                        headers.append(name.clone(), v.clone());
+                        headers.append(name.clone(), v);
                     }
                 }
                 return finish(
@@ -94,9 +101,9 @@ pub(crate) fn deliver<B>(
                 .and_then(|v| range::parse_range(v.as_bytes())),
             known_len,
         ) {
-            let etag = meta.headers.get(header::ETAG);
-            let lm = meta.headers.get(header::LAST_MODIFIED);
-            if conditional::if_range_allows(req.headers(), etag, lm) {
+            let etag = meta.headers.get(&header::ETAG);
+            let lm = meta.headers.get(&header::LAST_MODIFIED);
+            if conditional::if_range_allows(req.headers(), etag.as_ref(), lm.as_ref()) {
                 match spec.resolve(len) {
                     RangeOutcome::Full => {}
                     RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
@@ -112,10 +119,7 @@ pub(crate) fn deliver<B>(
                     }
                     RangeOutcome::Partial(ranges) => {
                         let boundary = range::boundary_from_seed(fastrand::u64(..));
-                        let ct = meta
-                            .headers
-                            .get(header::CONTENT_TYPE)
-                            .map(HeaderValue::as_bytes);
+                        let ct = meta.headers.get_bytes(&header::CONTENT_TYPE);
                         let mp = Multipart::new(&ranges, len, ct, &boundary);
                         status = StatusCode::PARTIAL_CONTENT;
                         set(&mut headers, header::CONTENT_TYPE, &mp.content_type());

@@ -126,11 +126,11 @@ impl Edge {
             Some(rules) => forward::policy_origin_headers(&f.headers, rules, &edge),
         };
         if let Some(stale) = stale {
-            if let Some(etag) = stale.meta.headers.get(header::ETAG) {
-                headers.insert(header::IF_NONE_MATCH, etag.clone());
+            if let Some(etag) = stale.meta.headers.get(&header::ETAG) {
+                headers.insert(header::IF_NONE_MATCH, etag);
             }
-            if let Some(lm) = stale.meta.headers.get(header::LAST_MODIFIED) {
-                headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
+            if let Some(lm) = stale.meta.headers.get(&header::LAST_MODIFIED) {
+                headers.insert(header::IF_MODIFIED_SINCE, lm);
             }
         }
         let req = self.origin_request(target, f, Method::GET, headers, OriginBody::Empty);

@@ -92,11 +92,11 @@ struct Identity {
 impl Identity {
     fn of(obj: &Object) -> Option<Identity> {
         let h = &obj.meta.headers;
-        let (_, _, total) = content_range(h.get(header::CONTENT_RANGE))?;
+        let (_, _, total) = content_range(h.get(&header::CONTENT_RANGE).as_ref())?;
         Some(Identity {
             total,
-            etag: h.get(header::ETAG).cloned(),
-            last_modified: h.get(header::LAST_MODIFIED).cloned(),
+            etag: h.get(&header::ETAG),
+            last_modified: h.get(&header::LAST_MODIFIED),
         })
     }
 }
@@ -388,14 +388,14 @@ impl Edge {
                     stored.insert(header::CONTENT_RANGE, v.clone());
                 }
                 let expected = range.map(|(a, b, _)| b - a + 1);
-                let meta = Meta {
-                    status: StatusCode::PARTIAL_CONTENT,
-                    headers: stored.into(),
+                let meta = Meta::new(
+                    StatusCode::PARTIAL_CONTENT,
+                    stored.into(),
                     lifetimes,
-                    age: AgeBase::new(&parts.headers, times.request, times.response),
-                    vary: Default::default(),
-                    vary_values: Default::default(),
-                };
+                    AgeBase::new(&parts.headers, times.request, times.response),
+                    Default::default(),
+                    Default::default(),
+                );
                 let obj = guard.store(meta, Body::writing(expected));
                 let writer = self.cache.writer(&skey, &obj);
                 tokio::spawn(fill_body(body, writer, f.route.client.read_timeout()));

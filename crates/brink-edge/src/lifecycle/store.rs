@@ -137,14 +137,14 @@ impl Edge {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let meta = Meta {
-            status: parts.status,
-            headers: stored_headers.into(),
+        let meta = Meta::new(
+            parts.status,
+            stored_headers.into(),
             lifetimes,
             age,
             vary,
             vary_values,
-        };
+        );
         let key = guard.key().clone();
         let obj = guard.store(meta, Body::writing(expected));
         let mut writer = self.cache.writer(&key, &obj);
@@ -198,14 +198,14 @@ impl Edge {
             Ok((lifetimes, stored_headers)) => {
                 let vary = VaryNames::from_response(&headers);
                 let vary_values = vary.select(&f.headers);
-                let meta = Meta {
+                let meta = Meta::new(
                     status,
-                    headers: stored_headers.into(),
+                    stored_headers.into(),
                     lifetimes,
-                    age: AgeBase::new(&headers, times.request, times.response),
+                    AgeBase::new(&headers, times.request, times.response),
                     vary,
                     vary_values,
-                };
+                );
                 let key = guard.key().clone();
                 let obj = guard.store(meta, Body::writing(Some(body.len() as u64)));
                 let mut writer = self.cache.writer(&key, &obj);
@@ -236,14 +236,14 @@ impl Edge {
         let merged = headers::merge_not_modified(&stale.meta.headers, not_modified);
         match verdict(route, stale.meta.status, &merged, has_auth, times.response) {
             Ok((lifetimes, headers)) => {
-                let meta = Meta {
-                    status: stale.meta.status,
-                    headers: headers.into(),
+                let meta = Meta::new(
+                    stale.meta.status,
+                    headers.into(),
                     lifetimes,
-                    age: AgeBase::new(not_modified, times.request, times.response),
-                    vary: stale.meta.vary.clone(),
-                    vary_values: stale.meta.vary_values.clone(),
-                };
+                    AgeBase::new(not_modified, times.request, times.response),
+                    stale.meta.vary().clone(),
+                    stale.meta.vary_values().clone(),
+                );
                 let obj = guard.store(meta, stale.body.clone());
                 Fetched::Object(obj, CacheStatus::RefreshHit)
             }
