@@ -909,7 +909,8 @@ impl ObjectWriter {
         self.push_owned(Bytes::copy_from_slice(&chunk));
     }
 
-    /// Appends a chunk that owns its buffer exactly (nothing else pins it), without copying.
+    /// Appends a chunk without copying it. Its buffer must hold nothing but this body's bytes
+    /// (its own, or shared with the body's other chunks), or storing it would pin the rest.
     pub fn push_owned(&mut self, owned: Bytes) {
         let n = owned.len() as u64;
         if let Some(d) = &mut self.disk {

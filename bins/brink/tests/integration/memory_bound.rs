@@ -27,9 +27,26 @@ fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
 /// The target of request `i` of a load: its prefix picks the object's size.
 type Plan = fn(usize) -> String;
 
+/// The peaks of the edge's resident memory during a load.
+#[derive(Debug, Clone, Copy, Default)]
+struct Peak {
+    /// `VmRSS`.
+    rss: u64,
+    /// `VmRSS` less `RssFile` (the mapped binary): the memory the load and the cache use.
+    anon: u64,
+}
+
+impl Peak {
+    fn sample(&mut self, edge: &Edge) {
+        let (rss, file) = (edge.rss_bytes(), edge.rss_file_bytes());
+        self.rss = self.rss.max(rss);
+        self.anon = self.anon.max(rss.saturating_sub(file));
+    }
+}
+
 /// Requests `count` targets from `plan` over `concurrency` keep-alive connections, sampling the
-/// edge's resident memory; returns the peak. Every response must be a 200 with a body.
-async fn load(edge: &Edge, count: usize, plan: Plan) -> u64 {
+/// edge's resident memory; returns the peaks. Every response must be a 200 with a body.
+async fn load(edge: &Edge, count: usize, plan: Plan) -> Peak {
     const CONCURRENCY: usize = 16;
     let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(CONCURRENCY)
@@ -58,9 +75,9 @@ async fn load(edge: &Edge, count: usize, plan: Plan) -> u64 {
         }));
     }
     // Sample the edge's resident memory while the load runs (bounded in time: 4 minutes).
-    let mut peak = 0u64;
+    let mut peak = Peak::default();
     while !tasks.iter().all(|t| t.is_finished()) {
-        peak = peak.max(edge.rss_bytes());
+        peak.sample(edge);
         assert!(
             started.elapsed() < Duration::from_secs(240),
             "the load did not finish within 4 minutes"
@@ -74,7 +91,8 @@ async fn load(edge: &Edge, count: usize, plan: Plan) -> u64 {
         "{count} requests in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    peak.max(edge.rss_bytes())
+    peak.sample(edge);
+    peak
 }
 
 /// The memory tier's gauges: (bytes, objects).
@@ -86,10 +104,15 @@ async fn memory_gauges(edge: &Edge) -> (f64, f64) {
     (bytes, objects)
 }
 
-fn check_bound(peak: u64, bytes: f64, objects: f64, requested: usize, budget: u64) {
+/// The issue's bound: resident memory at most the budget plus 48 MiB. Checked on the memory
+/// the process allocates (its RSS less the mapped binary), with 8 MiB of the 48 set aside for
+/// the code of a release binary (about 9 MiB resident): a debug build maps twice as much code,
+/// which says nothing about the cache.
+fn check_bound(peak: Peak, bytes: f64, objects: f64, requested: usize, budget: u64) {
     println!(
-        "peak RSS {:.1} MiB, memory tier {:.2} MiB in {objects} objects",
-        peak as f64 / MIB as f64,
+        "peak RSS {:.1} MiB ({:.1} MiB without mapped files), memory tier {:.2} MiB in {objects} objects",
+        peak.rss as f64 / MIB as f64,
+        peak.anon as f64 / MIB as f64,
         bytes / MIB as f64
     );
     assert!(
@@ -106,9 +129,9 @@ fn check_bound(peak: u64, bytes: f64, objects: f64, requested: usize, budget: u6
         "all {requested} objects are still held: nothing was evicted"
     );
     assert!(
-        peak <= budget + 48 * MIB,
-        "peak RSS {} MiB over the budget of {} MiB + 48 MiB",
-        peak / MIB,
+        peak.anon <= budget + 40 * MIB,
+        "peak RSS without mapped files {} MiB over the budget of {} MiB + 40 MiB",
+        peak.anon / MIB,
         budget / MIB
     );
 }
@@ -141,22 +164,17 @@ async fn tens_of_thousands_of_tiny_objects_keep_rss_within_the_memory_budget() {
     assert_eq!(origin.hits(&last), 1, "{last} fetched once");
 }
 
-/// A mix of sizes: the request path itself (16 fills in flight with bodies up to 256 KiB, their
-/// buffers, the allocator's retained pages) costs far more than an 8 MiB budget, with or
-/// without a cache (measured 2026-12-03, debug build: a peak of 74 MiB with a 1 KiB memory
-/// tier that holds nothing, 74 to 83 MiB with 8 MiB). So this compares the same load against an
-/// edge whose tier holds nothing: what the tier adds must stay within its budget plus a
-/// 16 MiB allowance (allocator rounding and noise between runs).
-// Not met yet (issue 9 part 7): under this mix the 8 MiB tier has been seen adding 9 to 26 MiB
-// of RSS over the same load without a cache (fill buffers and allocator retention outside the
-// tier, docs/decisions/0003-memory-accounting.md). Kept runnable with `--ignored` as the
-// measurement for that work; the tiny-object bound above is enforced.
-#[ignore = "goal not met yet: RSS under mixed sizes (issue 9 part 7)"]
+/// A mix of sizes (per 60 requests one of 256 KiB, nine of 16 KiB, fifty of 100 bytes, all
+/// unique, 16 connections): the same bound as for tiny objects, and what the tier adds to the
+/// same load against an edge whose tier holds nothing stays within its budget plus 16 MiB
+/// (allocator rounding, mixed size classes). Until 2026-12-04 this failed: mimalloc put its
+/// arenas in transparent huge pages, and the load alone peaked at 74 to 87 MiB (debug build);
+/// built with mimalloc's `no_thp` it peaks at 36 MiB, 55 MiB with the 8 MiB tier
+/// (docs/decisions/0003-memory-accounting.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_mix_of_tiny_medium_and_large_objects_adds_at_most_the_budget_to_rss() {
+async fn a_mix_of_tiny_medium_and_large_objects_keeps_rss_within_the_memory_budget() {
     const BUDGET: u64 = 8 * MIB;
     const REQUESTS: usize = 12_000;
-    // Per 60 requests: 1 large (256 KiB), 9 medium (16 KiB), 50 tiny; all unique.
     fn plan(i: usize) -> String {
         match i % 60 {
             0 => format!("/l/{i:06}"),
@@ -164,7 +182,7 @@ async fn a_mix_of_tiny_medium_and_large_objects_adds_at_most_the_budget_to_rss()
             _ => format!("/s/{i:06}"),
         }
     }
-    let mut peaks = Vec::new();
+    let mut runs = Vec::new();
     for budget in ["1KiB", "8MiB"] {
         let origin = TestOrigin::start().await;
         origin.route_prefix("/s/", Reply::cacheable(vec![b's'; 100], "max-age=3600"));
@@ -185,28 +203,20 @@ async fn a_mix_of_tiny_medium_and_large_objects_adds_at_most_the_budget_to_rss()
         );
         let (bytes, objects) = memory_gauges(&edge).await;
         println!(
-            "--memory-cache {budget}: peak RSS {:.1} MiB, memory tier {:.2} MiB in {objects} objects",
-            peak as f64 / MIB as f64,
-            bytes / MIB as f64
+            "--memory-cache {budget}: peak RSS {:.1} MiB ({:.1} MiB without mapped files)",
+            peak.rss as f64 / MIB as f64,
+            peak.anon as f64 / MIB as f64
         );
-        peaks.push((peak, bytes, objects));
+        runs.push((peak, bytes, objects));
     }
-    let (without, _, _) = peaks[0];
-    let (with, bytes, objects) = peaks[1];
+    let (without, _, _) = runs[0];
+    let (with, bytes, objects) = runs[1];
+    check_bound(with, bytes, objects, REQUESTS, BUDGET);
     assert!(
-        bytes <= BUDGET as f64,
-        "memory tier reports {bytes} bytes over its budget"
-    );
-    assert!(
-        bytes > (BUDGET / 2) as f64,
-        "memory tier holds only {bytes} bytes"
-    );
-    assert!(objects < REQUESTS as f64, "nothing was evicted");
-    assert!(
-        with <= without + BUDGET + 16 * MIB,
-        "the 8 MiB tier added {} MiB of RSS to the same load (peak {} MiB against {} MiB)",
-        with.saturating_sub(without) / MIB,
-        with / MIB,
-        without / MIB
+        with.anon <= without.anon + BUDGET + 16 * MIB,
+        "the 8 MiB tier added {} MiB to the same load (peak {} MiB against {} MiB)",
+        with.anon.saturating_sub(without.anon) / MIB,
+        with.anon / MIB,
+        without.anon / MIB
     );
 }

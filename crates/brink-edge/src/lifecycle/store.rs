@@ -265,14 +265,14 @@ pub(super) async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_tim
     // Frames that arrive back to back are gathered into chunks of up to FILL_CHUNK bytes
     // (fewer, larger writes when the object is served), but whatever has arrived is handed to
     // the readers as soon as the origin pauses: a slow origin still streams byte by byte.
-    let mut pending = bytes::BytesMut::new();
+    let mut gather = Gather::new(writer.object().body.expected_len());
     loop {
-        let next = if pending.is_empty() {
+        let next = if gather.is_empty() {
             tokio::time::timeout(read_timeout, body.frame()).await
         } else {
             match tokio::time::timeout(Duration::ZERO, body.frame()).await {
                 Err(_) => {
-                    flush_pending(&mut writer, &mut pending);
+                    gather.flush(&mut writer);
                     continue;
                 }
                 ready => ready,
@@ -284,18 +284,13 @@ pub(super) async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_tim
                 return;
             }
             Ok(None) => {
-                if !pending.is_empty() {
-                    flush_pending(&mut writer, &mut pending);
-                }
+                gather.flush(&mut writer);
                 writer.finish();
                 return;
             }
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
-                    pending.extend_from_slice(&data);
-                    if pending.len() >= FILL_CHUNK {
-                        flush_pending(&mut writer, &mut pending);
-                    }
+                    gather.add(&data, &mut writer);
                 }
             }
             Ok(Some(Err(e))) => {
@@ -306,11 +301,86 @@ pub(super) async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_tim
     }
 }
 
-/// Hands the gathered bytes to the object as one exactly sized chunk and keeps the gathering
-/// buffer for reuse (a chunk sharing the buffer would pin all of it).
-fn flush_pending(writer: &mut ObjectWriter, pending: &mut bytes::BytesMut) {
-    writer.push_owned(bytes::Bytes::copy_from_slice(pending));
-    pending.clear();
+/// The buffer a fill gathers the origin's frames in (they are slices of the origin
+/// connection's read buffer, which storing would pin, so their bytes are copied once, here).
+///
+/// When the origin announced the body's length, each buffer is allocated at exactly the size
+/// of the chunk it will become (the rest of the body, at most FILL_CHUNK) and handed over
+/// without another copy: a chunk handed early (the origin paused) shares the buffer with the
+/// chunks that follow, all of them this object's bytes, so nothing is pinned that the object
+/// does not hold. Without a length, the gathered bytes are copied into an exactly sized chunk
+/// and the buffer reused.
+struct Gather {
+    buf: bytes::BytesMut,
+    /// Bytes of the announced length not yet in a buffer; `None` without a length.
+    unallocated: Option<u64>,
+}
+
+impl Gather {
+    fn new(expected: Option<u64>) -> Gather {
+        let mut g = Gather {
+            buf: bytes::BytesMut::new(),
+            unallocated: expected,
+        };
+        g.next_buffer();
+        g
+    }
+
+    fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// With a length: a buffer for the next chunk of the body (none past its end).
+    fn next_buffer(&mut self) {
+        if let Some(left) = self.unallocated.filter(|l| *l > 0) {
+            let size = left.min(FILL_CHUNK as u64);
+            self.buf = bytes::BytesMut::with_capacity(size as usize);
+            self.unallocated = Some(left - size);
+        }
+    }
+
+    fn add(&mut self, mut data: &[u8], writer: &mut ObjectWriter) {
+        if self.unallocated.is_none() {
+            self.buf.extend_from_slice(data);
+            if self.buf.len() >= FILL_CHUNK {
+                self.flush(writer);
+            }
+            return;
+        }
+        while !data.is_empty() {
+            let room = self.buf.capacity() - self.buf.len();
+            if room == 0 {
+                // Past the announced length (the HTTP layer refuses that; kept correct
+                // anyway): the rest is gathered in a buffer of its own size.
+                self.buf.reserve(data.len());
+                self.buf.extend_from_slice(data);
+                return;
+            }
+            let n = room.min(data.len());
+            self.buf.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            if self.buf.len() == self.buf.capacity() {
+                self.flush(writer);
+            }
+        }
+    }
+
+    /// Hands whatever is gathered to the object.
+    fn flush(&mut self, writer: &mut ObjectWriter) {
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.unallocated.is_none() {
+            writer.push_owned(bytes::Bytes::copy_from_slice(&self.buf));
+            self.buf.clear();
+            return;
+        }
+        let full = self.buf.len() == self.buf.capacity();
+        writer.push_owned(self.buf.split().freeze());
+        if full {
+            self.next_buffer();
+        }
+    }
 }
 
 /// Largest chunk a fill gathers before handing it to readers (1 MiB: large-hit measured

@@ -254,15 +254,26 @@ impl Edge {
 
     /// The child's resident memory (`VmRSS`), in bytes.
     pub(crate) fn rss_bytes(&self) -> u64 {
+        self.status_kib("VmRSS:") * 1024
+    }
+
+    /// The part of the child's resident memory that is its mapped files (`RssFile`: the
+    /// binary's code, which a debug build has twice as much of), in bytes.
+    pub(crate) fn rss_file_bytes(&self) -> u64 {
+        self.status_kib("RssFile:") * 1024
+    }
+
+    /// A `/proc/<pid>/status` figure in KiB (0 if unreadable).
+    fn status_kib(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
             .and_then(|s| {
                 s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
+                    .find(|l| l.starts_with(field))
                     .and_then(|l| l.split_whitespace().nth(1))
                     .and_then(|kb| kb.parse::<u64>().ok())
             })
-            .map_or(0, |kb| kb * 1024)
+            .unwrap_or(0)
     }
 
     /// Sends signal `name` (`TERM`, `INT`, `HUP`) to the child with the `kill` command.
