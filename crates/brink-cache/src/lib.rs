@@ -231,7 +231,7 @@ impl Cache {
             let mut replaced = Vec::new();
             {
                 let mut index = cache.shard(&key).write();
-                index.update(&key, true, |slot| {
+                index.upsert(&key, |slot| {
                     // Two files for one variant (a crash between writing the new one and deleting
                     // the old): keep the newer response.
                     let mut keep = true;
@@ -362,7 +362,9 @@ impl Cache {
             }
         }
         let mut banned = SmallVec::new();
-        let found = self.lookup_locked(key, request, now, collapse, &mut banned);
+        let found = self.shard(key).write().upsert(key, |slot| {
+            self.lookup_locked(slot, key, request, now, collapse, &mut banned)
+        });
         if !banned.is_empty() {
             self.bans
                 .lookup_removals
@@ -377,27 +379,9 @@ impl Cache {
         found
     }
 
-    /// The slow path of [`Cache::lookup`], under the shard's write lock; banned variants met
-    /// there are moved to `banned`.
+    /// The slow path of [`Cache::lookup`], on `key`'s entry under the shard's write lock;
+    /// banned variants met there are moved to `banned`.
     fn lookup_locked(
-        self: &Arc<Self>,
-        key: &CacheKey,
-        request: &HeaderMap,
-        now: SystemTime,
-        collapse: bool,
-        banned: &mut SmallVec<[Arc<Object>; 2]>,
-    ) -> Lookup {
-        let mut index = self.shard(key).write();
-        index
-            .update(key, true, |slot| {
-                self.decide(slot, key, request, now, collapse, banned)
-            })
-            // `update` with `create` always runs the closure.
-            .unwrap_or_else(|| Lookup::Fetch(self.detached_fill(key, request), None))
-    }
-
-    /// What [`Cache::lookup_locked`] decides for `key`'s entry.
-    fn decide(
         self: &Arc<Self>,
         slot: &mut index::Entries,
         key: &CacheKey,
@@ -444,19 +428,6 @@ impl Cache {
         })
     }
 
-    /// A fill registered nowhere: its result is never stored (a fallback that
-    /// [`Cache::lookup_locked`] never takes in practice).
-    fn detached_fill(self: &Arc<Self>, key: &CacheKey, request: &HeaderMap) -> FillGuard {
-        let selector = brink_http::vary::VaryNames::default();
-        let values = selector.select(request);
-        FillGuard {
-            cache: self.clone(),
-            key: key.clone(),
-            fill: Fill::new(selector, values, self.bans.head()),
-            resolved: false,
-        }
-    }
-
     fn new_fill(
         self: &Arc<Self>,
         slot: &mut index::Entries,
@@ -481,7 +452,7 @@ impl Cache {
     }
 
     pub(crate) fn remove_fill(&self, key: &CacheKey, fill: &Arc<Fill>) {
-        self.shard(key).write().update(key, false, |slot| {
+        self.shard(key).write().update(key, |slot| {
             slot.fills.retain(|f| !Arc::ptr_eq(f, fill));
         });
     }
@@ -503,7 +474,7 @@ impl Cache {
         let inserted = {
             let mut index = self.shard(key).write();
             index
-                .update(key, false, |slot| {
+                .update(key, |slot| {
                     if !(slot.fills.iter().any(|f| Arc::ptr_eq(f, fill))
                         && self.fill_survives_bans(fill, &object))
                     {
@@ -766,7 +737,7 @@ impl Cache {
                     for slot in index.iter() {
                         for o in slot.variants() {
                             let mark = o.ban_mark.load(Ordering::Acquire);
-                            match check(slot.key(), mark) {
+                            match check(&o.key, mark) {
                                 ban::Verdict::Survives(m) => {
                                     if m > mark {
                                         o.ban_mark.fetch_max(m, Ordering::AcqRel);
