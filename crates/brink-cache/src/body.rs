@@ -48,6 +48,12 @@ struct Writing {
     starts: Vec<u64>,
     /// The file the body is spilling to, once it does.
     spill: Option<Spill>,
+    /// Body bytes on the spill file.
+    persisted: u64,
+    /// The spill file could not be written: what is not on it stays in memory.
+    spill_failed: bool,
+    /// The writer waiting for the spill file to catch up ([`Body::poll_room`]).
+    room_waker: Option<Waker>,
 }
 
 /// The file a body too large for memory is being written to: chunks already on it leave
@@ -143,6 +149,9 @@ impl Body {
             released: 0,
             starts: Vec::new(),
             spill: None,
+            persisted: 0,
+            spill_failed: false,
+            room_waker: None,
         };
         Arc::new(Body::new(Some(Box::new(writing)), expected_len, None))
     }
@@ -318,6 +327,10 @@ impl Body {
         let Some(w) = writing.as_deref_mut() else {
             return;
         };
+        w.persisted = w.persisted.max(persisted);
+        if let Some(waker) = w.room_waker.take() {
+            waker.wake();
+        }
         while w.released < w.chunks.len() {
             let i = w.released;
             let end = w.starts.get(i + 1).copied().unwrap_or(w.len);
@@ -327,6 +340,36 @@ impl Body {
             w.chunks[i] = Bytes::new();
             w.released += 1;
         }
+    }
+
+    /// The spill file could not be written: the writer waiting for room is told so.
+    pub(crate) fn spill_failed(&self) {
+        let mut writing = self.writing.lock();
+        if let Some(w) = writing.as_deref_mut() {
+            w.spill_failed = true;
+            if let Some(waker) = w.room_waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// For the writer of a body that spills to disk: ready with `true` once at most `ahead`
+    /// written bytes are not yet on the spill file (at once for a body that does not spill),
+    /// with `false` if the spill file failed. Without this a fill from a fast origin to a
+    /// slow disk would hold the difference in memory.
+    pub fn poll_room(&self, cx: &mut Context<'_>, ahead: u64) -> Poll<bool> {
+        let mut writing = self.writing.lock();
+        let Some(w) = writing.as_deref_mut() else {
+            return Poll::Ready(true);
+        };
+        if w.spill_failed {
+            return Poll::Ready(false);
+        }
+        if w.spill.is_none() || w.len.saturating_sub(w.persisted) <= ahead {
+            return Poll::Ready(true);
+        }
+        w.room_waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     /// Bytes of body held in memory.
@@ -569,6 +612,31 @@ mod tests {
         assert_eq!(r2.await.unwrap().unwrap(), b"defg");
         assert!(body.frozen().is_some());
         assert_eq!(body.known_len(), Some(8));
+    }
+
+    #[test]
+    fn a_spilling_writer_waits_for_its_file() {
+        let path = std::env::temp_dir().join(format!("brink-room-{}", std::process::id()));
+        let file = Arc::new(std::fs::File::create(&path).expect("temp file"));
+        let body = Body::writing(None);
+        let mut cx = Context::from_waker(Waker::noop());
+        // Not spilling: always room.
+        body.push(Bytes::from(vec![0u8; 100]));
+        assert_eq!(body.poll_room(&mut cx, 10), Poll::Ready(true));
+        body.start_spill(Spill {
+            file,
+            body_offset: 0,
+        });
+        body.push(Bytes::from(vec![0u8; 100]));
+        // 200 bytes written, none on the file: 10 bytes ahead is too far.
+        assert_eq!(body.poll_room(&mut cx, 10), Poll::Pending);
+        assert_eq!(body.poll_room(&mut cx, 200), Poll::Ready(true));
+        body.release_persisted(195);
+        assert_eq!(body.poll_room(&mut cx, 10), Poll::Ready(true));
+        assert_eq!(body.resident_bytes(), 100, "the first chunk left memory");
+        body.spill_failed();
+        assert_eq!(body.poll_room(&mut cx, 10), Poll::Ready(false));
+        let _ = std::fs::remove_file(&path);
     }
 
     #[tokio::test]

@@ -861,6 +861,9 @@ fn select_variant<'a>(variants: &'a [Arc<Object>], request: &HeaderMap) -> Optio
         .find(|o| o.selected_by(request) && o.is_servable())
 }
 
+/// How far (bytes) the fill of an object spilling to disk may run ahead of its file.
+pub const SPILL_AHEAD: u64 = 16 << 20;
+
 /// Appends the origin's body to a stored object, keeping the memory budget. Dropping it
 /// without [`ObjectWriter::finish`] marks the body failed: readers get an error and the object
 /// leaves the index (a half-written object is never served).
@@ -926,6 +929,17 @@ impl ObjectWriter {
             None if self.object.is_oversized() => self.cache.remove_object(&self.key, &self.object),
             None => {}
         }
+    }
+
+    /// Waits while an object too large for memory runs more than [`SPILL_AHEAD`] bytes ahead
+    /// of its file (a fast origin, a slow disk); false if writing the file failed (the
+    /// caller should stop: what is not on the file would stay in memory). At once for
+    /// objects that fit in memory.
+    pub async fn room(&self) -> bool {
+        if !self.object.is_oversized() {
+            return true;
+        }
+        std::future::poll_fn(|cx| self.object.body.poll_room(cx, SPILL_AHEAD)).await
     }
 
     /// The object being written.

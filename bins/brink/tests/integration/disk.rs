@@ -269,6 +269,11 @@ async fn a_1_gib_object_streams_through_and_from_disk_without_being_held_in_memo
     assert_eq!(resp.status(), 200);
     let (len, peak) = read_pattern(&edge, resp, &pattern).await;
     assert_eq!(len, 1 << 30, "whole object");
+    println!(
+        "miss: peak RSS {} MiB over the {} MiB at start",
+        peak.saturating_sub(baseline) >> 20,
+        baseline >> 20
+    );
     assert!(
         peak < baseline + 256 * MIB as u64,
         "the miss held {} MiB more than at start",

@@ -554,6 +554,9 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                 if let Some(w) = open.get_mut(&id) {
                     if let Err(e) = (&*w.file).write_all(&data) {
                         store.note_error("write", &e);
+                        if let Some(body) = w.spill.as_ref().and_then(Weak::upgrade) {
+                            body.spill_failed();
+                        }
                         open.remove(&id);
                         let _ = fs::remove_file(store.dir.join("tmp").join(format!("{id:016x}")));
                         continue;
