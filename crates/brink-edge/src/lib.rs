@@ -7,6 +7,7 @@
 //! `brink-http`, storage from `brink-cache`.
 
 mod admin;
+mod balance;
 mod body;
 mod compress;
 mod config;
@@ -61,7 +62,8 @@ pub struct Bound {
 /// invalidates paths.
 ///
 /// Thread per core: each worker thread runs its own single-threaded runtime with its own
-/// `SO_REUSEPORT` listener on the same address and its own origin connection pool, so a
+/// `SO_REUSEPORT` listener on the same address (connections kept even between the workers,
+/// `balance.rs`) and its own origin connection pool, so a
 /// request is served start to finish on one thread without cross-thread wake-ups. The cache
 /// and the clock are shared.
 ///
@@ -135,6 +137,9 @@ pub fn run(
         viewer_tls.clone()
     };
     let mut tls_listeners = tls_listeners.into_iter();
+    // Connection balancing between the workers, one group per listener (`balance.rs`).
+    let mut plain_seats = balance::Balancer::seats(threads).into_iter();
+    let mut tls_seats = balance::Balancer::seats(threads).into_iter();
     let rtmp = match cfg.rtmp_listen {
         Some(a) => Some(control.block_on(server::bind(a))?.into_std()?),
         None => None,
@@ -184,6 +189,8 @@ pub fn run(
         let accelerate = if i == 0 { accelerate.take() } else { None };
         let tls = main_tls.clone();
         let second = tls_listeners.next().zip(viewer_tls.clone());
+        let plain_seat = plain_seats.next().filter(|_| threads > 1);
+        let tls_seat = tls_seats.next().filter(|_| threads > 1);
         let shutdown = shutdown_rx.clone();
         let alive = alive_tx.clone();
         let runtime = rt()?;
@@ -218,6 +225,7 @@ pub fn run(
                                     None,
                                     shutdown.clone(),
                                     true,
+                                    None,
                                 ));
                             }
                             Err(e) => tracing::error!(error = %e, "accelerate listener"),
@@ -226,8 +234,15 @@ pub fn run(
                     let plain = async {
                         match tokio::net::TcpListener::from_std(listener) {
                             Ok(l) => {
-                                server::serve_viewers(edge.clone(), l, tls, shutdown.clone(), false)
-                                    .await
+                                server::serve_viewers(
+                                    edge.clone(),
+                                    l,
+                                    tls,
+                                    shutdown.clone(),
+                                    false,
+                                    plain_seat,
+                                )
+                                .await
                             }
                             Err(e) => tracing::error!(error = %e, "viewer listener"),
                         }
@@ -244,6 +259,7 @@ pub fn run(
                                     Some(tls),
                                     shutdown.clone(),
                                     false,
+                                    tls_seat,
                                 )
                                 .await
                             }

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::balance::{OpenOn, Seat};
 use crate::h1guard::{GuardTimeouts, GuardedIo, MAX_HEADERS};
 use crate::lifecycle::{Conn, Edge};
 use crate::tls::{Accepted, ViewerTls};
@@ -62,13 +63,16 @@ fn builder() -> auto::Builder<TokioExecutor> {
 }
 
 /// Accepts viewer connections on `listener` until `shutdown` turns true (or its sender is
-/// gone), then drains this worker's connections and returns.
+/// gone), then drains this worker's connections and returns. With a `seat`, connections are
+/// balanced with the other workers of the same listener (`balance.rs`): some accepted here
+/// are handed over, and those handed here are served.
 pub(crate) async fn serve_viewers(
     edge: Arc<Edge>,
     listener: TcpListener,
     tls: Option<Arc<ViewerTls>>,
     mut shutdown: watch::Receiver<bool>,
     accelerate: bool,
+    seat: Option<Seat>,
 ) {
     let builders = Arc::new(Builders {
         any: builder(),
@@ -82,13 +86,40 @@ pub(crate) async fn serve_viewers(
     // Every connection task owns a receiver: it carries the "finish up" signal, and the
     // drain below waits until all of them are dropped.
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (balancer, me, mut handed) = match seat {
+        Some(s) => (Some(s.balancer), s.index, Some(s.handed)),
+        None => (None, 0, None),
+    };
     loop {
         let accepted = tokio::select! {
             biased;
             () = stopped(&mut shutdown) => break,
-            accepted = listener.accept() => accepted,
+            Some((stream, peer, counted)) = async {
+                match handed.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => TcpStream::from_std(stream).map(|s| (s, peer, Some(counted))),
+            accepted = listener.accept() => match (accepted, &balancer) {
+                (Ok((stream, peer)), Some(b)) => {
+                    let to = b.pick(me);
+                    let counted = b.opened(to);
+                    if to == me {
+                        Ok((stream, peer, Some(counted)))
+                    } else {
+                        match stream.into_std().map(|s| b.hand(to, (s, peer, counted))) {
+                            Ok(Ok(())) => continue,
+                            // The other worker is gone: serve it here after all.
+                            Ok(Err((s, peer, _))) => TcpStream::from_std(s)
+                                .map(|s| (s, peer, Some(b.opened(me)))),
+                            Err(e) => Err(e),
+                        }
+                    }
+                }
+                (accepted, _) => accepted.map(|(s, peer)| (s, peer, None)),
+            },
         };
-        let (stream, peer) = match accepted {
+        let (stream, peer, counted) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 // EMFILE and friends: log, breathe, continue; never exit the accept loop.
@@ -97,11 +128,15 @@ pub(crate) async fn serve_viewers(
                 continue;
             }
         };
+        let incoming = Incoming {
+            stream,
+            peer,
+            counted,
+        };
         tokio::spawn(serve_connection(
             edge.clone(),
             builders.clone(),
-            stream,
-            peer,
+            incoming,
             timeouts,
             tls.clone(),
             stop_rx.clone(),
@@ -134,15 +169,27 @@ impl Drop for OpenConnection {
     }
 }
 
+/// A viewer connection this worker serves.
+struct Incoming {
+    stream: TcpStream,
+    peer: SocketAddr,
+    /// Counted among this worker's open connections (balancing) until dropped.
+    counted: Option<OpenOn>,
+}
+
 async fn serve_connection(
     edge: Arc<Edge>,
     builders: Arc<Builders>,
-    stream: TcpStream,
-    peer: SocketAddr,
+    incoming: Incoming,
     timeouts: GuardTimeouts,
     tls: Option<Arc<ViewerTls>>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let Incoming {
+        stream,
+        peer,
+        counted: _counted,
+    } = incoming;
     let accelerate = builders.accelerate;
     let _ = stream.set_nodelay(true);
     // Counted while the connection is open, whatever ends it (load report on /healthz).
