@@ -7,7 +7,8 @@
 //! Envoy's `exact_balance`, a worker that accepts a connection while it holds more than the
 //! least loaded worker hands it over (the socket moves to that worker's runtime); the counts
 //! are of connections open now, so they follow closes as well as opens. With one worker this
-//! does nothing.
+//! does nothing. At shutdown a connection still in a stopping worker's hand-over queue is
+//! closed unanswered, as one still in the kernel's accept queue would be.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
