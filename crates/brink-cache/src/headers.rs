@@ -389,6 +389,10 @@ mod tests {
         assert!(usize::from(code) >= KNOWN.len() && code != CUSTOM);
         assert_eq!(code_of(&learned), code, "one code per name");
         assert_eq!(name_of(code), Some(&learned));
+        // Every character a learnable name may have makes a valid constant.
+        let odd_but_plain = HeaderName::from_static("x_0-9_z");
+        let code = code_of(&odd_but_plain);
+        assert_eq!(name_of(code), Some(&odd_but_plain));
         // Too long to learn: kept in the object's own list, and still served.
         let long = HeaderName::from_bytes(&[b'x'; LEARNABLE_LEN + 1]).unwrap();
         assert_eq!(code_of(&long), CUSTOM);
