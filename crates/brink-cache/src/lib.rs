@@ -936,10 +936,16 @@ impl ObjectWriter {
     /// caller should stop: what is not on the file would stay in memory). At once for
     /// objects that fit in memory.
     pub async fn room(&self) -> bool {
-        if !self.object.is_oversized() {
+        if !self.spills() {
             return true;
         }
         std::future::poll_fn(|cx| self.object.body.poll_room(cx, SPILL_AHEAD)).await
+    }
+
+    /// True once the object is too large for memory: only then may [`ObjectWriter::room`]
+    /// have to wait (a caller can skip arming a timeout for it otherwise).
+    pub fn spills(&self) -> bool {
+        self.object.is_oversized()
     }
 
     /// The object being written.

@@ -293,18 +293,21 @@ pub(super) async fn fill_body(mut body: Incoming, writer: ObjectWriter, read_tim
                     gather.add(&data, &mut writer);
                 }
                 // An object spilling to disk: the origin is read no faster than the file is
-                // written (beyond a margin), so memory holds at most that margin.
-                match tokio::time::timeout(read_timeout, writer.room()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("disk tier: spill file failed; object dropped");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::warn!(
-                            "disk tier behind the origin past the read timeout; object dropped"
-                        );
-                        return;
+                // written (beyond a margin), so memory holds at most that margin. Objects that
+                // fit in memory (nearly all) never wait: no timer is armed for them.
+                if writer.spills() {
+                    match tokio::time::timeout(read_timeout, writer.room()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!("disk tier: spill file failed; object dropped");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                "disk tier behind the origin past the read timeout; object dropped"
+                            );
+                            return;
+                        }
                     }
                 }
             }
