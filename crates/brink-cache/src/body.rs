@@ -56,20 +56,74 @@ struct Writing {
     room_waker: Option<Waker>,
 }
 
-/// The file a body too large for memory is being written to: chunks already on it leave
-/// memory, and readers behind the writer read them back from here.
+/// The file a body is being written to: chunks already on it leave memory, and readers behind
+/// the writer read them back from here. Either a disk-tier file (a body too large for memory)
+/// or an in-memory file ([`Body::use_memory_file`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Spill {
     pub(crate) file: Arc<std::fs::File>,
     /// Where the body starts in the file.
     pub(crate) body_offset: u64,
+    /// An in-memory file the body's writer fills itself (reads from it never block on a
+    /// device); `false` for a disk-tier file its writer thread fills.
+    pub(crate) memory: bool,
 }
 
-/// The chunks of a complete body: most small bodies are one chunk, kept inline.
+/// A complete body held in an anonymous in-memory file (`memfd_create(2)`) instead of chunks:
+/// the memory tier's large objects, which the edge can then hand to the kernel with
+/// `sendfile(2)` instead of copying them through user space on every hit. Its pages are
+/// ordinary memory (they count in the process's RSS and in the tier's budget).
+#[derive(Debug)]
+pub struct MemFile {
+    file: Arc<std::fs::File>,
+    len: u64,
+}
+
+/// Bytes of a file that a body's window covers: what can be sent without a user-space copy.
+#[derive(Debug, Clone)]
+pub struct FileRegion {
+    /// The open file (kept open while the region is in use, even if the tier drops it).
+    pub file: Arc<std::fs::File>,
+    /// Where the window starts in the file.
+    pub offset: u64,
+    /// Its length (at least 1).
+    pub len: u64,
+}
+
+/// Bytes a reader of an in-memory file copies out at once (on the async worker: the read is
+/// a memory copy, never a device wait).
+const MEM_READ_SPAN: u64 = 256 * 1024;
+
+/// Reads `len` bytes at `offset` of `file` into a new buffer.
+fn read_at(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt;
+    let n =
+        usize::try_from(len).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let mut buf = vec![0u8; n];
+    file.read_exact_at(&mut buf, offset)?;
+    Ok(Bytes::from(buf))
+}
+
+/// A new anonymous in-memory file.
+fn memory_file() -> std::io::Result<std::fs::File> {
+    let fd = nix::sys::memfd::memfd_create(c"brink-body", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+        .map_err(std::io::Error::from)?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// A complete body: most small bodies are one chunk, kept inline; the rest behind one pointer,
+/// so that the common case stays 32 bytes.
 #[derive(Debug)]
 enum Frozen {
     One(Bytes),
+    Other(Box<Larger>),
+}
+
+/// A complete body that is not one chunk.
+#[derive(Debug)]
+enum Larger {
     Many(Box<[Bytes]>),
+    File(Arc<MemFile>),
 }
 
 impl Frozen {
@@ -79,13 +133,27 @@ impl Frozen {
                 return Frozen::One(one);
             }
         }
-        Frozen::Many(chunks.into_boxed_slice())
+        Frozen::Other(Box::new(Larger::Many(chunks.into_boxed_slice())))
     }
 
-    fn chunks(&self) -> &[Bytes] {
+    /// The chunks; `None` for a body in a file.
+    fn chunks(&self) -> Option<&[Bytes]> {
         match self {
-            Frozen::One(one) => std::slice::from_ref(one),
-            Frozen::Many(many) => many,
+            Frozen::One(one) => Some(std::slice::from_ref(one)),
+            Frozen::Other(other) => match &**other {
+                Larger::Many(many) => Some(many),
+                Larger::File(_) => None,
+            },
+        }
+    }
+
+    fn file(&self) -> Option<&Arc<MemFile>> {
+        match self {
+            Frozen::Other(other) => match &**other {
+                Larger::File(m) => Some(m),
+                Larger::Many(_) => None,
+            },
+            Frozen::One(_) => None,
         }
     }
 }
@@ -194,9 +262,41 @@ impl Body {
         Arc::new(body)
     }
 
-    /// The chunks of a complete body, without locking; `None` while writing or after failure.
+    /// The chunks of a complete body, without locking; `None` while writing, after failure,
+    /// and for bodies in a file.
     pub fn frozen(&self) -> Option<&[Bytes]> {
-        self.frozen.get().map(Frozen::chunks)
+        self.frozen.get().and_then(Frozen::chunks)
+    }
+
+    /// The in-memory file of a complete body kept in one.
+    fn mem_file(&self) -> Option<&Arc<MemFile>> {
+        self.frozen.get().and_then(Frozen::file)
+    }
+
+    /// From the first byte on, keep this body in an in-memory file rather than in chunks
+    /// ([`MemFile`]); `false` (nothing changes) if it cannot be created, or the body already
+    /// has bytes or a file. Chunks pushed from now on are copied into the file and dropped.
+    pub(crate) fn use_memory_file(&self) -> bool {
+        let file = match memory_file() {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                tracing::debug!(error = %e, "memfd_create failed; body kept in chunks");
+                return false;
+            }
+        };
+        let mut writing = self.writing.lock();
+        let Some(w) = writing.as_deref_mut() else {
+            return false;
+        };
+        if w.spill.is_some() || !w.chunks.is_empty() || w.state != BodyState::Writing {
+            return false;
+        }
+        w.spill = Some(Spill {
+            file,
+            body_offset: 0,
+            memory: true,
+        });
+        true
     }
 
     /// The origin's announced length, if any.
@@ -212,10 +312,13 @@ impl Body {
         }
     }
 
-    /// The length of a frozen or disk-only body.
-    fn complete_len(&self) -> Option<u64> {
-        if let Some(frozen) = self.frozen() {
-            return Some(frozen.iter().map(|c| c.len() as u64).sum());
+    /// The length of a complete body: frozen (in chunks or a file) or disk-only.
+    pub fn complete_len(&self) -> Option<u64> {
+        if let Some(m) = self.mem_file() {
+            return Some(m.len);
+        }
+        if let Some(chunks) = self.frozen() {
+            return Some(chunks.iter().map(|c| c.len() as u64).sum());
         }
         self.disk.as_ref().map(|f| f.body_len)
     }
@@ -242,6 +345,24 @@ impl Body {
         if chunk.is_empty() {
             return;
         }
+        // A body in an in-memory file: the chunk is copied there outside the lock (there is
+        // one writer, so the offset cannot move meanwhile) and only a placeholder is kept.
+        let to_file = {
+            let writing = self.writing.lock();
+            match writing.as_deref() {
+                Some(w) if w.state == BodyState::Writing && !w.spill_failed => w
+                    .spill
+                    .as_ref()
+                    .filter(|s| s.memory)
+                    .map(|s| (s.file.clone(), s.body_offset + w.len)),
+                Some(w) if w.state == BodyState::Writing => None,
+                _ => return,
+            }
+        };
+        let written = to_file.map(|(file, at)| {
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(&chunk, at)
+        });
         let wakers = {
             let mut writing = self.writing.lock();
             let Some(w) = writing.as_deref_mut() else {
@@ -254,7 +375,24 @@ impl Body {
                 w.starts.push(w.len);
             }
             w.len += chunk.len() as u64;
-            w.chunks.push(chunk);
+            match written {
+                Some(Ok(())) => {
+                    w.chunks.push(Bytes::new());
+                    w.released += 1;
+                    w.persisted = w.len;
+                }
+                Some(Err(e)) => {
+                    // Out of memory for the file: this chunk and the rest stay in chunks
+                    // (copied: the writer hands a body in a file its buffers uncopied).
+                    tracing::warn!(error = %e, "in-memory body file failed; keeping chunks");
+                    w.spill_failed = true;
+                    w.chunks.push(Bytes::copy_from_slice(&chunk));
+                }
+                None if w.spill_failed && w.spill.as_ref().is_some_and(|s| s.memory) => {
+                    w.chunks.push(Bytes::copy_from_slice(&chunk));
+                }
+                None => w.chunks.push(chunk),
+            }
             std::mem::take(&mut w.wakers)
         };
         wakers.into_iter().for_each(Waker::wake);
@@ -281,14 +419,26 @@ impl Body {
             }
             w.state = state;
             let wakers = std::mem::take(&mut w.wakers);
-            // A spilled body has released chunks: it is never frozen (the placeholders are
-            // not its bytes); readers keep going through the spill file.
+            // A body spilled to disk has released chunks: it is never frozen (the
+            // placeholders are not its bytes); readers keep going through the spill file.
             if state == BodyState::Complete && w.released == 0 {
                 // The chunks move to the frozen list (readers look there first) and the
                 // writing state goes: one list, no spare capacity, no second handle per chunk.
                 let chunks = std::mem::take(&mut w.chunks);
                 let _ = self.frozen.set(Frozen::new(chunks));
                 *writing = None;
+            } else if state == BodyState::Complete && w.released == w.chunks.len() {
+                // Every byte in an in-memory file: the file is the body.
+                if let Some(s) = w.spill.as_ref().filter(|s| s.memory) {
+                    let file = MemFile {
+                        file: s.file.clone(),
+                        len: w.len,
+                    };
+                    let _ = self
+                        .frozen
+                        .set(Frozen::Other(Box::new(Larger::File(Arc::new(file)))));
+                    *writing = None;
+                }
             }
             wakers
         };
@@ -372,31 +522,43 @@ impl Body {
         Poll::Pending
     }
 
-    /// Bytes of body held in memory.
+    /// Bytes of body held in memory (an in-memory file's included).
     pub fn resident_bytes(&self) -> u64 {
         let sum = |chunks: &[Bytes]| chunks.iter().map(|c| c.len() as u64).sum();
+        if let Some(m) = self.mem_file() {
+            return m.len;
+        }
         if let Some(frozen) = self.frozen() {
             return sum(frozen);
         }
-        self.writing.lock().as_ref().map_or(0, |w| sum(&w.chunks))
+        self.writing.lock().as_ref().map_or(0, |w| {
+            let in_file = if w.spill.as_ref().is_some_and(|s| s.memory) {
+                w.persisted
+            } else {
+                0
+            };
+            sum(&w.chunks) + in_file
+        })
     }
 
     /// The chunk at `index`, parking the task until it is written or the body ends.
     pub fn poll_chunk(&self, index: usize, cx: &mut Context<'_>) -> Poll<ChunkPoll> {
-        let from_frozen = |frozen: &[Bytes]| {
-            Poll::Ready(
-                frozen
+        let from_frozen = |frozen: &Frozen| {
+            Poll::Ready(match frozen.chunks() {
+                Some(chunks) => chunks
                     .get(index)
                     .cloned()
                     .map_or(ChunkPoll::End, ChunkPoll::Chunk),
-            )
+                // In a file: readers read it by offset (`BodyReader`), not by chunk.
+                None => ChunkPoll::Failed,
+            })
         };
-        if let Some(frozen) = self.frozen() {
+        if let Some(frozen) = self.frozen.get() {
             return from_frozen(frozen);
         }
         let mut writing = self.writing.lock();
         // Frozen while this waited for the lock: the chunks moved there.
-        if let Some(frozen) = self.frozen() {
+        if let Some(frozen) = self.frozen.get() {
             return from_frozen(frozen);
         }
         // No writing state and not frozen: a disk-only body, no chunks in memory.
@@ -474,11 +636,22 @@ impl BodyReader {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Bytes, TruncatedBody>> {
         if self.pending.is_none() {
-            let Some(spill) = self.body.spill() else {
+            let spill = self.body.spill().or_else(|| {
+                // Frozen into its in-memory file since the chunk was reported spilled.
+                self.body.mem_file().map(|m| Spill {
+                    file: m.file.clone(),
+                    body_offset: 0,
+                    memory: true,
+                })
+            });
+            let Some(spill) = spill else {
                 return Poll::Ready(Err(TruncatedBody));
             };
             let file = spill.file;
             let offset = spill.body_offset + start;
+            if spill.memory {
+                return Poll::Ready(read_at(&file, offset, len).map_err(|_| TruncatedBody));
+            }
             self.pending = Some(tokio::task::spawn_blocking(move || {
                 use std::os::unix::fs::FileExt;
                 let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
@@ -541,6 +714,50 @@ impl BodyReader {
         }
     }
 
+    /// A body complete in an in-memory file: copies the next span of the window out.
+    fn next_from_mem_file(&mut self, mem: &MemFile) -> Option<Result<Bytes, TruncatedBody>> {
+        // Where the window continues: chunks already walked (before the body was frozen
+        // into its file) count as read.
+        let pos = self.start.max(self.chunk_start);
+        let end = self.end.unwrap_or(mem.len).min(mem.len);
+        if pos >= end {
+            return None;
+        }
+        let n = (end - pos).min(MEM_READ_SPAN);
+        self.start = pos + n;
+        self.chunk_start = self.start;
+        Some(read_at(&mem.file, pos, n).map_err(|_| TruncatedBody))
+    }
+
+    /// The whole window as a region of a file, when the body is complete in one (an
+    /// in-memory file, or a disk-tier file whose blocks this process has verified), nothing
+    /// of it was read yet and it is not empty: the caller may then send it without reading
+    /// it through this reader.
+    pub fn file_region(&self) -> Option<FileRegion> {
+        if self.index != 0 || self.chunk_start != 0 || self.pending.is_some() {
+            return None;
+        }
+        let (len, base) = if let Some(m) = self.body.mem_file() {
+            (m.len, 0)
+        } else {
+            let d = self.body.disk.as_ref()?;
+            (d.body_len, d.head_len)
+        };
+        let end = self.end.unwrap_or(len).min(len);
+        if self.start >= end {
+            return None;
+        }
+        let file = match self.body.mem_file() {
+            Some(m) => m.file.clone(),
+            None => self.body.disk.as_ref()?.verified_file(self.start, end)?,
+        };
+        Some(FileRegion {
+            file,
+            offset: base + self.start,
+            len: end - self.start,
+        })
+    }
+
     /// The next piece of the window, `Ready(None)` at its end.
     pub fn poll_next(
         &mut self,
@@ -548,6 +765,9 @@ impl BodyReader {
     ) -> Poll<Option<Result<Bytes, TruncatedBody>>> {
         if let Some(file) = self.body.disk.clone() {
             return self.poll_disk(&file, cx);
+        }
+        if let Some(mem) = self.body.mem_file().cloned() {
+            return Poll::Ready(self.next_from_mem_file(&mem));
         }
         loop {
             if self
@@ -626,6 +846,7 @@ mod tests {
         body.start_spill(Spill {
             file,
             body_offset: 0,
+            memory: false,
         });
         body.push(Bytes::from(vec![0u8; 100]));
         // 200 bytes written, none on the file: 10 bytes ahead is too far.
@@ -637,6 +858,76 @@ mod tests {
         body.spill_failed();
         assert_eq!(body.poll_room(&mut cx, 10), Poll::Ready(false));
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn a_body_in_a_memory_file_is_read_while_written_and_after() {
+        let body = Body::writing(Some(12));
+        assert!(body.use_memory_file());
+        let r1 = tokio::spawn(read_all(BodyReader::new(body.clone(), 0, None)));
+        let r2 = tokio::spawn(read_all(BodyReader::new(body.clone(), 2, Some(10))));
+        tokio::task::yield_now().await;
+        body.push(Bytes::from_static(b"abcdef"));
+        tokio::task::yield_now().await;
+        // Nothing of it left in chunks, yet it counts as held.
+        assert_eq!(body.resident_bytes(), 6);
+        assert!(BodyReader::new(body.clone(), 0, None)
+            .file_region()
+            .is_none());
+        body.push(Bytes::from_static(b"ghijkl"));
+        body.finish();
+        assert_eq!(r1.await.unwrap().unwrap(), b"abcdefghijkl");
+        assert_eq!(r2.await.unwrap().unwrap(), b"cdefghij");
+        assert!(body.frozen().is_none(), "in a file, not in chunks");
+        assert_eq!(body.complete_len(), Some(12));
+        assert_eq!(body.resident_bytes(), 12);
+        assert_eq!(
+            read_all(BodyReader::new(body.clone(), 5, Some(7)))
+                .await
+                .unwrap(),
+            b"fg"
+        );
+        // The window as a file region: exactly its bytes.
+        let region = BodyReader::new(body.clone(), 3, Some(9))
+            .file_region()
+            .expect("a region");
+        assert_eq!((region.offset, region.len), (3, 6));
+        let mut buf = [0u8; 6];
+        std::os::unix::fs::FileExt::read_exact_at(&*region.file, &mut buf, region.offset)
+            .expect("read");
+        assert_eq!(&buf, b"defghi");
+        let whole = BodyReader::new(body.clone(), 0, None)
+            .file_region()
+            .expect("a region");
+        assert_eq!((whole.offset, whole.len), (0, 12));
+        // Empty windows and readers already under way have none.
+        assert!(BodyReader::new(body.clone(), 12, None)
+            .file_region()
+            .is_none());
+        let mut started = BodyReader::new(body.clone(), 0, None);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            started.poll_next(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert!(started.file_region().is_none());
+        // A body with bytes already in chunks stays there; chunk bodies have no region.
+        let chunked = Body::writing(None);
+        chunked.push(Bytes::from_static(b"x"));
+        assert!(!chunked.use_memory_file());
+        chunked.finish();
+        assert!(BodyReader::new(chunked, 0, None).file_region().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failed_body_in_a_memory_file_fails_its_readers() {
+        let body = Body::writing(Some(10));
+        assert!(body.use_memory_file());
+        let r = tokio::spawn(read_all(BodyReader::new(body.clone(), 0, None)));
+        body.push(Bytes::from_static(b"abc"));
+        body.fail();
+        assert_eq!(r.await.unwrap(), Err(TruncatedBody));
+        assert!(body.complete_len().is_none());
     }
 
     #[tokio::test]

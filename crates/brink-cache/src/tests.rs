@@ -276,6 +276,51 @@ fn a_writer_dropped_mid_body_removes_the_object() {
     ));
 }
 
+#[test]
+fn large_announced_bodies_that_fit_go_to_a_memory_file() {
+    let c = Cache::new(CacheConfig {
+        capacity: 16 << 20,
+        max_object: 3 << 20,
+    });
+    let fill = |target: &str, announced: Option<u64>, len: usize| {
+        let key = CacheKey::new("", target);
+        let g = fetch_guard(c.lookup(&key, &HeaderMap::new(), now(), true));
+        let obj = g.store(meta(60, &[], &HeaderMap::new()), Body::writing(announced));
+        let mut w = c.writer(&key, &obj);
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        for piece in data.chunks(100_000) {
+            w.push(Bytes::copy_from_slice(piece));
+        }
+        w.finish();
+        (obj, data)
+    };
+    let big = 2 << 20;
+    let (obj, data) = fill("/big", Some(big as u64), big);
+    assert!(obj.body.frozen().is_none(), "kept in a file");
+    assert_eq!(obj.body.complete_len(), Some(big as u64));
+    assert!(c.used_bytes() >= big as u64, "charged to the budget");
+    let region = BodyReader::new(obj.body.clone(), 0, None)
+        .file_region()
+        .expect("a region");
+    let mut read = vec![0u8; big];
+    std::os::unix::fs::FileExt::read_exact_at(&*region.file, &mut read, 0).expect("read");
+    assert_eq!(read, data);
+    // Below the threshold, of unknown length, or too large for memory: chunks.
+    let (small, _) = fill(
+        "/small",
+        Some(MEMORY_FILE_MIN - 1),
+        (MEMORY_FILE_MIN - 1) as usize,
+    );
+    assert!(small.body.frozen().is_some());
+    let (unknown, _) = fill("/unknown", None, big);
+    assert!(unknown.body.frozen().is_some());
+    let (huge, _) = fill("/huge", Some(4 << 20), 4 << 20);
+    assert!(huge.is_detached());
+    assert!(BodyReader::new(huge.body.clone(), 0, None)
+        .file_region()
+        .is_none());
+}
+
 mod disk_tier {
     //! Persistence across restarts, damage detection, large objects, eviction.
     use super::*;
@@ -461,6 +506,32 @@ mod disk_tier {
         let obj = wait_disk_only(&c, "/huge").await;
         assert_eq!(c.used_bytes(), 0, "memory no longer holds it");
         assert_eq!(read_all(&obj).await.unwrap(), big);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_disk_only_body_offers_its_file_once_its_blocks_are_verified() {
+        let dir = TempDir::new();
+        let c = open(
+            &dir,
+            1 << 30,
+            CacheConfig {
+                capacity: 1 << 20,
+                max_object: 64 * 1024,
+            },
+        );
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
+        fill(&c, "/huge", &[&big]);
+        wait_persisted(&c, 1).await;
+        let obj = wait_disk_only(&c, "/huge").await;
+        let reader = || BodyReader::new(obj.body.clone(), 1000, Some(150_000));
+        assert!(reader().file_region().is_none(), "not verified yet");
+        assert_eq!(read_all(&obj).await.unwrap(), big);
+        let region = reader().file_region().expect("verified by the read");
+        let head = obj.body.disk_file().unwrap().head_len;
+        assert_eq!((region.offset, region.len), (head + 1000, 149_000));
+        let mut read = vec![0u8; 149_000];
+        std::os::unix::fs::FileExt::read_exact_at(&*region.file, &mut read, region.offset).unwrap();
+        assert_eq!(read, &big[1000..150_000]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

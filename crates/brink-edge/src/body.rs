@@ -65,6 +65,8 @@ pub enum EdgeBody {
     },
     /// An origin body streamed through without storing.
     Origin(Incoming),
+    /// A stored body sent from its file without a user-space copy (`zerocopy.rs`).
+    ZeroCopy(crate::zerocopy::ZeroCopyBody),
     /// Chunks a task produces (a range assembled from slices, `lifecycle/slice.rs`); the
     /// task ends the body with an error item when it cannot complete it.
     Channel {
@@ -95,6 +97,28 @@ impl EdgeBody {
         EdgeBody::Stored {
             reader: BodyReader::new(body, start, end),
             len,
+        }
+    }
+}
+
+impl EdgeBody {
+    /// On a connection that can send files (`queue`), a stored body whose window lies in a
+    /// complete file becomes a zero-copy body; anything else is returned as it is.
+    pub(crate) fn offer_zero_copy(self, queue: &Arc<crate::zerocopy::SendQueue>) -> EdgeBody {
+        match self {
+            EdgeBody::Stored {
+                reader,
+                len: Some(len),
+            } => match reader.file_region().filter(|r| r.len == len) {
+                Some(region) => {
+                    EdgeBody::ZeroCopy(crate::zerocopy::ZeroCopyBody::new(queue.clone(), region))
+                }
+                None => EdgeBody::Stored {
+                    reader,
+                    len: Some(len),
+                },
+            },
+            other => other,
         }
     }
 }
@@ -139,6 +163,7 @@ impl http_body::Body for EdgeBody {
             },
             EdgeBody::Origin(inc) => Pin::new(inc).poll_frame(cx).map_err(BodyError::from),
             EdgeBody::Channel { rx, .. } => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            EdgeBody::ZeroCopy(z) => z.poll_frame(),
         }
     }
 
@@ -150,6 +175,7 @@ impl http_body::Body for EdgeBody {
             EdgeBody::Multipart { .. } => false,
             EdgeBody::Origin(inc) => inc.is_end_stream(),
             EdgeBody::Channel { len, .. } => *len == 0,
+            EdgeBody::ZeroCopy(z) => z.is_end_stream(),
         }
     }
 
@@ -162,6 +188,7 @@ impl http_body::Body for EdgeBody {
             EdgeBody::Multipart { len, .. } => SizeHint::with_exact(*len),
             EdgeBody::Origin(inc) => inc.size_hint(),
             EdgeBody::Channel { len, .. } => SizeHint::with_exact(*len),
+            EdgeBody::ZeroCopy(z) => z.size_hint(),
         }
     }
 }

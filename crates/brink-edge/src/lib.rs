@@ -23,6 +23,7 @@ mod s3;
 mod server;
 mod tls;
 mod worker;
+mod zerocopy;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{

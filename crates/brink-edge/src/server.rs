@@ -49,6 +49,9 @@ fn builder() -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_buf_size(HYPER_MAX_BUF)
         .max_headers(MAX_HEADERS)
+        // Body buffers are queued and written with writev, never copied into hyper's own
+        // buffer: `zerocopy.rs` relies on seeing them as they were given.
+        .writev(true)
         .keep_alive(true)
         // After a rejected head the guard ends the stream: hyper must still write the
         // error response rather than close on end-of-stream.
@@ -195,12 +198,15 @@ async fn serve_connection(
     // Counted while the connection is open, whatever ends it (load report on /healthz).
     let _open = OpenConnection::new(&edge.connections);
     let Some(tls) = tls else {
+        let queue = crate::zerocopy::SendQueue::new(edge.telemetry.metrics.clone());
         let conn = Conn {
             peer,
             guard: None,
             tls: None,
             accelerate,
+            zero_copy: Some(queue.clone()),
         };
+        let stream = crate::zerocopy::ZeroCopyStream::new(stream, queue);
         return serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     };
     let accepted = tokio::select! {
@@ -219,6 +225,7 @@ async fn serve_connection(
             guard: None,
             tls: Some(info),
             accelerate,
+            zero_copy: None,
         };
         let connection = builders
             .h2
@@ -230,6 +237,7 @@ async fn serve_connection(
             guard: None,
             tls: Some(info),
             accelerate,
+            zero_copy: None,
         };
         serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     }

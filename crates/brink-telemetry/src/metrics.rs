@@ -271,6 +271,7 @@ pub struct EdgeMetrics {
     cache_evictions: [AtomicU64; Tier::ALL.len()],
     coalesced_waits: AtomicU64,
     disk_errors: AtomicU64,
+    zero_copy_bytes: AtomicU64,
     access_log: OnceLock<AccessLogStats>,
 }
 
@@ -300,6 +301,7 @@ impl EdgeMetrics {
             cache_evictions: Default::default(),
             coalesced_waits: AtomicU64::new(0),
             disk_errors: AtomicU64::new(0),
+            zero_copy_bytes: AtomicU64::new(0),
             access_log: OnceLock::new(),
         }
     }
@@ -375,6 +377,12 @@ impl EdgeMetrics {
     /// Counts a failed disk-cache read or write (`brink_disk_errors_total`).
     pub fn inc_disk_errors(&self) {
         self.disk_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n` to `brink_zero_copy_bytes_total`: body bytes the kernel sent from a file
+    /// (`sendfile(2)`) without a copy through the edge's memory.
+    pub fn add_zero_copy_bytes(&self, n: u64) {
+        self.zero_copy_bytes.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Makes `brink_access_log_dropped_total` and `brink_access_log_write_errors_total` report
@@ -516,6 +524,12 @@ impl EdgeMetrics {
             "brink_disk_errors_total",
             "Failed disk-cache reads and writes.",
             &self.disk_errors,
+        );
+        counter(
+            out,
+            "brink_zero_copy_bytes_total",
+            "Response body bytes sent with sendfile(2), straight from a cache file to the socket.",
+            &self.zero_copy_bytes,
         );
     }
 }

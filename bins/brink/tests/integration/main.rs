@@ -50,3 +50,4 @@ mod vary;
 mod viewer_access;
 mod viewer_headers;
 mod viewer_tls;
+mod zero_copy;

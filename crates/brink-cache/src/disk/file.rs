@@ -68,6 +68,23 @@ impl DiskFile {
         ok
     }
 
+    /// The open file, if every block covering body bytes `[start, end)` has been verified
+    /// in this process (so its bytes may be sent without reading them here).
+    pub fn verified_file(&self, start: u64, end: u64) -> Option<Arc<File>> {
+        use std::sync::atomic::Ordering;
+        if start >= end || end > self.body_len {
+            return None;
+        }
+        for index in start / BLOCK..=(end - 1) / BLOCK {
+            let index = usize::try_from(index).ok()?;
+            let word = self.verified.get(index / 64)?.load(Ordering::Relaxed);
+            if word & (1u64 << (index % 64)) == 0 {
+                return None;
+            }
+        }
+        self.file().ok()
+    }
+
     fn file(&self) -> io::Result<Arc<File>> {
         let mut h = self.handle.lock();
         if let Some(f) = &*h {

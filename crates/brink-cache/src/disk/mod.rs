@@ -572,6 +572,7 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                     b.start_spill(crate::body::Spill {
                         file: w.file.clone(),
                         body_offset: w.head_len,
+                        memory: false,
                     });
                     b.release_persisted(w.written);
                     w.spill = Some(body);

@@ -73,6 +73,9 @@ pub(crate) struct Conn {
     pub(crate) tls: Option<crate::tls::TlsInfo>,
     /// Came on the `--accelerate-listen` listener: every request is S3 Transfer Acceleration.
     pub(crate) accelerate: bool,
+    /// Plain-text connections: where bodies in files are queued to be sent with `sendfile`
+    /// (`zerocopy.rs`).
+    pub(crate) zero_copy: Option<Arc<crate::zerocopy::SendQueue>>,
 }
 
 /// One request's context, from arrival to the log record: who asked, which distribution and
@@ -327,6 +330,10 @@ impl Edge {
                 error_page(&e, &ctx.id)
             }
         };
+        // HTTP/1 only: HTTP/2 frames are written by the h2 codec, not through the stream.
+        if let (Some(queue), true) = (&ctx.conn.zero_copy, ctx.version <= http::Version::HTTP_11) {
+            resp = resp.map(|body| body.offer_zero_copy(queue));
+        }
         let status = resp.status();
         let h = resp.headers_mut();
         if status.as_u16() >= 400 {

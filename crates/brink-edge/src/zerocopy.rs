@@ -1,0 +1,244 @@
+//! Sending cached bodies that live in files without copying them through the edge's memory
+//! (`sendfile(2)`), on plain-text HTTP/1 connections.
+//!
+//! The memory tier keeps large bodies in in-memory files and the disk tier keeps every body in
+//! one (`brink_cache::FileRegion`); served through hyper, each hit would be read into a buffer
+//! and written to the socket, a copy per byte per hit. hyper owns the HTTP/1 framing and writes
+//! bodies through its connection's IO, with no way to hand it a file. So the two meet through
+//! that IO:
+//!
+//! - the response body ([`ZeroCopyBody`]) yields frames whose bytes are a window of a static
+//!   placeholder buffer ([`MARK`]) and queues, in the connection's [`SendQueue`], the file
+//!   region each frame stands for;
+//! - the connection's stream ([`ZeroCopyStream`]) recognises those windows by their address
+//!   when hyper writes them and sends the queued region with `sendfile` instead.
+//!
+//! hyper is told to queue body buffers and write them with `writev` (`http1().writev(true)`),
+//! so it passes them through untouched, in order, advancing each by what was written. The
+//! stream checks that every placeholder window it is given has a region of exactly its
+//! length at the head of the queue and fails the connection otherwise: a mismatch can only
+//! cut a response short, never send the placeholder's bytes as content. Tests compare every
+//! byte of bodies served this way.
+//!
+//! Not used for TLS (the bytes must be encrypted in user space; kTLS would lift that), nor
+//! for HTTP/2 (frames are written by the h2 codec), nor for bodies still being written.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use brink_cache::FileRegion;
+use brink_telemetry::metrics::EdgeMetrics;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::body::BodyError;
+
+/// Length of the placeholder buffer, and so the most one frame stands for. Never read or
+/// written: a zeroed static costs address space, not memory.
+const MARK_LEN: usize = 4 << 20;
+
+/// The placeholder whose windows stand for queued file regions (its address is what
+/// matters: a `static` has a unique one).
+static MARK: [u8; MARK_LEN] = [0; MARK_LEN];
+
+/// True when `buf` is a non-empty window of [`MARK`].
+fn is_mark(buf: &[u8]) -> bool {
+    let base = MARK.as_ptr() as usize;
+    let at = buf.as_ptr() as usize;
+    !buf.is_empty() && at >= base && at + buf.len() <= base + MARK_LEN
+}
+
+/// A file region a placeholder frame stands for, and how much of it is still to send.
+#[derive(Debug)]
+struct Pending {
+    file: Arc<File>,
+    offset: u64,
+    left: u64,
+}
+
+/// The regions of one connection's placeholder frames, in the order hyper will write them.
+#[derive(Debug)]
+pub(crate) struct SendQueue {
+    pending: Mutex<VecDeque<Pending>>,
+    metrics: Arc<EdgeMetrics>,
+}
+
+impl SendQueue {
+    pub(crate) fn new(metrics: Arc<EdgeMetrics>) -> Arc<SendQueue> {
+        Arc::new(SendQueue {
+            pending: Mutex::new(VecDeque::new()),
+            metrics,
+        })
+    }
+}
+
+/// A response body sent from a file region through the connection's [`SendQueue`].
+#[derive(Debug)]
+pub struct ZeroCopyBody {
+    queue: Arc<SendQueue>,
+    file: Arc<File>,
+    offset: u64,
+    left: u64,
+}
+
+impl ZeroCopyBody {
+    pub(crate) fn new(queue: Arc<SendQueue>, region: FileRegion) -> ZeroCopyBody {
+        ZeroCopyBody {
+            queue,
+            file: region.file,
+            offset: region.offset,
+            left: region.len,
+        }
+    }
+
+    pub(crate) fn poll_frame(&mut self) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let n = usize::try_from(self.left).map_or(MARK_LEN, |l| l.min(MARK_LEN));
+        self.queue.pending.lock().push_back(Pending {
+            file: self.file.clone(),
+            offset: self.offset,
+            left: n as u64,
+        });
+        self.offset += n as u64;
+        self.left -= n as u64;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&MARK[..n])))))
+    }
+
+    pub(crate) fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
+}
+
+/// A plain-text viewer connection that sends placeholder windows from their files.
+#[derive(Debug)]
+pub(crate) struct ZeroCopyStream {
+    stream: TcpStream,
+    queue: Arc<SendQueue>,
+}
+
+impl ZeroCopyStream {
+    pub(crate) fn new(stream: TcpStream, queue: Arc<SendQueue>) -> ZeroCopyStream {
+        ZeroCopyStream { stream, queue }
+    }
+
+    /// Sends up to `want` bytes (the length of the placeholder window hyper is writing) of
+    /// the region at the head of the queue.
+    fn poll_send_file(&self, cx: &mut Context<'_>, want: usize) -> Poll<io::Result<usize>> {
+        let mut pending = self.queue.pending.lock();
+        let Some(head) = pending.front_mut() else {
+            return Poll::Ready(Err(io::Error::other(
+                "zero-copy: a placeholder was written with no file region queued",
+            )));
+        };
+        if head.left != want as u64 {
+            return Poll::Ready(Err(io::Error::other(
+                "zero-copy: the placeholder does not match its file region",
+            )));
+        }
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            let mut offset = i64::try_from(head.offset).map_err(|_| io::Error::other("offset"))?;
+            let sent = self.stream.try_io(Interest::WRITABLE, || {
+                nix::sys::sendfile::sendfile64(&self.stream, &*head.file, Some(&mut offset), want)
+                    .map_err(io::Error::from)
+            });
+            match sent {
+                Ok(0) => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "zero-copy: the file is shorter than its region",
+                    )))
+                }
+                Ok(n) => {
+                    head.offset += n as u64;
+                    head.left -= n as u64;
+                    if head.left == 0 {
+                        pending.pop_front();
+                    }
+                    self.queue.metrics.add_zero_copy_bytes(n as u64);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncRead for ZeroCopyStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ZeroCopyStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if is_mark(buf) {
+            return self.poll_send_file(cx, buf.len());
+        }
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        // Ordinary buffers up to the first placeholder go out with one `writev`; a
+        // placeholder at the front goes out by itself from its file.
+        match bufs.iter().position(|b| is_mark(b)) {
+            Some(0) => self.poll_send_file(cx, bufs[0].len()),
+            Some(i) => Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..i]),
+            None => Pin::new(&mut self.stream).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_windows_of_the_placeholder_are_marks() {
+        assert!(is_mark(&MARK[..1]));
+        assert!(is_mark(&MARK[100..MARK_LEN]));
+        assert!(!is_mark(&MARK[..0]));
+        let copy = vec![0u8; 16];
+        assert!(!is_mark(&copy));
+        let bytes = Bytes::from_static(&MARK[..10]);
+        assert!(is_mark(&bytes.slice(3..)));
+    }
+}
