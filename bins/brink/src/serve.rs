@@ -124,6 +124,14 @@ pub(crate) struct ServeArgs {
     /// (CloudFront: 600).
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     websocket_idle_timeout: u64,
+    /// When plain-text HTTP/1 hits of bodies held in files go out with sendfile(2), without a
+    /// copy through the edge's memory. `remote`: disk-tier files, to viewers on other hosts
+    /// (a loopback viewer would copy the bytes out of the file itself, which costs the host
+    /// more than the copy saved). `on`: to every viewer, and the memory tier keeps bodies of
+    /// 1 MiB and more in in-memory files so that they go out this way too (TLS and HTTP/2
+    /// hits of those then copy them out of the file). `off`: never.
+    #[arg(long, default_value = "remote", value_name = "on|remote|off")]
+    sendfile: brink_edge::Sendfile,
     /// Worker threads (each with its own listener and origin pool); 0 = one per CPU.
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
@@ -328,6 +336,7 @@ fn config(
             cache: brink_cache::CacheConfig {
                 capacity: memory,
                 max_object: max_object.unwrap_or(memory / 2),
+                memory_files: args.sendfile == brink_edge::Sendfile::On,
             },
             disk,
             access_log: args.log_dir.map(|dir| brink_edge::AccessLogSettings {
@@ -347,6 +356,7 @@ fn config(
             forward_headers,
             range_fill,
             s3: brink_edge::S3Settings::default(),
+            sendfile: args.sendfile,
         }),
         _ => Err(ConfigError(format!(
             "invalid configuration:\n  {}",

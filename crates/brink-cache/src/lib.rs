@@ -66,6 +66,10 @@ pub struct CacheConfig {
     pub capacity: u64,
     /// The largest object stored; bigger responses are streamed to their viewers and dropped.
     pub max_object: u64,
+    /// Keep bodies announced at least [`MEMORY_FILE_MIN`] long in in-memory files
+    /// ([`MemFile`]) rather than chunks, so that plain-text hits can be sent from them with
+    /// `sendfile(2)`; every other reader then copies them out of the file first.
+    pub memory_files: bool,
 }
 
 impl CacheConfig {
@@ -74,6 +78,7 @@ impl CacheConfig {
         CacheConfig {
             capacity,
             max_object: capacity / 2,
+            memory_files: false,
         }
     }
 }
@@ -540,11 +545,12 @@ impl Cache {
             Some(d) if !object.is_detached() => d.begin(key.encoded(), &object.meta),
             _ => None,
         };
-        // A large body announced to fit in memory goes to an in-memory file, which hits can
-        // send without a user-space copy (`MemFile`). Bodies of unknown length, or too large
-        // for memory (they spill to the disk tier), stay in chunks.
+        // With `memory_files`, a large body announced to fit in memory goes to an in-memory
+        // file, which hits can send without a user-space copy (`MemFile`). Bodies of unknown
+        // length, or too large for memory (they spill to the disk tier), stay in chunks.
         let fits = |len: u64| object.charged().saturating_add(len) <= self.config.max_object;
-        let memory_file = !object.is_detached()
+        let memory_file = self.config.memory_files
+            && !object.is_detached()
             && object
                 .body
                 .expected_len()

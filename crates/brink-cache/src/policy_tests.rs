@@ -317,6 +317,7 @@ fn hits_memory_clock(trace: &[u64], cap: u64) -> u64 {
     let cache = Cache::without_lurker(CacheConfig {
         capacity: per_object * cap,
         max_object: per_object * 2,
+        memory_files: false,
     });
     let mut hits = 0;
     for &k in trace {

@@ -218,6 +218,7 @@ fn budget_evicts_unreferenced_objects_first() {
     let c = Cache::new(CacheConfig {
         capacity: 4000,
         max_object: 2000,
+        memory_files: false,
     });
     static BODY: [u8; 900] = [7; 900];
     let hot = CacheKey::new("", "/hot");
@@ -243,6 +244,7 @@ fn objects_over_the_limit_are_not_kept() {
     let c = Cache::new(CacheConfig {
         capacity: 1 << 20,
         max_object: 1000,
+        memory_files: false,
     });
     let key = CacheKey::new("", "/big");
     let g = fetch_guard(c.lookup(&key, &HeaderMap::new(), now(), true));
@@ -281,6 +283,7 @@ fn large_announced_bodies_that_fit_go_to_a_memory_file() {
     let c = Cache::new(CacheConfig {
         capacity: 16 << 20,
         max_object: 3 << 20,
+        memory_files: true,
     });
     let fill = |target: &str, announced: Option<u64>, len: usize| {
         let key = CacheKey::new("", target);
@@ -497,6 +500,7 @@ mod disk_tier {
             CacheConfig {
                 capacity: 1 << 20,
                 max_object: 64 * 1024,
+                memory_files: false,
             },
         );
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
@@ -517,6 +521,7 @@ mod disk_tier {
             CacheConfig {
                 capacity: 1 << 20,
                 max_object: 64 * 1024,
+                memory_files: false,
             },
         );
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
@@ -543,6 +548,7 @@ mod disk_tier {
             CacheConfig {
                 capacity: 1 << 20,
                 max_object: 64 * 1024,
+                memory_files: false,
             },
         );
         let key = CacheKey::new("", "/stream");

@@ -171,6 +171,52 @@ pub struct EdgeConfig {
     pub range_fill: Option<crate::RangeFill>,
     /// S3 origins: the local store, the service credential, transfer acceleration.
     pub s3: S3Settings,
+    /// When hits of bodies in files go out with `sendfile(2)` (`--sendfile`).
+    pub sendfile: Sendfile,
+}
+
+/// When plain-text HTTP/1 hits of bodies held in files are sent with `sendfile(2)` instead of
+/// being copied through the edge's memory (`--sendfile`, `zerocopy.rs`).
+///
+/// The trade-off, measured in `docs/bench/2026-12-04-sendfile`: sending from a file saves the
+/// edge its copy of every byte (large hits: 0.06 instead of 0.14–0.33 CPU seconds per GB), but
+/// a viewer on the same host (loopback) must then copy the bytes out of the file's pages
+/// itself, which costs the host more than the copy saved; and keeping the memory tier's large
+/// bodies in files makes every other reader of them (TLS, HTTP/2) copy them out first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sendfile {
+    /// To every plain-text HTTP/1 viewer, and the memory tier keeps bodies of 1 MiB and more
+    /// in in-memory files so that its hits can be sent this way too.
+    On,
+    /// Disk-tier files, to viewers on other hosts (the memory tier keeps bodies in chunks).
+    #[default]
+    Remote,
+    /// Never.
+    Off,
+}
+
+impl Sendfile {
+    /// Whether a connection from `peer` gets sendfile.
+    pub fn applies_to(self, peer: std::net::IpAddr) -> bool {
+        match self {
+            Sendfile::On => true,
+            Sendfile::Remote => !peer.to_canonical().is_loopback(),
+            Sendfile::Off => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Sendfile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Sendfile, String> {
+        match s {
+            "on" => Ok(Sendfile::On),
+            "remote" => Ok(Sendfile::Remote),
+            "off" => Ok(Sendfile::Off),
+            other => Err(format!("{other:?}: expected on, remote or off")),
+        }
+    }
 }
 
 /// How the edge reaches S3 origins and proxies S3 Transfer Acceleration.

@@ -27,7 +27,7 @@ mod zerocopy;
 
 pub use body::{BodyError, EdgeBody, OriginBody};
 pub use config::{
-    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, S3Settings,
+    AccessLogSettings, EdgeConfig, ModelSource, Origin, OriginError, S3Settings, Sendfile,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_ORIGIN_CONNECT_TIMEOUT,
     DEFAULT_ORIGIN_READ_TIMEOUT, DEFAULT_POP,
 };

@@ -198,14 +198,18 @@ async fn serve_connection(
     // Counted while the connection is open, whatever ends it (load report on /healthz).
     let _open = OpenConnection::new(&edge.connections);
     let Some(tls) = tls else {
-        let queue = crate::zerocopy::SendQueue::new(edge.telemetry.metrics.clone());
-        let conn = Conn {
+        let mut conn = Conn {
             peer,
             guard: None,
             tls: None,
             accelerate,
-            zero_copy: Some(queue.clone()),
+            zero_copy: None,
         };
+        if !edge.cfg.sendfile.applies_to(peer.ip()) {
+            return serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
+        }
+        let queue = crate::zerocopy::SendQueue::new(edge.telemetry.metrics.clone());
+        conn.zero_copy = Some(queue.clone());
         let stream = crate::zerocopy::ZeroCopyStream::new(stream, queue);
         return serve_guarded(&builders.any, edge, stream, conn, timeouts, stop).await;
     };

@@ -43,6 +43,7 @@ fn config() -> EdgeConfig {
         cache: brink_cache::CacheConfig {
             capacity: 1 << 20,
             max_object: 1 << 19,
+            memory_files: false,
         },
         geo: None,
         trusted_proxies: Vec::new(),
@@ -62,6 +63,7 @@ fn config() -> EdgeConfig {
         forward_headers: brink_edge::ForwardHeaders::default(),
         range_fill: None,
         s3: brink_edge::S3Settings::default(),
+        sendfile: brink_edge::Sendfile::default(),
     }
 }
 

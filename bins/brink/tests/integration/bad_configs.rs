@@ -670,4 +670,18 @@ fn check_covers_the_options() {
         .expect("run brink");
     assert_eq!(out.status.code(), Some(64), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--memory-cache"));
+    let out = run(&[
+        "serve",
+        "--check",
+        "--origin",
+        "http://127.0.0.1:1",
+        "--sendfile",
+        "maybe",
+    ]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--sendfile") && err.contains("expected on, remote or off"),
+        "{err}"
+    );
 }

@@ -1,7 +1,9 @@
 //! Large hits sent straight from their file with `sendfile(2)` (`crates/brink-edge/src/
 //! zerocopy.rs`): the memory tier's in-memory files and the disk tier's files. Every body is
 //! compared byte for byte, and `brink_zero_copy_bytes_total` tells which responses took the
-//! zero-copy path: HTTP/1 hits of complete file-backed bodies, and nothing else.
+//! zero-copy path: HTTP/1 hits of complete file-backed bodies, and nothing else. These tests
+//! talk over loopback, so they ask for `--sendfile on` (the default, `remote`, leaves loopback
+//! viewers out, as the last test checks).
 
 use std::process::Command;
 use std::time::Duration;
@@ -23,7 +25,7 @@ async fn zero_copy_bytes(edge: &Edge) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_memory_hits_go_out_from_their_file_byte_for_byte() {
-    let (origin, edge) = start(&[]).await;
+    let (origin, edge) = start(&["--sendfile", "on"]).await;
     let data = pseudo_random_bytes(LEN, 7);
     origin.route("/big.bin", Reply::cacheable(data.clone(), "max-age=3600"));
     let url = edge.url("/big.bin");
@@ -134,7 +136,15 @@ async fn disk_hits_go_out_from_their_file_once_verified() {
     std::fs::create_dir_all(&dir).expect("cache dir");
     let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
     // Larger than memory may hold: it leaves memory for its file as it downloads.
-    let (origin, edge) = start(&["--cache-dir", &dir_arg, "--memory-max-object", "1MiB"]).await;
+    let (origin, edge) = start(&[
+        "--sendfile",
+        "on",
+        "--cache-dir",
+        &dir_arg,
+        "--memory-max-object",
+        "1MiB",
+    ])
+    .await;
     let data = pseudo_random_bytes(LEN, 11);
     origin.route("/disk.bin", Reply::cacheable(data.clone(), "max-age=3600"));
     let target = edge.url("/disk.bin");
@@ -162,4 +172,23 @@ async fn disk_hits_go_out_from_their_file_once_verified() {
     assert_origin_hits(&origin, "/disk.bin", 1, "one fill");
     drop(edge);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_viewers_get_copies_unless_sendfile_is_on() {
+    for args in [&[][..], &["--sendfile", "off"][..]] {
+        let (origin, edge) = start(args).await;
+        let data = pseudo_random_bytes(LEN, 3);
+        origin.route("/big.bin", Reply::cacheable(data.clone(), "max-age=3600"));
+        let url = edge.url("/big.bin");
+        assert_body(&curl(&url, &[]).await, &data, "miss");
+        let hit = curl(&url, &[]).await;
+        assert_hit(&hit, "hit");
+        assert_body(&hit, &data, "hit");
+        assert_eq!(
+            zero_copy_bytes(&edge).await,
+            0,
+            "{args:?}: copied, not sent from the file"
+        );
+    }
 }
