@@ -94,20 +94,26 @@ pub struct FileRegion {
 /// a memory copy, never a device wait).
 const MEM_READ_SPAN: u64 = 256 * 1024;
 
-/// Reads `len` bytes at `offset` of `file` into a new buffer.
+/// Reads `len` bytes at `offset` of an in-memory file into a new buffer (not zeroed first:
+/// the reads fill its uninitialised capacity).
 fn read_at(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<Bytes> {
-    use std::os::unix::fs::FileExt;
     let n =
         usize::try_from(len).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let mut buf = vec![0u8; n];
-    file.read_exact_at(&mut buf, offset)?;
+    let mut buf = Vec::with_capacity(n);
+    while buf.len() < n {
+        let at = offset + buf.len() as u64;
+        if rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), at)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    // The spare capacity may have been larger than asked for.
+    buf.truncate(n);
     Ok(Bytes::from(buf))
 }
 
 /// A new anonymous in-memory file.
 fn memory_file() -> std::io::Result<std::fs::File> {
-    let fd = nix::sys::memfd::memfd_create(c"brink-body", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
-        .map_err(std::io::Error::from)?;
+    let fd = rustix::fs::memfd_create(c"brink-body", rustix::fs::MemfdFlags::CLOEXEC)?;
     Ok(std::fs::File::from(fd))
 }
 
@@ -687,15 +693,27 @@ impl BodyReader {
         // Only the blocks the window covers, at most READ_SPAN_BLOCKS per read.
         let last = (end - 1) / BLOCK;
         let n = (last - block + 1).min(READ_SPAN_BLOCKS);
-        let handle = self.pending.get_or_insert_with(|| {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || file.read_blocks(block, n))
-        });
-        let res = match Pin::new(handle).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(r) => r,
+        // In the page cache: read here. Otherwise on the blocking pool.
+        let cached = if self.pending.is_none() {
+            file.read_blocks_cached(block, n)
+        } else {
+            None
         };
-        self.pending = None;
+        let res = match cached {
+            Some(r) => Ok(r),
+            None => {
+                let handle = self.pending.get_or_insert_with(|| {
+                    let file = file.clone();
+                    tokio::task::spawn_blocking(move || file.read_blocks(block, n))
+                });
+                let res = match Pin::new(handle).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(r) => r,
+                };
+                self.pending = None;
+                res
+            }
+        };
         match res {
             Ok(Ok(data)) => {
                 let from = usize::try_from(self.start - block * BLOCK).unwrap_or(0);

@@ -150,9 +150,9 @@ impl ZeroCopyStream {
         }
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
-            let mut offset = i64::try_from(head.offset).map_err(|_| io::Error::other("offset"))?;
+            let mut offset = head.offset;
             let sent = self.stream.try_io(Interest::WRITABLE, || {
-                nix::sys::sendfile::sendfile64(&self.stream, &*head.file, Some(&mut offset), want)
+                rustix::fs::sendfile(&self.stream, &*head.file, Some(&mut offset), want)
                     .map_err(io::Error::from)
             });
             match sent {

@@ -114,6 +114,8 @@ pub struct DiskStore {
     failing_until: Mutex<Option<Instant>>,
     /// The ban file's append handle (opened on first use, reset by a rewrite).
     ban_file: Mutex<Option<fs::File>>,
+    /// How its files are read on the request path (from the directory's file system).
+    reads: file::Reads,
     /// Counters.
     pub stats: DiskStats,
 }
@@ -154,6 +156,7 @@ impl DiskStore {
             on_persisted: Mutex::new(None),
             failing_until: Mutex::new(None),
             ban_file: Mutex::new(None),
+            reads: file::Reads::for_dir(&cfg.dir),
             stats: DiskStats::default(),
         });
         let weak = Arc::downgrade(&store);
@@ -390,7 +393,9 @@ impl DiskStore {
                     .and_then(|n| n.to_str())
                     .and_then(|n| u64::from_str_radix(n, 16).ok());
                 match (id, load(&path)) {
-                    (Some(id), Ok((key, meta, file))) => out.push((id, key, meta, Arc::new(file))),
+                    (Some(id), Ok((key, meta, file))) => {
+                        out.push((id, key, meta, Arc::new(file.with_reads(self.reads))));
+                    }
                     (_, res) => {
                         if let Err(e) = res {
                             tracing::warn!(path = %path.display(), error = %e, "disk tier: dropping damaged file");
@@ -602,7 +607,9 @@ fn writer_thread(store: Weak<DiskStore>, rx: Receiver<Op>) {
                     .and_then(|()| fs::rename(&tmp, &dest));
                 match res {
                     Ok(()) => {
-                        let file = Arc::new(DiskFile::new(dest, head_len, body_len, crcs));
+                        let file = Arc::new(
+                            DiskFile::new(dest, head_len, body_len, crcs).with_reads(store.reads),
+                        );
                         obj.set_disk(id, file.clone(), Arc::downgrade(&store));
                         store.register(id, obj.key.hash_value(), file, Arc::downgrade(&obj));
                         store.stats.writes.fetch_add(1, Ordering::Relaxed);
