@@ -20,6 +20,9 @@
 //! cut a response short, never send the placeholder's bytes as content. Tests compare every
 //! byte of bodies served this way.
 //!
+//! A frame hyper has taken from a body is always written (or the connection dies with its
+//! queue), so the queue and the placeholders hyper writes stay in step.
+//!
 //! Not used for TLS (the bytes must be encrypted in user space; kTLS would lift that), nor
 //! for HTTP/2 (frames are written by the h2 codec), nor for bodies still being written.
 
@@ -208,7 +211,9 @@ impl AsyncWrite for ZeroCopyStream {
         // Ordinary buffers up to the first placeholder go out with one `writev`; a
         // placeholder at the front goes out by itself from its file.
         match bufs.iter().position(|b| is_mark(b)) {
-            Some(0) => self.poll_send_file(cx, bufs[0].len()),
+            Some(i) if bufs[..i].iter().all(|b| b.is_empty()) => {
+                self.poll_send_file(cx, bufs[i].len())
+            }
             Some(i) => Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..i]),
             None => Pin::new(&mut self.stream).poll_write_vectored(cx, bufs),
         }
@@ -230,6 +235,104 @@ impl AsyncWrite for ZeroCopyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A connected pair: the edge's side wrapped, the viewer's side plain.
+    async fn pair() -> (ZeroCopyStream, TcpStream, Arc<SendQueue>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let viewer = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (edge, _) = listener.accept().await.unwrap();
+        let queue = SendQueue::new(Arc::new(EdgeMetrics::new()));
+        (ZeroCopyStream::new(edge, queue.clone()), viewer, queue)
+    }
+
+    fn temp_file(bytes: &[u8]) -> Arc<File> {
+        let path = std::env::temp_dir().join(format!("brink-zc-{}", fastrand::u64(..)));
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(bytes).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        Arc::new(f)
+    }
+
+    #[tokio::test]
+    async fn placeholders_go_out_as_their_regions_between_ordinary_bytes() {
+        let (mut edge, mut viewer, queue) = pair().await;
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        let file = temp_file(&data);
+        let mut body = ZeroCopyBody::new(
+            queue.clone(),
+            FileRegion {
+                file,
+                offset: 1000,
+                len: 150_000,
+            },
+        );
+        let Poll::Ready(Some(Ok(frame))) = body.poll_frame() else {
+            panic!("a frame");
+        };
+        let mark = frame.into_data().unwrap();
+        assert!(body.is_end_stream());
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            viewer.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        // As hyper writes: the head and the placeholder in one writev, the rest as it goes.
+        let mut bufs = vec![
+            Bytes::from_static(b"HEAD\r\n"),
+            mark,
+            Bytes::from_static(b"TAIL"),
+        ];
+        while !bufs.is_empty() {
+            let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
+            let mut n = edge.write_vectored(&slices).await.unwrap();
+            assert!(n > 0);
+            while n > 0 {
+                let first = bufs[0].len().min(n);
+                bytes::Buf::advance(&mut bufs[0], first);
+                n -= first;
+                if bufs[0].is_empty() {
+                    bufs.remove(0);
+                }
+            }
+        }
+        edge.shutdown().await.unwrap();
+        drop(edge);
+        let got = reader.await.unwrap();
+        let mut expected = b"HEAD\r\n".to_vec();
+        expected.extend_from_slice(&data[1000..151_000]);
+        expected.extend_from_slice(b"TAIL");
+        assert!(got == expected, "got {} bytes", got.len());
+        assert!(queue.pending.lock().is_empty());
+        assert!(queue
+            .metrics
+            .encode()
+            .contains("brink_zero_copy_bytes_total 150000\n"));
+    }
+
+    #[tokio::test]
+    async fn a_placeholder_without_its_region_fails_the_connection() {
+        let (mut edge, _viewer, queue) = pair().await;
+        let err = edge.write(&MARK[..10]).await.unwrap_err();
+        assert!(err.to_string().contains("no file region"), "{err}");
+        // A region of another length: refused as well, nothing sent.
+        queue.pending.lock().push_back(Pending {
+            file: temp_file(b"0123456789"),
+            offset: 0,
+            left: 5,
+        });
+        let err = edge.write(&MARK[..10]).await.unwrap_err();
+        assert!(err.to_string().contains("does not match"), "{err}");
+    }
 
     #[test]
     fn only_windows_of_the_placeholder_are_marks() {
