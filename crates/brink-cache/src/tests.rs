@@ -491,11 +491,11 @@ mod disk_tier {
         assert!(walk(&dir.0).is_empty(), "damaged files are deleted");
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn objects_too_large_for_memory_are_served_from_disk() {
-        let dir = TempDir::new();
+    /// A 200,000-byte object, too large for a 64 KiB memory limit, filled in `pieces` and
+    /// waited for until only its file holds it.
+    async fn huge_on_disk(dir: &TempDir, pieces: &[usize]) -> (Arc<Cache>, Arc<Object>, Vec<u8>) {
         let c = open(
-            &dir,
+            dir,
             1 << 30,
             CacheConfig {
                 capacity: 1 << 20,
@@ -504,10 +504,27 @@ mod disk_tier {
             },
         );
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
-        fill(&c, "/huge", &[&big[..150_000], &big[150_000..]]);
+        let mut at = 0;
+        let chunks: Vec<&[u8]> = pieces
+            .iter()
+            .chain(std::iter::once(&big.len()))
+            .map(|&end| {
+                let piece = &big[at..end];
+                at = end;
+                piece
+            })
+            .collect();
+        fill(&c, "/huge", &chunks);
         wait_persisted(&c, 1).await;
         // The memory copy was replaced by the disk-only one.
         let obj = wait_disk_only(&c, "/huge").await;
+        (c, obj, big)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn objects_too_large_for_memory_are_served_from_disk() {
+        let dir = TempDir::new();
+        let (c, obj, big) = huge_on_disk(&dir, &[150_000]).await;
         assert_eq!(c.used_bytes(), 0, "memory no longer holds it");
         assert_eq!(read_all(&obj).await.unwrap(), big);
     }
@@ -515,19 +532,7 @@ mod disk_tier {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_disk_only_body_offers_its_file_once_its_blocks_are_verified() {
         let dir = TempDir::new();
-        let c = open(
-            &dir,
-            1 << 30,
-            CacheConfig {
-                capacity: 1 << 20,
-                max_object: 64 * 1024,
-                memory_files: false,
-            },
-        );
-        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 13) as u8).collect();
-        fill(&c, "/huge", &[&big]);
-        wait_persisted(&c, 1).await;
-        let obj = wait_disk_only(&c, "/huge").await;
+        let (_c, obj, big) = huge_on_disk(&dir, &[]).await;
         let reader = || BodyReader::new(obj.body.clone(), 1000, Some(150_000));
         assert!(reader().file_region().is_none(), "not verified yet");
         assert_eq!(read_all(&obj).await.unwrap(), big);

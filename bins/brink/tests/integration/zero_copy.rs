@@ -23,12 +23,19 @@ async fn zero_copy_bytes(edge: &Edge) -> u64 {
         .expect("brink_zero_copy_bytes_total in /metrics")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_memory_hits_go_out_from_their_file_byte_for_byte() {
-    let (origin, edge) = start(&["--sendfile", "on"]).await;
-    let data = pseudo_random_bytes(LEN, 7);
+/// An edge started with `args` in front of an origin serving `LEN` bytes at `/big.bin`, the
+/// bytes, and the object's URL at the edge.
+async fn big_object(args: &[&str], seed: u64) -> (TestOrigin, Edge, Vec<u8>, String) {
+    let (origin, edge) = start(args).await;
+    let data = pseudo_random_bytes(LEN, seed);
     origin.route("/big.bin", Reply::cacheable(data.clone(), "max-age=3600"));
     let url = edge.url("/big.bin");
+    (origin, edge, data, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_memory_hits_go_out_from_their_file_byte_for_byte() {
+    let (origin, edge, data, url) = big_object(&["--sendfile", "on"], 7).await;
 
     let miss = curl(&url, &[]).await;
     assert_miss(&miss, "first GET");
@@ -177,10 +184,7 @@ async fn disk_hits_go_out_from_their_file_once_verified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_viewers_get_copies_unless_sendfile_is_on() {
     for args in [&[][..], &["--sendfile", "off"][..]] {
-        let (origin, edge) = start(args).await;
-        let data = pseudo_random_bytes(LEN, 3);
-        origin.route("/big.bin", Reply::cacheable(data.clone(), "max-age=3600"));
-        let url = edge.url("/big.bin");
+        let (_origin, edge, data, url) = big_object(args, 3).await;
         assert_body(&curl(&url, &[]).await, &data, "miss");
         let hit = curl(&url, &[]).await;
         assert_hit(&hit, "hit");
