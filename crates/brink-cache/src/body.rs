@@ -597,6 +597,10 @@ impl Body {
     }
 }
 
+/// Bytes read back on the blocking pool, and the handle a first read of a disk-only body
+/// opened.
+type ReadBack = (Bytes, Option<Arc<std::fs::File>>);
+
 /// Reads a byte window of a [`Body`], chunk by chunk, waiting for the writer when it catches up.
 #[derive(Debug)]
 pub struct BodyReader {
@@ -606,8 +610,12 @@ pub struct BodyReader {
     chunk_start: u64,
     start: u64,
     end: Option<u64>,
-    /// Disk-only or spilled bodies: the read in flight.
-    pending: Option<JoinHandle<std::io::Result<Bytes>>>,
+    /// Disk-only or spilled bodies: the read in flight (with the handle it opened, for a
+    /// disk-only body read the first time).
+    pending: Option<JoinHandle<std::io::Result<ReadBack>>>,
+    /// Disk-only bodies: this reader's handle on the file, once opened (on the blocking
+    /// pool); closed with the reader.
+    disk_handle: Option<Arc<std::fs::File>>,
 }
 
 /// A reader reached bytes the writer never wrote (the origin fetch failed).
@@ -631,6 +639,7 @@ impl BodyReader {
             start,
             end,
             pending: None,
+            disk_handle: None,
         }
     }
 
@@ -662,7 +671,7 @@ impl BodyReader {
                 use std::os::unix::fs::FileExt;
                 let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
                 file.read_exact_at(&mut buf, offset)
-                    .map(|()| Bytes::from(buf))
+                    .map(|()| (Bytes::from(buf), None))
             }));
         }
         let Some(handle) = self.pending.as_mut() else {
@@ -674,7 +683,7 @@ impl BodyReader {
         };
         self.pending = None;
         match res {
-            Ok(Ok(b)) => Poll::Ready(Ok(b)),
+            Ok(Ok((b, _))) => Poll::Ready(Ok(b)),
             _ => Poll::Ready(Err(TruncatedBody)),
         }
     }
@@ -693,25 +702,39 @@ impl BodyReader {
         // Only the blocks the window covers, at most READ_SPAN_BLOCKS per read.
         let last = (end - 1) / BLOCK;
         let n = (last - block + 1).min(READ_SPAN_BLOCKS);
-        // In the page cache: read here. Otherwise on the blocking pool.
-        let cached = if self.pending.is_none() {
-            file.read_blocks_cached(block, n)
-        } else {
-            None
+        // What cannot wait for the device is read here, through the handle a first read
+        // opened; the rest on the blocking pool.
+        let in_place = match (&self.disk_handle, &self.pending) {
+            (Some(h), None) => file.read_blocks_in_place(h, block, n),
+            _ => None,
         };
-        let res = match cached {
+        let res = match in_place {
             Some(r) => Ok(r),
             None => {
                 let handle = self.pending.get_or_insert_with(|| {
                     let file = file.clone();
-                    tokio::task::spawn_blocking(move || file.read_blocks(block, n))
+                    let opened = self.disk_handle.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let h = match opened {
+                            Some(h) => h,
+                            None => file.open()?,
+                        };
+                        file.read_blocks_from(&h, block, n).map(|b| (b, Some(h)))
+                    })
                 });
                 let res = match Pin::new(handle).poll(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(r) => r,
                 };
                 self.pending = None;
-                res
+                res.map(|r| {
+                    r.map(|(data, h)| {
+                        if self.disk_handle.is_none() {
+                            self.disk_handle = h;
+                        }
+                        data
+                    })
+                })
             }
         };
         match res {
@@ -767,7 +790,16 @@ impl BodyReader {
         }
         let file = match self.body.mem_file() {
             Some(m) => m.file.clone(),
-            None => self.body.disk.as_ref()?.verified_file(self.start, end)?,
+            None => {
+                let d = self.body.disk.as_ref()?;
+                if !d.is_verified(self.start, end) {
+                    return None;
+                }
+                match &self.disk_handle {
+                    Some(h) => h.clone(),
+                    None => d.open().ok()?,
+                }
+            }
         };
         Some(FileRegion {
             file,

@@ -196,3 +196,57 @@ async fn loopback_viewers_get_copies_unless_sendfile_is_on() {
         );
     }
 }
+
+/// Readers of disk-tier files open a handle per transfer and close it at the end: serving
+/// many files from disk, in place and by sendfile, leaves no descriptors behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_hits_leave_no_open_files_behind() {
+    const N: usize = 60;
+    let dir = std::env::temp_dir().join(format!("brink-it-zcfd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cache dir");
+    let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
+    let args = [
+        "--sendfile",
+        "on",
+        "--cache-dir",
+        &dir_arg,
+        "--memory-max-object",
+        "16KiB",
+    ];
+    let (origin, edge) = start(&args).await;
+    let bodies: Vec<Vec<u8>> = (0..N)
+        .map(|i| pseudo_random_bytes(100_000 + i, i as u64 + 1))
+        .collect();
+    for (i, b) in bodies.iter().enumerate() {
+        origin.route(
+            &format!("/f/{i}"),
+            Reply::cacheable(b.clone(), "max-age=3600"),
+        );
+    }
+    let before = edge.open_fds();
+    // Each object: the miss, then hits until one went out by sendfile (the file is complete,
+    // memory let it go, its blocks were read once).
+    for (i, b) in bodies.iter().enumerate() {
+        let target = edge.url(&format!("/f/{i}"));
+        let mut sent = false;
+        for _ in 0..100 {
+            let before_hit = zero_copy_bytes(&edge).await;
+            assert_body(&curl(&target, &[]).await, b, "object");
+            if zero_copy_bytes(&edge).await > before_hit {
+                sent = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(sent, "/f/{i} went out by sendfile");
+    }
+    let after = edge.open_fds();
+    assert!(
+        after < before + 20,
+        "{N} files served from disk: {before} descriptors before, {after} after"
+    );
+    assert_eq!(origin.total(), N, "one fill each");
+    drop(edge);
+    let _ = std::fs::remove_dir_all(&dir);
+}

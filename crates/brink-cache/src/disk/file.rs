@@ -104,21 +104,33 @@ impl DiskFile {
         ok
     }
 
-    /// The open file, if every block covering body bytes `[start, end)` has been verified
-    /// in this process (so its bytes may be sent without reading them here).
-    pub fn verified_file(&self, start: u64, end: u64) -> Option<Arc<File>> {
+    /// True when every block covering body bytes `[start, end)` has been verified in this
+    /// process (so those bytes may be sent without reading them here).
+    pub fn is_verified(&self, start: u64, end: u64) -> bool {
         use std::sync::atomic::Ordering;
         if start >= end || end > self.body_len {
-            return None;
+            return false;
         }
-        for index in start / BLOCK..=(end - 1) / BLOCK {
-            let index = usize::try_from(index).ok()?;
-            let word = self.verified.get(index / 64)?.load(Ordering::Relaxed);
-            if word & (1u64 << (index % 64)) == 0 {
-                return None;
-            }
+        (start / BLOCK..=(end - 1) / BLOCK).all(|index| {
+            usize::try_from(index).is_ok_and(|index| {
+                self.verified
+                    .get(index / 64)
+                    .is_some_and(|w| w.load(Ordering::Relaxed) & (1u64 << (index % 64)) != 0)
+            })
+        })
+    }
+
+    /// A handle of its own on the file (readers keep one for a whole transfer: the file
+    /// stays readable if the tier evicts it meanwhile, and no handle outlives the transfer).
+    /// If the file can no longer be opened, the handle kept by an earlier fallback, if any.
+    ///
+    /// # Errors
+    /// The file cannot be opened.
+    pub fn open(&self) -> io::Result<Arc<File>> {
+        match File::open(&self.path) {
+            Ok(f) => Ok(Arc::new(f)),
+            Err(e) => self.handle.lock().clone().ok_or(e),
         }
-        self.file().ok()
     }
 
     fn file(&self) -> io::Result<Arc<File>> {
@@ -172,13 +184,49 @@ impl DiskFile {
         self.verified_blocks(first, buf)
     }
 
-    /// Like [`DiskFile::read_blocks`], on the calling thread, when that cannot wait for the
-    /// device: files on tmpfs, and spans the page cache holds (`RWF_NOWAIT`). `None` when the
-    /// caller must read on a blocking thread instead (part of the span is not in memory, the
-    /// file system does not do `RWF_NOWAIT`, any error). A span in memory so costs a memory
-    /// copy, not two thread hand-offs: measured on ext4, large hits from the disk tier went
-    /// from 4,030 to 4,700 MB/s (docs/bench/2026-12-04-sendfile).
-    pub fn read_blocks_cached(&self, first: u64, n: u64) -> Option<io::Result<Bytes>> {
+    /// Like [`DiskFile::read_blocks`], through `file` (from [`DiskFile::open`]), into memory
+    /// that is not zeroed first (blocking: call from a blocking thread).
+    ///
+    /// # Errors
+    /// I/O errors, or `InvalidData` when a block's checksum does not match.
+    pub fn read_blocks_from(&self, file: &File, first: u64, n: u64) -> io::Result<Bytes> {
+        let Some((at, len)) = self.span(first, n) else {
+            return Ok(Bytes::new());
+        };
+        let mut buf = Vec::with_capacity(len);
+        while buf.len() < len {
+            let offset = at + buf.len() as u64;
+            if rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset)? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        // The spare capacity may have been larger than asked for.
+        buf.truncate(len);
+        self.verified_blocks(first, buf)
+    }
+
+    /// File offset and length of up to `n` blocks from `first`; `None` past the end.
+    fn span(&self, first: u64, n: u64) -> Option<(u64, usize)> {
+        let start = first * BLOCK;
+        if start >= self.body_len || n == 0 {
+            return None;
+        }
+        let end = ((first + n) * BLOCK).min(self.body_len);
+        Some((self.head_len + start, usize::try_from(end - start).ok()?))
+    }
+
+    /// Like [`DiskFile::read_blocks_from`], on the calling thread, when that cannot wait for
+    /// the device: files on tmpfs, and spans the page cache holds (`RWF_NOWAIT`). `None` when
+    /// the caller must read on a blocking thread instead (part of the span is not in memory,
+    /// the file system does not do `RWF_NOWAIT`, any error). A span in memory so costs a
+    /// memory copy, not two thread hand-offs: measured on ext4, large hits from the disk tier
+    /// went from 4,030 to 4,700 MB/s (docs/bench/2026-12-04-sendfile).
+    pub fn read_blocks_in_place(
+        &self,
+        file: &File,
+        first: u64,
+        n: u64,
+    ) -> Option<io::Result<Bytes>> {
         use rustix::io::{Errno, ReadWriteFlags};
         use std::io::IoSliceMut;
         use std::sync::atomic::Ordering;
@@ -186,37 +234,17 @@ impl DiskFile {
         if mode == Reads::Blocking as u8 {
             return None;
         }
-        let start = first * BLOCK;
-        if start >= self.body_len || n == 0 {
-            return Some(Ok(Bytes::new()));
-        }
-        let end = ((first + n) * BLOCK).min(self.body_len);
-        let len = usize::try_from(end - start).ok()?;
-        let file = self.file().ok()?;
-        let at = self.head_len + start;
         if mode == Reads::Memory as u8 {
-            // Into uninitialised capacity: no zeroing first.
-            let mut buf = Vec::with_capacity(len);
-            while buf.len() < len {
-                let offset = at + buf.len() as u64;
-                match rustix::io::pread(&*file, rustix::buffer::spare_capacity(&mut buf), offset) {
-                    Ok(k) if k > 0 => {}
-                    _ => return None,
-                }
-            }
-            buf.truncate(len);
-            return Some(self.verified_blocks(first, buf));
+            return Some(self.read_blocks_from(file, first, n));
         }
+        let Some((at, len)) = self.span(first, n) else {
+            return Some(Ok(Bytes::new()));
+        };
         let mut buf = vec![0u8; len];
         let mut done = 0;
         while done < len {
             let mut slices = [IoSliceMut::new(&mut buf[done..])];
-            match rustix::io::preadv2(
-                &*file,
-                &mut slices,
-                at + done as u64,
-                ReadWriteFlags::NOWAIT,
-            ) {
+            match rustix::io::preadv2(file, &mut slices, at + done as u64, ReadWriteFlags::NOWAIT) {
                 Ok(k) if k > 0 => done += k,
                 Err(Errno::OPNOTSUPP | Errno::INVAL) => {
                     self.reads.store(Reads::Blocking as u8, Ordering::Relaxed);
@@ -289,21 +317,30 @@ mod tests {
         for reads in [Reads::Memory, Reads::Cached] {
             let (file, path) = file_with(&body, &format!("{reads:?}"));
             let file = file.with_reads(reads);
-            // Just written: in the page cache, so the cached read succeeds on any file system
-            // that does RWF_NOWAIT (and tmpfs); where it does not, the caller's fallback.
+            let handle = file.open().expect("open");
+            // Just written: in the page cache, so the read in place succeeds on any file
+            // system that does RWF_NOWAIT (and tmpfs); where it does not, the caller falls
+            // back to the blocking path.
             let blocking = file.read_blocks(1, 3).expect("read");
-            match file.read_blocks_cached(1, 3) {
+            assert_eq!(
+                file.read_blocks_from(&handle, 1, 3).expect("read"),
+                blocking
+            );
+            match file.read_blocks_in_place(&handle, 1, 3) {
                 Some(r) => assert_eq!(r.expect("read"), blocking),
                 None => assert_eq!(reads, Reads::Cached, "memory reads never defer"),
             }
             assert_eq!(&blocking[..], &body[BLOCK as usize..4 * BLOCK as usize]);
-            let last = file.read_blocks(4, 16).expect("read");
+            let last = file.read_blocks_from(&handle, 4, 16).expect("read");
             assert_eq!(&last[..], &body[4 * BLOCK as usize..]);
+            assert!(file.is_verified(BLOCK, body.len() as u64));
+            assert!(!file.is_verified(0, 10), "block 0 was never read");
             let _ = std::fs::remove_file(path);
         }
         let (file, path) = file_with(&body, "blocking");
+        let handle = file.open().expect("open");
         assert!(
-            file.read_blocks_cached(0, 1).is_none(),
+            file.read_blocks_in_place(&handle, 0, 1).is_none(),
             "blocking: always deferred"
         );
         let _ = std::fs::remove_file(path);
@@ -315,12 +352,15 @@ mod tests {
         bytes.extend_from_slice(&damaged);
         std::fs::write(&path, &bytes).expect("write");
         let file = file.with_reads(Reads::Memory);
+        let handle = file.open().expect("open");
         let err = file
-            .read_blocks_cached(0, 2)
+            .read_blocks_in_place(&handle, 0, 2)
             .expect("read in place")
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(file.read_blocks(0, 1).is_ok(), "the first block is intact");
-        let _ = std::fs::remove_file(path);
+        // A handle keeps an evicted file readable.
+        std::fs::remove_file(&path).expect("remove");
+        assert!(file.read_blocks_from(&handle, 0, 1).is_ok());
     }
 }

@@ -263,6 +263,13 @@ impl Edge {
         self.status_kib("RssFile:") * 1024
     }
 
+    /// How many file descriptors the child has open.
+    pub(crate) fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
     /// A `/proc/<pid>/status` figure in KiB (0 if unreadable).
     fn status_kib(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
