@@ -35,7 +35,19 @@ async fn range(edge: &Edge, path: &str, a: u64, b: Option<u64>) -> Resp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_objects_are_filled_by_the_slices_a_range_needs() {
-    let (origin, edge) = start(&["--range-fill-above", "8MiB", "--range-slice", "1MiB"]).await;
+    slices_a_range_needs(&[]).await;
+}
+
+/// The same with 1 MiB slices kept in in-memory files and hits sent from them with sendfile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slices_in_memory_files_sent_with_sendfile() {
+    slices_a_range_needs(&["--sendfile", "on"]).await;
+}
+
+async fn slices_a_range_needs(extra: &[&str]) {
+    let mut args = vec!["--range-fill-above", "8MiB", "--range-slice", "1MiB"];
+    args.extend_from_slice(extra);
+    let (origin, edge) = start(&args).await;
     let body = Arc::new(pseudo_random_bytes((20 * MIB + 12_345) as usize, 7));
     let total = body.len() as u64;
     let version = Arc::new(AtomicU64::new(1));
