@@ -234,3 +234,32 @@ pub struct S3Settings {
     /// `--accelerate-listen`: a listener whose every request is proxied to `endpoint`.
     pub accelerate_listen: Option<SocketAddr>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sendfile;
+    use std::net::IpAddr;
+
+    #[test]
+    fn sendfile_modes_choose_by_peer() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("address");
+        let loopback = ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"];
+        let remote = [
+            "192.0.2.7",
+            "2001:db8::1",
+            "::ffff:198.51.100.1",
+            "10.0.0.1",
+        ];
+        for peer in loopback {
+            assert!(!Sendfile::Remote.applies_to(ip(peer)), "{peer}");
+            assert!(Sendfile::On.applies_to(ip(peer)), "{peer}");
+        }
+        for peer in remote {
+            assert!(Sendfile::Remote.applies_to(ip(peer)), "{peer}");
+            assert!(!Sendfile::Off.applies_to(ip(peer)), "{peer}");
+        }
+        assert_eq!("remote".parse(), Ok(Sendfile::Remote));
+        assert_eq!(Sendfile::default(), Sendfile::Remote);
+        assert!("ON".parse::<Sendfile>().is_err());
+    }
+}
