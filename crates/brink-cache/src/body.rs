@@ -86,7 +86,7 @@ pub struct FileRegion {
     pub file: Arc<std::fs::File>,
     /// Where the window starts in the file.
     pub offset: u64,
-    /// Its length (at least 1).
+    /// Its length (at least 1 from [`BodyReader::file_region`]).
     pub len: u64,
 }
 
@@ -351,56 +351,57 @@ impl Body {
         if chunk.is_empty() {
             return;
         }
+        let mut writing = self.writing.lock();
+        let to_file = match writing.as_deref() {
+            Some(w) if w.state == BodyState::Writing => w
+                .spill
+                .as_ref()
+                .filter(|s| s.memory && !w.spill_failed)
+                .map(|s| (s.file.clone(), s.body_offset + w.len)),
+            _ => return,
+        };
         // A body in an in-memory file: the chunk is copied there outside the lock (there is
         // one writer, so the offset cannot move meanwhile) and only a placeholder is kept.
-        let to_file = {
-            let writing = self.writing.lock();
-            match writing.as_deref() {
-                Some(w) if w.state == BodyState::Writing && !w.spill_failed => w
-                    .spill
-                    .as_ref()
-                    .filter(|s| s.memory)
-                    .map(|s| (s.file.clone(), s.body_offset + w.len)),
-                Some(w) if w.state == BodyState::Writing => None,
-                _ => return,
+        let written = match to_file {
+            Some((file, at)) => {
+                drop(writing);
+                let r = std::os::unix::fs::FileExt::write_all_at(&*file, &chunk, at);
+                writing = self.writing.lock();
+                Some(r)
             }
+            None => None,
         };
-        let written = to_file.map(|(file, at)| {
-            use std::os::unix::fs::FileExt;
-            file.write_all_at(&chunk, at)
-        });
-        let wakers = {
-            let mut writing = self.writing.lock();
-            let Some(w) = writing.as_deref_mut() else {
-                return;
-            };
-            if w.state != BodyState::Writing {
-                return;
-            }
-            if w.spill.is_some() {
-                w.starts.push(w.len);
-            }
-            w.len += chunk.len() as u64;
-            match written {
-                Some(Ok(())) => {
-                    w.chunks.push(Bytes::new());
-                    w.released += 1;
-                    w.persisted = w.len;
-                }
-                Some(Err(e)) => {
-                    // Out of memory for the file: this chunk and the rest stay in chunks
-                    // (copied: the writer hands a body in a file its buffers uncopied).
-                    tracing::warn!(error = %e, "in-memory body file failed; keeping chunks");
-                    w.spill_failed = true;
-                    w.chunks.push(Bytes::copy_from_slice(&chunk));
-                }
-                None if w.spill_failed && w.spill.as_ref().is_some_and(|s| s.memory) => {
-                    w.chunks.push(Bytes::copy_from_slice(&chunk));
-                }
-                None => w.chunks.push(chunk),
-            }
-            std::mem::take(&mut w.wakers)
+        let Some(w) = writing.as_deref_mut() else {
+            return;
         };
+        if w.state != BodyState::Writing {
+            return;
+        }
+        if w.spill.is_some() {
+            w.starts.push(w.len);
+        }
+        w.len += chunk.len() as u64;
+        if let Some(Ok(())) = written {
+            w.chunks.push(Bytes::new());
+            w.released += 1;
+            w.persisted = w.len;
+        } else {
+            if let Some(Err(e)) = written {
+                // Out of memory for the file: this chunk and the rest stay in chunks.
+                tracing::warn!(error = %e, "in-memory body file failed; keeping chunks");
+                w.spill_failed = true;
+            }
+            // The writer hands a body meant for an in-memory file its buffers uncopied
+            // (`ObjectWriter::push`): what such a body keeps in chunks is copied.
+            let memory = w.spill.as_ref().is_some_and(|s| s.memory);
+            w.chunks.push(if memory {
+                Bytes::copy_from_slice(&chunk)
+            } else {
+                chunk
+            });
+        }
+        let wakers = std::mem::take(&mut w.wakers);
+        drop(writing);
         wakers.into_iter().for_each(Waker::wake);
     }
 
@@ -778,28 +779,24 @@ impl BodyReader {
         if self.index != 0 || self.chunk_start != 0 || self.pending.is_some() {
             return None;
         }
-        let (len, base) = if let Some(m) = self.body.mem_file() {
-            (m.len, 0)
-        } else {
-            let d = self.body.disk.as_ref()?;
-            (d.body_len, d.head_len)
+        let mem = self.body.mem_file();
+        let disk = self.body.disk.as_ref();
+        let (len, base) = match (mem, disk) {
+            (Some(m), _) => (m.len, 0),
+            (None, Some(d)) => (d.body_len, d.head_len),
+            (None, None) => return None,
         };
         let end = self.end.unwrap_or(len).min(len);
         if self.start >= end {
             return None;
         }
-        let file = match self.body.mem_file() {
-            Some(m) => m.file.clone(),
-            None => {
-                let d = self.body.disk.as_ref()?;
-                if !d.is_verified(self.start, end) {
-                    return None;
-                }
-                match &self.disk_handle {
-                    Some(h) => h.clone(),
-                    None => d.open().ok()?,
-                }
-            }
+        let file = match (mem, disk) {
+            (Some(m), _) => m.file.clone(),
+            (None, Some(d)) if d.is_verified(self.start, end) => match &self.disk_handle {
+                Some(h) => h.clone(),
+                None => d.open().ok()?,
+            },
+            _ => return None,
         };
         Some(FileRegion {
             file,

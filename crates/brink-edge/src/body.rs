@@ -99,27 +99,23 @@ impl EdgeBody {
             len,
         }
     }
-}
 
-impl EdgeBody {
     /// On a connection that can send files (`queue`), a stored body whose window lies in a
     /// complete file becomes a zero-copy body; anything else is returned as it is.
     pub(crate) fn offer_zero_copy(self, queue: &Arc<crate::zerocopy::SendQueue>) -> EdgeBody {
-        match self {
-            EdgeBody::Stored {
-                reader,
-                len: Some(len),
-            } => match reader.file_region().filter(|r| r.len == len) {
-                Some(region) => {
-                    EdgeBody::ZeroCopy(crate::zerocopy::ZeroCopyBody::new(queue.clone(), region))
-                }
-                None => EdgeBody::Stored {
-                    reader,
-                    len: Some(len),
-                },
-            },
-            other => other,
+        if let EdgeBody::Stored {
+            reader,
+            len: Some(len),
+        } = &self
+        {
+            if let Some(region) = reader.file_region().filter(|r| r.len == *len) {
+                return EdgeBody::ZeroCopy(crate::zerocopy::ZeroCopyBody::new(
+                    queue.clone(),
+                    region,
+                ));
+            }
         }
+        self
     }
 }
 

@@ -27,7 +27,6 @@
 //! for HTTP/2 (frames are written by the h2 codec), nor for bodies still being written.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -58,18 +57,11 @@ fn is_mark(buf: &[u8]) -> bool {
     !buf.is_empty() && at >= base && at + buf.len() <= base + MARK_LEN
 }
 
-/// A file region a placeholder frame stands for, and how much of it is still to send.
-#[derive(Debug)]
-struct Pending {
-    file: Arc<File>,
-    offset: u64,
-    left: u64,
-}
-
 /// The regions of one connection's placeholder frames, in the order hyper will write them.
 #[derive(Debug)]
 pub(crate) struct SendQueue {
-    pending: Mutex<VecDeque<Pending>>,
+    /// Each frame's region, advanced as it is sent.
+    pending: Mutex<VecDeque<FileRegion>>,
     metrics: Arc<EdgeMetrics>,
 }
 
@@ -86,42 +78,39 @@ impl SendQueue {
 #[derive(Debug)]
 pub struct ZeroCopyBody {
     queue: Arc<SendQueue>,
-    file: Arc<File>,
-    offset: u64,
-    left: u64,
+    /// What is left to hand out as frames.
+    rest: FileRegion,
 }
 
 impl ZeroCopyBody {
     pub(crate) fn new(queue: Arc<SendQueue>, region: FileRegion) -> ZeroCopyBody {
         ZeroCopyBody {
             queue,
-            file: region.file,
-            offset: region.offset,
-            left: region.len,
+            rest: region,
         }
     }
 
     pub(crate) fn poll_frame(&mut self) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        if self.left == 0 {
+        if self.rest.len == 0 {
             return Poll::Ready(None);
         }
-        let n = usize::try_from(self.left).map_or(MARK_LEN, |l| l.min(MARK_LEN));
-        self.queue.pending.lock().push_back(Pending {
-            file: self.file.clone(),
-            offset: self.offset,
-            left: n as u64,
+        let n = usize::try_from(self.rest.len).map_or(MARK_LEN, |l| l.min(MARK_LEN));
+        self.queue.pending.lock().push_back(FileRegion {
+            file: self.rest.file.clone(),
+            offset: self.rest.offset,
+            len: n as u64,
         });
-        self.offset += n as u64;
-        self.left -= n as u64;
+        self.rest.offset += n as u64;
+        self.rest.len -= n as u64;
         Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&MARK[..n])))))
     }
 
     pub(crate) fn is_end_stream(&self) -> bool {
-        self.left == 0
+        self.rest.len == 0
     }
 
     pub(crate) fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.left)
+        SizeHint::with_exact(self.rest.len)
     }
 }
 
@@ -146,7 +135,7 @@ impl ZeroCopyStream {
                 "zero-copy: a placeholder was written with no file region queued",
             )));
         };
-        if head.left != want as u64 {
+        if head.len != want as u64 {
             return Poll::Ready(Err(io::Error::other(
                 "zero-copy: the placeholder does not match its file region",
             )));
@@ -167,8 +156,8 @@ impl ZeroCopyStream {
                 }
                 Ok(n) => {
                     head.offset += n as u64;
-                    head.left -= n as u64;
-                    if head.left == 0 {
+                    head.len -= n as u64;
+                    if head.len == 0 {
                         pending.pop_front();
                     }
                     self.queue.metrics.add_zero_copy_bytes(n as u64);
@@ -235,6 +224,7 @@ impl AsyncWrite for ZeroCopyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
     use std::io::Write;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -325,10 +315,10 @@ mod tests {
         let err = edge.write(&MARK[..10]).await.unwrap_err();
         assert!(err.to_string().contains("no file region"), "{err}");
         // A region of another length: refused as well, nothing sent.
-        queue.pending.lock().push_back(Pending {
+        queue.pending.lock().push_back(FileRegion {
             file: temp_file(b"0123456789"),
             offset: 0,
-            left: 5,
+            len: 5,
         });
         let err = edge.write(&MARK[..10]).await.unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");

@@ -1,4 +1,5 @@
-//! Reading a stored file: block-aligned, checksum-verified, off the async workers.
+//! Reading a stored file: block-aligned, checksum-verified, through a handle per transfer; in
+//! place when that cannot wait for a device, otherwise on a blocking thread.
 //!
 //! Each block's checksum is verified the first time the block is read in this process and
 //! remembered (one bit per 64 KiB block): what the checksums guard against — a torn write, a
@@ -8,12 +9,10 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 
 use super::format::{self, FormatError, BLOCK};
 
@@ -32,8 +31,7 @@ pub struct DiskFile {
     crcs: Vec<u32>,
     /// One bit per block: verified since this process opened the file.
     verified: Box<[std::sync::atomic::AtomicU64]>,
-    handle: Mutex<Option<Arc<File>>>,
-    /// How [`DiskFile::read_blocks_cached`] reads: a [`Reads`] as a number, downgraded to
+    /// How [`DiskFile::read_blocks_in_place`] reads: a [`Reads`] as a number, downgraded to
     /// [`Reads::Blocking`] the first time the file system refuses `RWF_NOWAIT`.
     reads: std::sync::atomic::AtomicU8,
 }
@@ -56,7 +54,6 @@ impl Reads {
         // TMPFS_MAGIC, statfs(2).
         const TMPFS: u64 = 0x0102_1994;
         match rustix::fs::statfs(dir) {
-            #[allow(clippy::useless_conversion)]
             Ok(st) if u64::try_from(st.f_type).is_ok_and(|t| t == TMPFS) => Reads::Memory,
             _ => Reads::Cached,
         }
@@ -75,7 +72,6 @@ impl DiskFile {
                 .map(|_| std::sync::atomic::AtomicU64::new(0))
                 .collect(),
             crcs,
-            handle: Mutex::new(None),
             reads: std::sync::atomic::AtomicU8::new(Reads::Blocking as u8),
         }
     }
@@ -122,70 +118,19 @@ impl DiskFile {
 
     /// A handle of its own on the file (readers keep one for a whole transfer: the file
     /// stays readable if the tier evicts it meanwhile, and no handle outlives the transfer).
-    /// If the file can no longer be opened, the handle kept by an earlier fallback, if any.
     ///
     /// # Errors
     /// The file cannot be opened.
     pub fn open(&self) -> io::Result<Arc<File>> {
-        match File::open(&self.path) {
-            Ok(f) => Ok(Arc::new(f)),
-            Err(e) => self.handle.lock().clone().ok_or(e),
-        }
+        File::open(&self.path).map(Arc::new)
     }
 
-    fn file(&self) -> io::Result<Arc<File>> {
-        let mut h = self.handle.lock();
-        if let Some(f) = &*h {
-            return Ok(f.clone());
-        }
-        let f = Arc::new(File::open(&self.path)?);
-        *h = Some(f.clone());
-        Ok(f)
-    }
-
-    /// `len` bytes at `offset` of the file, into a buffer that is not zeroed first: the read
-    /// goes through a handle of its own (`File::read_buf` fills uninitialised capacity), so
-    /// concurrent readers do not share a file position. Zeroing a 1 MiB buffer before every
-    /// read cost 6.5 % of the CPU of serving a large object from the disk tier (perf, 2026-12-03).
-    /// If the file can no longer be opened (evicted while read), the kept handle reads it.
-    fn read_span(&self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
-        let n = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let mut buf = Vec::with_capacity(n);
-        match File::open(&self.path) {
-            Ok(mut f) => {
-                f.seek(SeekFrom::Start(offset))?;
-                f.take(len).read_to_end(&mut buf)?;
-                if buf.len() != n {
-                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
-                }
-            }
-            Err(_) => {
-                buf.resize(n, 0);
-                self.file()?.read_exact_at(&mut buf, offset)?;
-            }
-        }
-        Ok(buf)
-    }
-
-    /// Reads and verifies up to `n` consecutive blocks from block `first` as one buffer
+    /// Reads and verifies up to `n` consecutive blocks from block `first` as one buffer,
+    /// through `file` (from [`DiskFile::open`]), into memory that is not zeroed first
     /// (blocking: call from a blocking thread). One larger read instead of many small ones
-    /// keeps the blocking pool's overhead out of large transfers.
-    ///
-    /// # Errors
-    /// I/O errors, or `InvalidData` when a block's checksum does not match.
-    pub fn read_blocks(&self, first: u64, n: u64) -> io::Result<Bytes> {
-        let start = first * BLOCK;
-        if start >= self.body_len || n == 0 {
-            return Ok(Bytes::new());
-        }
-        let end = ((first + n) * BLOCK).min(self.body_len);
-        let buf = self.read_span(self.head_len + start, end - start)?;
-        self.verified_blocks(first, buf)
-    }
-
-    /// Like [`DiskFile::read_blocks`], through `file` (from [`DiskFile::open`]), into memory
-    /// that is not zeroed first (blocking: call from a blocking thread).
+    /// keeps the blocking pool's overhead out of large transfers; zeroing a 1 MiB buffer
+    /// before every read had cost 6.5 % of the CPU of serving a large object from the disk
+    /// tier (perf, 2026-12-03).
     ///
     /// # Errors
     /// I/O errors, or `InvalidData` when a block's checksum does not match.
@@ -280,18 +225,10 @@ impl DiskFile {
     /// # Errors
     /// I/O errors, or `InvalidData` when the checksum does not match.
     pub fn read_block(&self, index: u64) -> io::Result<Bytes> {
-        let start = index * BLOCK;
-        if start >= self.body_len {
+        if index * BLOCK >= self.body_len {
             return Ok(Bytes::new());
         }
-        let buf = self.read_span(self.head_len + start, BLOCK.min(self.body_len - start))?;
-        if !usize::try_from(index).is_ok_and(|i| self.block_ok(i, &buf)) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                FormatError::Checksum,
-            ));
-        }
-        Ok(Bytes::from(buf))
+        self.read_blocks_from(&*self.open()?, index, 1)
     }
 }
 
@@ -321,7 +258,10 @@ mod tests {
             // Just written: in the page cache, so the read in place succeeds on any file
             // system that does RWF_NOWAIT (and tmpfs); where it does not, the caller falls
             // back to the blocking path.
-            let blocking = file.read_blocks(1, 3).expect("read");
+            // The single-block path, block by block.
+            let blocking: Vec<u8> = (1..4)
+                .flat_map(|i| file.read_block(i).expect("read").to_vec())
+                .collect();
             assert_eq!(
                 file.read_blocks_from(&handle, 1, 3).expect("read"),
                 blocking
@@ -358,7 +298,7 @@ mod tests {
             .expect("read in place")
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(file.read_blocks(0, 1).is_ok(), "the first block is intact");
+        assert!(file.read_block(0).is_ok(), "the first block is intact");
         // A handle keeps an evicted file readable.
         std::fs::remove_file(&path).expect("remove");
         assert!(file.read_blocks_from(&handle, 0, 1).is_ok());
