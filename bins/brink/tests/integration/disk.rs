@@ -8,38 +8,6 @@ use std::time::Duration;
 
 use crate::testkit::*;
 
-/// A cache directory removed at the end of the test.
-struct CacheDir(PathBuf);
-
-impl CacheDir {
-    fn new(tag: &str) -> CacheDir {
-        let p = std::env::temp_dir().join(format!(
-            "brink-it-disk-{tag}-{}-{:x}",
-            std::process::id(),
-            rand_u64()
-        ));
-        std::fs::create_dir_all(&p).expect("create cache dir");
-        CacheDir(p)
-    }
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-}
-
-impl Drop for CacheDir {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).output();
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id().into());
-    h.finish()
-}
-
 /// Files of the disk tier (not its temporaries).
 fn cache_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -157,16 +157,6 @@ async fn clock_endpoint_requires_manual_clock() {
     );
 }
 
-/// The value of one sample line (`name{labels} value`) of the edge's metrics page.
-async fn metric(edge: &Edge, sample: &str) -> f64 {
-    let resp = Req::get(&edge.admin_url("/metrics")).send().await;
-    assert_eq!(resp.status, 200, "GET /metrics");
-    let text = resp.text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no sample {sample} in the metrics page:\n{text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
     let (origin, edge) = start(&[]).await;
@@ -175,7 +165,7 @@ async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
     fill_all(&origin, &edge, &refs).await;
     fill_all(&origin, &edge, &["/keep"]).await;
     assert_eq!(
-        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        edge.metric("brink_cache_objects{tier=\"memory\"}").await,
         151.0
     );
     let resp = Req::new("POST", &edge.admin_url("/purge?path=/w/*"))
@@ -194,9 +184,13 @@ async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
     // the lookup did) and retires the ban.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let active = metric(&edge, "brink_cache_bans_active").await;
-        let lurked = metric(&edge, "brink_cache_ban_removals_total{by=\"lurker\"}").await;
-        let looked = metric(&edge, "brink_cache_ban_removals_total{by=\"lookup\"}").await;
+        let active = edge.metric("brink_cache_bans_active").await;
+        let lurked = edge
+            .metric("brink_cache_ban_removals_total{by=\"lurker\"}")
+            .await;
+        let looked = edge
+            .metric("brink_cache_ban_removals_total{by=\"lookup\"}")
+            .await;
         if active == 0.0 && lurked + looked == 150.0 {
             assert!(looked <= 1.0, "only /w/7 was looked up: {looked}");
             break;
@@ -208,11 +202,11 @@ async fn a_wildcard_ban_is_enforced_at_once_and_retired_by_the_lurker() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        metric(&edge, "brink_cache_objects{tier=\"memory\"}").await,
+        edge.metric("brink_cache_objects{tier=\"memory\"}").await,
         2.0,
         "/keep and the refetched /w/7 are left"
     );
-    assert_eq!(metric(&edge, "brink_cache_bans_total").await, 1.0);
+    assert_eq!(edge.metric("brink_cache_bans_total").await, 1.0);
     // Once retired, everything under /w/ is still a miss (the objects are gone).
     expect_miss(&origin, &edge, "/w/149", "/w/149 after the lurker").await;
     expect_hit(

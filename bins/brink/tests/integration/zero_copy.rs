@@ -15,12 +15,25 @@ use crate::testkit::*;
 const LEN: usize = 3 * 1024 * 1024 + 777;
 
 async fn zero_copy_bytes(edge: &Edge) -> u64 {
-    let resp = Req::get(&edge.admin_url("/metrics")).send().await;
-    let text = String::from_utf8(resp.body.to_vec()).expect("utf-8 metrics");
-    text.lines()
-        .find_map(|l| l.strip_prefix("brink_zero_copy_bytes_total "))
-        .and_then(|v| v.parse().ok())
-        .expect("brink_zero_copy_bytes_total in /metrics")
+    edge.metric("brink_zero_copy_bytes_total").await as u64
+}
+
+/// GETs `target` (a stored object whose bytes are `body`) until a response went out by
+/// sendfile, waiting `pause` between tries (its file completes and memory lets it go in the
+/// background; the first hit from the file verifies its blocks); the bytes that one sent.
+async fn hit_until_sent(edge: &Edge, target: &str, body: &[u8], pause: Duration) -> u64 {
+    for _ in 0..100 {
+        let before = zero_copy_bytes(edge).await;
+        let hit = curl(target, &[]).await;
+        assert_hit(&hit, target);
+        assert_body(&hit, body, target);
+        let sent = zero_copy_bytes(edge).await - before;
+        if sent > 0 {
+            return sent;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    panic!("{target}: no hit went out by sendfile");
 }
 
 /// An edge started with `args` in front of an origin serving `LEN` bytes at `/big.bin`, the
@@ -138,16 +151,13 @@ async fn large_memory_hits_go_out_from_their_file_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_hits_go_out_from_their_file_once_verified() {
-    let dir = std::env::temp_dir().join(format!("brink-it-zc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("cache dir");
-    let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
+    let dir = CacheDir::new("zero-copy");
     // Larger than memory may hold: it leaves memory for its file as it downloads.
     let (origin, edge) = start(&[
         "--sendfile",
         "on",
         "--cache-dir",
-        &dir_arg,
+        dir.arg(),
         "--memory-max-object",
         "1MiB",
     ])
@@ -159,26 +169,15 @@ async fn disk_hits_go_out_from_their_file_once_verified() {
 
     // The first hits from the file read (and verify) its blocks; once every block has been
     // verified, hits go out with sendfile.
-    let mut sent = false;
-    for _ in 0..100 {
-        let hit = curl(&target, &[]).await;
-        assert_hit(&hit, "disk hit");
-        assert_body(&hit, &data, "disk hit");
-        if zero_copy_bytes(&edge).await > 0 {
-            assert_eq!(zero_copy_bytes(&edge).await, LEN as u64, "one whole body");
-            sent = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(sent, "a disk hit went out with sendfile");
+    let sent = hit_until_sent(&edge, &target, &data, Duration::from_millis(50)).await;
+    assert_eq!(sent, LEN as u64, "one whole body");
+    assert_eq!(zero_copy_bytes(&edge).await, LEN as u64, "one whole body");
     let range = curl(&target, &["-H", "Range: bytes=-5000"]).await;
     assert_eq!(range.status, 206);
     assert_body(&range, &data[LEN - 5000..], "suffix range from the file");
     assert_eq!(zero_copy_bytes(&edge).await, LEN as u64 + 5000);
     assert_origin_hits(&origin, "/disk.bin", 1, "one fill");
     drop(edge);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,15 +201,12 @@ async fn loopback_viewers_get_copies_unless_sendfile_is_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_hits_leave_no_open_files_behind() {
     const N: usize = 60;
-    let dir = std::env::temp_dir().join(format!("brink-it-zcfd-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("cache dir");
-    let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
+    let dir = CacheDir::new("zero-copy-fds");
     let args = [
         "--sendfile",
         "on",
         "--cache-dir",
-        &dir_arg,
+        dir.arg(),
         "--memory-max-object",
         "16KiB",
     ];
@@ -229,17 +225,8 @@ async fn disk_hits_leave_no_open_files_behind() {
     // memory let it go, its blocks were read once).
     for (i, b) in bodies.iter().enumerate() {
         let target = edge.url(&format!("/f/{i}"));
-        let mut sent = false;
-        for _ in 0..100 {
-            let before_hit = zero_copy_bytes(&edge).await;
-            assert_body(&curl(&target, &[]).await, b, "object");
-            if zero_copy_bytes(&edge).await > before_hit {
-                sent = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(sent, "/f/{i} went out by sendfile");
+        assert_body(&curl(&target, &[]).await, b, "miss");
+        hit_until_sent(&edge, &target, b, Duration::from_millis(20)).await;
     }
     let after = edge.open_fds();
     assert!(
@@ -248,5 +235,4 @@ async fn disk_hits_leave_no_open_files_behind() {
     );
     assert_eq!(origin.total(), N, "one fill each");
     drop(edge);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -263,6 +263,16 @@ impl Edge {
         self.status_kib("RssFile:") * 1024
     }
 
+    /// The value of one sample line (`name{labels} value`) of the edge's metrics page.
+    pub(crate) async fn metric(&self, sample: &str) -> f64 {
+        let resp = Req::get(&self.admin_url("/metrics")).send().await;
+        assert_eq!(resp.status, 200, "GET /metrics");
+        let text = resp.text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no sample {sample} in the metrics page:\n{text}"))
+    }
+
     /// How many file descriptors the child has open.
     pub(crate) fn open_fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
