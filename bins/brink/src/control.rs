@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::serve::ConfigError;
@@ -30,34 +29,16 @@ pub(crate) fn run(args: ControlArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         cdn_domain: domain,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    rt.block_on(async {
-        let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            match (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) {
-                (Ok(mut t), Ok(mut i)) => {
-                    tokio::select! {
-                        _ = t.recv() => {}
-                        _ = i.recv() => {}
-                    }
-                }
-                _ => std::future::pending().await,
+    crate::service::runtime()?
+        .block_on(brink_control::run(
+            cfg,
+            |addr| println!("brink ready listen={addr}"),
+            crate::service::stop_signal("control plane"),
+        ))
+        .map_err(|e| match e {
+            brink_control::ControlError::Listen(..) | brink_control::ControlError::DataDir(..) => {
+                anyhow::Error::new(ConfigError(e.to_string()))
             }
-            tracing::info!("control plane stopping");
-        };
-        brink_control::run(cfg, |addr| println!("brink ready listen={addr}"), shutdown).await
-    })
-    .map_err(|e| match e {
-        brink_control::ControlError::Listen(..) | brink_control::ControlError::DataDir(..) => {
-            anyhow::Error::new(ConfigError(e.to_string()))
-        }
-        other => anyhow::Error::new(other),
-    })
+            other => anyhow::Error::new(other),
+        })
 }

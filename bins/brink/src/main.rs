@@ -8,6 +8,7 @@ mod edge;
 mod edge_control;
 mod origin;
 mod serve;
+mod service;
 mod sign;
 mod size;
 mod up;

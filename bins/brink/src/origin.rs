@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::serve::ConfigError;
@@ -71,29 +70,11 @@ pub(crate) fn run(args: OriginArgs) -> anyhow::Result<()> {
         cdn,
         vhost_domains,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    rt.block_on(async {
-        let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            match (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) {
-                (Ok(mut t), Ok(mut i)) => {
-                    tokio::select! {
-                        _ = t.recv() => {}
-                        _ = i.recv() => {}
-                    }
-                }
-                _ => std::future::pending().await,
-            }
-            tracing::info!("origin store stopping");
-        };
-        brink_origin::run(cfg, |addr| println!("brink ready listen={addr}"), shutdown).await
-    })
-    .map_err(config_err)
+    crate::service::runtime()?
+        .block_on(brink_origin::run(
+            cfg,
+            |addr| println!("brink ready listen={addr}"),
+            crate::service::stop_signal("origin store"),
+        ))
+        .map_err(config_err)
 }

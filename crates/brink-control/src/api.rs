@@ -159,6 +159,31 @@ impl ApiRequest<'_> {
     fn has_flag(&self, name: &str) -> bool {
         self.query.iter().any(|(k, _)| k == name)
     }
+    /// `MissingBody` for an operation that needs a request body and got none.
+    pub(crate) fn require_body(&self) -> Result<(), ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_request(
+                "MissingBody",
+                "This operation requires a body.",
+            ));
+        }
+        Ok(())
+    }
+    /// A create operation's configuration, and its tags when it is the `?WithTags` variant
+    /// (whose body wraps the configuration with a `Tags` element).
+    pub(crate) fn config_and_tags(
+        &self,
+        config: &str,
+        with_tags: &str,
+    ) -> Result<(Value, Vec<(String, String)>), ApiError> {
+        if self.has_flag("WithTags") {
+            let v = from_xml(self.body, with_tags, with_tags).map_err(ApiError::from_xml)?;
+            Ok((v[config].clone(), tags_of(&v["Tags"])))
+        } else {
+            let v = from_xml(self.body, config, config).map_err(ApiError::from_xml)?;
+            Ok((v, Vec::new()))
+        }
+    }
     fn if_match(&self) -> Option<&str> {
         self.headers
             .get(http::header::IF_MATCH)
@@ -248,35 +273,9 @@ fn create_distribution(
     req: &ApiRequest<'_>,
     request_id: &str,
 ) -> Result<Resp, ApiError> {
-    if req.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "MissingBody",
-            "This operation requires a body.",
-        ));
-    }
-    let (config, tags) = if req.has_flag("WithTags") {
-        let v = from_xml(
-            req.body,
-            "DistributionConfigWithTags",
-            "DistributionConfigWithTags",
-        )
-        .map_err(ApiError::from_xml)?;
-        (v["DistributionConfig"].clone(), tags_of(&v["Tags"]))
-    } else {
-        let v = from_xml(req.body, "DistributionConfig", "DistributionConfig")
-            .map_err(ApiError::from_xml)?;
-        (v, Vec::new())
-    };
-    let caller_ref = config["CallerReference"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if caller_ref.is_empty() {
-        return Err(ApiError::bad_request(
-            "InvalidArgument",
-            "CallerReference is required.",
-        ));
-    }
+    req.require_body()?;
+    let (config, tags) = req.config_and_tags("DistributionConfig", "DistributionConfigWithTags")?;
+    let caller_ref = caller_reference(&config)?;
     if let Some(existing) = state
         .dists
         .values()
@@ -315,6 +314,17 @@ fn create_distribution(
         &format!("{}{PREFIX}/distribution/{}", req.base, d.id),
     );
     Ok(r)
+}
+
+/// The `CallerReference` of a create request; `InvalidArgument` when it is missing or empty.
+pub(crate) fn caller_reference(config: &Value) -> Result<String, ApiError> {
+    match config["CallerReference"].as_str() {
+        Some(r) if !r.is_empty() => Ok(r.to_owned()),
+        _ => Err(ApiError::bad_request(
+            "InvalidArgument",
+            "CallerReference is required.",
+        )),
+    }
 }
 
 pub(crate) fn tags_of(v: &Value) -> Vec<(String, String)> {
@@ -547,13 +557,7 @@ fn create_invalidation(
             "The value of Quantity and the size of Items don't match.",
         ));
     }
-    let caller_ref = v["CallerReference"].as_str().unwrap_or_default().to_owned();
-    if caller_ref.is_empty() {
-        return Err(ApiError::bad_request(
-            "InvalidArgument",
-            "CallerReference is required.",
-        ));
-    }
+    let caller_ref = caller_reference(&v)?;
     if paths.is_empty() || paths.iter().any(|p| !valid_invalidation_path(p)) {
         return Err(ApiError::bad_request(
             "InvalidArgument",

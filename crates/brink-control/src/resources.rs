@@ -291,12 +291,7 @@ fn create(
     req: &ApiRequest<'_>,
     request_id: &str,
 ) -> Result<Resp, ApiError> {
-    if req.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "MissingBody",
-            "This operation requires a body.",
-        ));
-    }
+    req.require_body()?;
     let config = from_xml(req.body, kind.config, kind.config).map_err(ApiError::from_xml)?;
     let name = config["Name"].as_str().unwrap_or_default().to_owned();
     if !name.is_empty()

@@ -12,8 +12,8 @@ use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::api::{
-    check_if_match, empty, list_value, page, set, tags_of, with_etag, xml_response, ApiError,
-    ApiRequest, Resp, PREFIX,
+    caller_reference, check_if_match, empty, list_value, page, set, with_etag, xml_response,
+    ApiError, ApiRequest, Resp, PREFIX,
 };
 use crate::ids;
 use crate::state::{DistRecord, State};
@@ -60,16 +60,6 @@ fn find<'a>(state: &'a State, id: &str) -> Result<&'a DistRecord, ApiError> {
     state.streams.get(id).ok_or_else(no_such)
 }
 
-fn missing_body(req: &ApiRequest<'_>) -> Result<(), ApiError> {
-    if req.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "MissingBody",
-            "This operation requires a body.",
-        ));
-    }
-    Ok(())
-}
-
 /// `ActiveTrustedSigners`: with `TrustedSigners` enabled, each signer with the key pairs that
 /// may sign for it, which in Brink (one account) are every public key the control plane
 /// holds, as the edges trust them.
@@ -113,27 +103,9 @@ fn entity_response(state: &State, d: &DistRecord, status: StatusCode, request_id
 }
 
 fn create(state: &mut State, req: &ApiRequest<'_>, request_id: &str) -> Result<Resp, ApiError> {
-    missing_body(req)?;
-    let (config, tags) = if req.query.iter().any(|(k, _)| k == "WithTags") {
-        let shape = "StreamingDistributionConfigWithTags";
-        let v = from_xml(req.body, shape, shape).map_err(ApiError::from_xml)?;
-        (v[CONFIG].clone(), tags_of(&v["Tags"]))
-    } else {
-        (
-            from_xml(req.body, CONFIG, CONFIG).map_err(ApiError::from_xml)?,
-            Vec::new(),
-        )
-    };
-    let caller_ref = config["CallerReference"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if caller_ref.is_empty() {
-        return Err(ApiError::bad_request(
-            "InvalidArgument",
-            "CallerReference is required.",
-        ));
-    }
+    req.require_body()?;
+    let (config, tags) = req.config_and_tags(CONFIG, "StreamingDistributionConfigWithTags")?;
+    let caller_ref = caller_reference(&config)?;
     if let Some(existing) = state
         .streams
         .values()
@@ -195,7 +167,7 @@ fn update(
 ) -> Result<Resp, ApiError> {
     let current = find(state, id)?.clone();
     check_if_match(req, &current.etag)?;
-    missing_body(req)?;
+    req.require_body()?;
     let config = from_xml(req.body, CONFIG, CONFIG).map_err(ApiError::from_xml)?;
     if config["CallerReference"].as_str() != Some(current.caller_reference()) {
         return Err(ApiError::bad_request(

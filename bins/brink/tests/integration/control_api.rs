@@ -359,6 +359,70 @@ print("ok")
 }
 
 #[test]
+fn create_operations_need_a_body_and_a_caller_reference() {
+    let c = Control::start();
+    let out = c.boto3(
+        r#"
+import os, boto3, urllib.request, urllib.error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+base = os.environ["AWS_ENDPOINT_URL_CLOUDFRONT"] + "/2020-05-31/"
+creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+# An empty body, signed: MissingBody for each kind of create.
+for path in ["distribution", "distribution?WithTags", "streaming-distribution", "cache-policy"]:
+    req = AWSRequest(method="POST", url=base + path, data=b"")
+    SigV4Auth(creds, "cloudfront", "us-east-1").add_auth(req)
+    try:
+        urllib.request.urlopen(urllib.request.Request(req.url, data=b"", method="POST", headers=dict(req.headers)))
+        raise SystemExit(path + ": accepted")
+    except urllib.error.HTTPError as e:
+        body = e.read().decode()
+        assert e.code == 400 and "<Code>MissingBody</Code>" in body, (path, e.code, body)
+
+# An empty CallerReference (botocore's own check turned off so that it is sent).
+cf = boto3.client("cloudfront", config=Config(parameter_validation=False))
+dist = {"CallerReference": "", "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "origin.example",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
+stream = {"CallerReference": "", "Comment": "", "Enabled": True,
+          "S3Origin": {"DomainName": "media.s3.amazonaws.com", "OriginAccessIdentity": ""},
+          "TrustedSigners": {"Enabled": False, "Quantity": 0}}
+calls = [
+    lambda: cf.create_distribution(DistributionConfig=dist),
+    lambda: cf.create_distribution_with_tags(DistributionConfigWithTags={"DistributionConfig": dist, "Tags": {"Items": []}}),
+    lambda: cf.create_streaming_distribution(StreamingDistributionConfig=stream),
+]
+for i, call in enumerate(calls):
+    try:
+        call()
+        raise SystemExit(f"call {i}: accepted")
+    except ClientError as e:
+        err = e.response["Error"]
+        assert err["Code"] == "InvalidArgument" and err["Message"] == "CallerReference is required.", (i, err)
+dist["CallerReference"] = "real"
+did = cf.create_distribution(DistributionConfig=dist)["Distribution"]["Id"]
+try:
+    cf.create_invalidation(DistributionId=did, InvalidationBatch={
+        "CallerReference": "", "Paths": {"Quantity": 1, "Items": ["/a"]}})
+    raise SystemExit("invalidation accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidArgument", e.response["Error"]
+# Nothing of the refused requests was created.
+assert len(cf.list_distributions()["DistributionList"].get("Items", [])) == 1
+assert cf.list_streaming_distributions()["StreamingDistributionList"].get("Items", []) == []
+print("ok")
+"#,
+    );
+    assert_eq!(out.trim(), "ok");
+}
+
+#[test]
 fn invalidations_follow_cloudfronts_rules_and_edge_reports() {
     let c = Control::start();
     let id = id_of(&c.aws_ok(&[
