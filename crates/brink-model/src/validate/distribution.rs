@@ -13,7 +13,7 @@ use crate::compiled::{
 };
 use crate::error::codes;
 use crate::geo::is_country_code;
-use crate::host::{generated_domain_name, is_valid_alias, is_valid_host_name};
+use crate::host::{generated_domain_name, is_valid_alias};
 use crate::raw::{self, GeoRestrictionType, MinimumProtocolVersion, SslSupportMethod};
 use crate::ttl::DEFAULT_ERROR_CACHING_MIN_TTL;
 
@@ -34,43 +34,12 @@ pub(crate) fn compile(
     let c = &d.distribution_config;
     let mut uses = Uses::default();
 
-    if d.id.is_empty()
-        || d.id.len() > 128
-        || !d
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        cx.err(
-            codes::INVALID_ARGUMENT,
-            format!("{base}.Id"),
-            format!(
-                "distribution id {:?} must be 1–128 letters, digits, '-' or '_'",
-                d.id
-            ),
-        );
-    }
-    let domain_name = match d.domain_name.as_deref().filter(|n| !n.is_empty()) {
-        Some(n) => {
-            if !is_valid_host_name(n) {
-                cx.err(
-                    codes::INVALID_ARGUMENT,
-                    format!("{base}.DomainName"),
-                    format!("{n:?} is not a valid host name"),
-                );
-            }
-            n.trim_end_matches('.').to_ascii_lowercase()
-        }
-        None => generated_domain_name(&d.id, &opts.cdn_domain),
-    };
-    if c.caller_reference.is_empty() {
-        cx.err(
-            codes::INVALID_ARGUMENT,
-            format!("{cfg_path}.CallerReference"),
-            "the caller reference is empty",
-        );
-    }
-    cx.comment(&c.comment, format!("{cfg_path}.Comment"));
+    let domain_name = cx.distribution_identity(
+        (&d.id, d.domain_name.as_deref()),
+        (&c.caller_reference, &c.comment),
+        (&base, &cfg_path),
+        || generated_domain_name(&d.id, &opts.cdn_domain),
+    );
 
     let aliases = aliases(cx, &c.aliases, &cfg_path, c.staging);
     let default_root_object = root_object(cx, &c.default_root_object, &cfg_path);

@@ -320,6 +320,53 @@ impl Ctx {
         }
     }
 
+    /// What a web and a streaming distribution check alike: the id, the domain name (`None`
+    /// or empty: `generated()`), the caller reference and the comment. `base` names the
+    /// distribution, `cfg_path` its configuration. Returns the domain name, lower-case and
+    /// without a trailing dot.
+    pub(crate) fn distribution_identity(
+        &mut self,
+        (id, domain_name): (&str, Option<&str>),
+        (caller_reference, comment): (&str, &str),
+        (base, cfg_path): (&str, &str),
+        generated: impl FnOnce() -> String,
+    ) -> String {
+        if id.is_empty()
+            || id.len() > 128
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            self.err(
+                codes::INVALID_ARGUMENT,
+                format!("{base}.Id"),
+                format!("distribution id {id:?} must be 1–128 letters, digits, '-' or '_'"),
+            );
+        }
+        let domain_name = match domain_name.filter(|n| !n.is_empty()) {
+            Some(n) => {
+                if !crate::host::is_valid_host_name(n) {
+                    self.err(
+                        codes::INVALID_ARGUMENT,
+                        format!("{base}.DomainName"),
+                        format!("{n:?} is not a valid host name"),
+                    );
+                }
+                n.trim_end_matches('.').to_ascii_lowercase()
+            }
+            None => generated(),
+        };
+        if caller_reference.is_empty() {
+            self.err(
+                codes::INVALID_ARGUMENT,
+                format!("{cfg_path}.CallerReference"),
+                "the caller reference is empty",
+            );
+        }
+        self.comment(comment, format!("{cfg_path}.Comment"));
+        domain_name
+    }
+
     /// Free-text `Comment`: at most 128 characters.
     pub(crate) fn comment(&mut self, comment: &str, path: String) {
         let n = comment.chars().count();

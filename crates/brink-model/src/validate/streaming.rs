@@ -14,10 +14,7 @@ use super::policies::Registry;
 use super::{Ctx, ValidateOptions};
 use crate::compiled::{Distribution, Logging, StreamingDistribution, StreamingOrigin};
 use crate::error::codes;
-use crate::host::{
-    generated_streaming_domain_name, is_valid_alias, is_valid_host_name, DistributionIndex,
-    HostRouter,
-};
+use crate::host::{generated_streaming_domain_name, is_valid_alias, DistributionIndex, HostRouter};
 use crate::raw;
 
 /// Most streaming distributions per file (CloudFront's account quota for RTMP
@@ -94,43 +91,12 @@ fn compile(
     let cfg_path = format!("{base}.StreamingDistributionConfig");
     let c = &d.streaming_distribution_config;
 
-    if d.id.is_empty()
-        || d.id.len() > 128
-        || !d
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        cx.err(
-            codes::INVALID_ARGUMENT,
-            format!("{base}.Id"),
-            format!(
-                "distribution id {:?} must be 1–128 letters, digits, '-' or '_'",
-                d.id
-            ),
-        );
-    }
-    let domain_name = match d.domain_name.as_deref().filter(|n| !n.is_empty()) {
-        Some(n) => {
-            if !is_valid_host_name(n) {
-                cx.err(
-                    codes::INVALID_ARGUMENT,
-                    format!("{base}.DomainName"),
-                    format!("{n:?} is not a valid host name"),
-                );
-            }
-            n.trim_end_matches('.').to_ascii_lowercase()
-        }
-        None => generated_streaming_domain_name(&d.id, &opts.cdn_domain),
-    };
-    if c.caller_reference.is_empty() {
-        cx.err(
-            codes::INVALID_ARGUMENT,
-            format!("{cfg_path}.CallerReference"),
-            "the caller reference is empty",
-        );
-    }
-    cx.comment(&c.comment, format!("{cfg_path}.Comment"));
+    let domain_name = cx.distribution_identity(
+        (&d.id, d.domain_name.as_deref()),
+        (&c.caller_reference, &c.comment),
+        (base, &cfg_path),
+        || generated_streaming_domain_name(&d.id, &opts.cdn_domain),
+    );
 
     let opath = format!("{cfg_path}.S3Origin");
     let origin = match StreamingOrigin::parse(&c.s3_origin.domain_name) {

@@ -355,6 +355,17 @@ fn each_field_is_judged_with_cloudfronts_code() {
     let mut v = file();
     set(&mut v, "/StreamingDistributions/0/Id", json!("bad id"));
     expect(&v, "InvalidArgument", "StreamingDistributions[0].Id");
+    let mut v = file();
+    set(
+        &mut v,
+        "/StreamingDistributions/0/DomainName",
+        json!("not a host"),
+    );
+    expect(
+        &v,
+        "InvalidArgument",
+        "StreamingDistributions[0].DomainName",
+    );
 }
 
 #[test]

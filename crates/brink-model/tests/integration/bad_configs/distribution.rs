@@ -100,6 +100,47 @@ fn alias_in_two_distributions() {
 }
 
 #[test]
+fn id_domain_name_caller_reference_and_comment() {
+    let cases: [(&str, Value, String); 5] = [
+        ("/Id", json!("bad id"), "Distributions[0].Id".into()),
+        ("/Id", json!("x".repeat(129)), "Distributions[0].Id".into()),
+        (
+            "/DomainName",
+            json!("not a host"),
+            "Distributions[0].DomainName".into(),
+        ),
+        (
+            "/DistributionConfig/CallerReference",
+            json!(""),
+            format!("{D0}.CallerReference"),
+        ),
+        (
+            "/DistributionConfig/Comment",
+            json!("x".repeat(129)),
+            format!("{D0}.Comment"),
+        ),
+    ];
+    for (pointer, value, path) in cases {
+        let mut v = base();
+        set(&mut v, &format!("/Distributions/0{pointer}"), value);
+        expect(&v, "InvalidArgument", &path);
+    }
+    // A comment of exactly 128 characters and a given domain name (kept lower-case) pass.
+    let mut v = base();
+    set(
+        &mut v,
+        "/Distributions/0/DistributionConfig/Comment",
+        json!("x".repeat(128)),
+    );
+    set(
+        &mut v,
+        "/Distributions/0/DomainName",
+        json!("D1.Example.NET."),
+    );
+    assert!(errors(&v).is_empty(), "{:?}", errors(&v));
+}
+
+#[test]
 fn duplicate_domain_names_and_ids() {
     let mut v = base();
     let mut other = second_distribution("other.example.com");
