@@ -353,33 +353,12 @@ impl State {
     /// own validation, so a file and the API refuse the same mistakes with the same codes.
     /// Returns the candidate's complete configuration (defaults filled).
     pub(crate) fn validate(&self, candidate: &DistRecord) -> Result<Value, ApiError> {
-        let parsed: brink_model::raw::DistributionConfig =
-            serde_json::from_value(candidate.config.clone()).map_err(|e| {
-                ApiError::bad_request(brink_model::ParseError::CODE, format!("{e}"))
-            })?;
-        let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
-        let mut cand = candidate.clone();
-        cand.config = complete.clone();
-        let doc = self.build_document(Candidate::Dist(&cand));
-        let file: brink_model::EdgeFile = serde_json::from_value(doc)
-            .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
-        let opts = brink_model::ValidateOptions {
-            cdn_domain: self.cdn_domain.clone(),
-        };
-        if let Err(errors) = brink_model::validate_with(&file, &opts) {
-            // The candidate is last in the document; report its problems first.
-            let idx = file.distributions.len().saturating_sub(1);
-            let prefix = format!("Distributions[{idx}].DistributionConfig.");
-            let e = errors
-                .iter()
-                .find(|e| e.path.starts_with(&prefix))
-                .unwrap_or(&errors[0]);
-            let field = e.path.strip_prefix(&prefix).unwrap_or(&e.path);
-            return Err(ApiError::from_model(
-                e.code,
-                format!("{} ({field})", e.message),
-            ));
-        }
+        let complete = self.validate_in_document::<brink_model::raw::DistributionConfig>(
+            candidate,
+            |c| Candidate::Dist(c),
+            ("Distributions", "DistributionConfig"),
+            |file| file.distributions.len(),
+        )?;
         // An imported certificate must cover every alias (the edge checks the same on load).
         if let Some(arn) = complete["ViewerCertificate"]["ACMCertificateArn"].as_str() {
             if let Some(cert) = self.certs.get(arn) {
@@ -407,35 +386,56 @@ impl State {
     /// Validates the whole document with the streaming distribution `candidate` in it, as
     /// every edge will. Returns the candidate's complete `StreamingDistributionConfig`.
     pub(crate) fn validate_streaming(&self, candidate: &DistRecord) -> Result<Value, ApiError> {
-        let parsed: brink_model::raw::StreamingDistributionConfig =
-            serde_json::from_value(candidate.config.clone()).map_err(|e| {
-                ApiError::bad_request(brink_model::ParseError::CODE, format!("{e}"))
-            })?;
+        self.validate_in_document::<brink_model::raw::StreamingDistributionConfig>(
+            candidate,
+            |c| Candidate::Stream(c),
+            ("StreamingDistributions", "StreamingDistributionConfig"),
+            |file| file.streaming_distributions.len(),
+        )
+    }
+
+    /// The candidate's configuration read as `C` (defaults filled), then the whole document
+    /// with it validated by the model. The candidate is the last of `list` in that document:
+    /// its own problems are reported first, their paths relative to its `config`.
+    fn validate_in_document<C: serde::de::DeserializeOwned + Serialize>(
+        &self,
+        candidate: &DistRecord,
+        place: impl for<'a> Fn(&'a DistRecord) -> Candidate<'a>,
+        (list, config): (&str, &str),
+        count: impl Fn(&brink_model::EdgeFile) -> usize,
+    ) -> Result<Value, ApiError> {
+        let parsed: C = serde_json::from_value(candidate.config.clone())
+            .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, format!("{e}")))?;
         let complete = serde_json::to_value(&parsed).map_err(ApiError::internal)?;
         let mut cand = candidate.clone();
         cand.config = complete.clone();
-        let doc = self.build_document(Candidate::Stream(&cand));
+        let doc = self.build_document(place(&cand));
         let file: brink_model::EdgeFile = serde_json::from_value(doc)
             .map_err(|e| ApiError::bad_request(brink_model::ParseError::CODE, e.to_string()))?;
         let opts = brink_model::ValidateOptions {
             cdn_domain: self.cdn_domain.clone(),
         };
-        if let Err(errors) = brink_model::validate_with(&file, &opts) {
-            // The candidate is last among the streaming distributions; its problems first.
-            let idx = file.streaming_distributions.len().saturating_sub(1);
-            let mine = format!("StreamingDistributions[{idx}]");
-            let config = format!("{mine}.StreamingDistributionConfig.");
-            let e = errors
-                .iter()
-                .find(|e| e.path.starts_with(&mine))
-                .unwrap_or(&errors[0]);
-            let field = e.path.strip_prefix(&config).unwrap_or(&e.path);
-            return Err(ApiError::from_model(
-                e.code,
-                format!("{} ({field})", e.message),
-            ));
-        }
-        Ok(complete)
+        let Err(errors) = brink_model::validate_with(&file, &opts) else {
+            return Ok(complete);
+        };
+        let mine = format!("{list}[{}]", count(&file).saturating_sub(1));
+        let in_config = format!("{mine}.{config}.");
+        let Some(e) = errors
+            .iter()
+            .find(|e| {
+                e.path
+                    .strip_prefix(&mine)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .or(errors.first())
+        else {
+            return Err(ApiError::internal("validation failed without an error"));
+        };
+        let field = e.path.strip_prefix(&in_config).unwrap_or(&e.path);
+        Err(ApiError::from_model(
+            e.code,
+            format!("{} ({field})", e.message),
+        ))
     }
 
     fn commit(&mut self, batch: Batch) -> Result<(), ApiError> {
