@@ -353,6 +353,25 @@ fn get(
     Ok(xml_resp(StatusCode::OK, body, request_id, Some(&etag)))
 }
 
+/// The stored resource an update or a delete is about: not a managed policy (`managed`: the
+/// code and message if it is), present, and matched by the request's `If-Match`.
+fn to_change(
+    state: &State,
+    (kind, id): (&'static Kind, &str),
+    req: &ApiRequest<'_>,
+    managed: (&str, &str),
+) -> Result<ResRecord, ApiError> {
+    if is_managed(kind, id) {
+        return Err(ApiError::bad_request(managed.0, managed.1));
+    }
+    let current = state
+        .resource(kind.path, id)
+        .ok_or_else(|| no_such(kind))?
+        .clone();
+    crate::api::check_if_match(req, &current.etag)?;
+    Ok(current)
+}
+
 fn update(
     state: &mut State,
     kind: &'static Kind,
@@ -360,17 +379,12 @@ fn update(
     req: &ApiRequest<'_>,
     request_id: &str,
 ) -> Result<Resp, ApiError> {
-    if is_managed(kind, id) {
-        return Err(ApiError::bad_request(
-            "IllegalUpdate",
-            "Managed policies cannot be changed.",
-        ));
-    }
-    let current = state
-        .resource(kind.path, id)
-        .ok_or_else(|| no_such(kind))?
-        .clone();
-    crate::api::check_if_match(req, &current.etag)?;
+    let current = to_change(
+        state,
+        (kind, id),
+        req,
+        ("IllegalUpdate", "Managed policies cannot be changed."),
+    )?;
     let config = from_xml(req.body, kind.config, kind.config).map_err(ApiError::from_xml)?;
     if kind.path == "public-key" && config["EncodedKey"] != current.config["EncodedKey"] {
         return Err(ApiError::bad_request(
@@ -401,17 +415,12 @@ fn delete(
     req: &ApiRequest<'_>,
     request_id: &str,
 ) -> Result<Resp, ApiError> {
-    if is_managed(kind, id) {
-        return Err(ApiError::bad_request(
-            "IllegalDelete",
-            "Managed policies cannot be deleted.",
-        ));
-    }
-    let current = state
-        .resource(kind.path, id)
-        .ok_or_else(|| no_such(kind))?
-        .clone();
-    crate::api::check_if_match(req, &current.etag)?;
+    to_change(
+        state,
+        (kind, id),
+        req,
+        ("IllegalDelete", "Managed policies cannot be deleted."),
+    )?;
     let used = state.dists.values().any(|d| (kind.used_by)(&d.config, id))
         || (kind.path == "public-key"
             && state.res_of("key-group").any(|g| {
