@@ -13,7 +13,7 @@ use crate::compiled::{
 };
 use crate::error::codes;
 use crate::geo::is_country_code;
-use crate::host::{generated_domain_name, is_valid_alias};
+use crate::host::generated_domain_name;
 use crate::raw::{self, GeoRestrictionType, MinimumProtocolVersion, SslSupportMethod};
 use crate::ttl::DEFAULT_ERROR_CACHING_MIN_TTL;
 
@@ -138,27 +138,7 @@ fn aliases(cx: &mut Ctx, list: &raw::Aliases, base: &str, staging: bool) -> Vec<
             "a staging distribution cannot have aliases",
         );
     }
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for (k, a) in items.iter().enumerate() {
-        let apath = format!("{path}.Items[{k}]");
-        let lower = a.trim_end_matches('.').to_ascii_lowercase();
-        if !is_valid_alias(a) {
-            cx.err(
-                codes::INVALID_ARGUMENT,
-                apath,
-                format!("{a:?} is not a domain name or a *.domain wildcard"),
-            );
-        } else if out.contains(&lower) {
-            cx.err(
-                codes::INVALID_ARGUMENT,
-                apath,
-                format!("alias {a:?} is listed twice"),
-            );
-            continue;
-        }
-        out.push(lower);
-    }
-    out
+    cx.alias_items(items, &path)
 }
 
 /// `DefaultRootObject`: no leading `/`, at most 255 characters of the path-pattern set

@@ -367,6 +367,33 @@ impl Ctx {
         domain_name
     }
 
+    /// The `Items` of an `Aliases` list at `path`: each a domain name or a `*.` wildcard, none
+    /// twice. Returns them lower-case and without a trailing dot (a bad one included, so
+    /// later checks still see it; a repeated one once).
+    pub(crate) fn alias_items(&mut self, items: &[String], path: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for (k, a) in items.iter().enumerate() {
+            let apath = format!("{path}.Items[{k}]");
+            let lower = a.trim_end_matches('.').to_ascii_lowercase();
+            if !crate::host::is_valid_alias(a) {
+                self.err(
+                    codes::INVALID_ARGUMENT,
+                    apath,
+                    format!("{a:?} is not a domain name or a *.domain wildcard"),
+                );
+            } else if out.contains(&lower) {
+                self.err(
+                    codes::INVALID_ARGUMENT,
+                    apath,
+                    format!("alias {a:?} is listed twice"),
+                );
+                continue;
+            }
+            out.push(lower);
+        }
+        out
+    }
+
     /// Free-text `Comment`: at most 128 characters.
     pub(crate) fn comment(&mut self, comment: &str, path: String) {
         let n = comment.chars().count();

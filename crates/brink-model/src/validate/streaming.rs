@@ -14,7 +14,7 @@ use super::policies::Registry;
 use super::{Ctx, ValidateOptions};
 use crate::compiled::{Distribution, Logging, StreamingDistribution, StreamingOrigin};
 use crate::error::codes;
-use crate::host::{generated_streaming_domain_name, is_valid_alias, DistributionIndex, HostRouter};
+use crate::host::{generated_streaming_domain_name, DistributionIndex, HostRouter};
 use crate::raw;
 
 /// Most streaming distributions per file (CloudFront's account quota for RTMP
@@ -183,27 +183,7 @@ fn aliases(cx: &mut Ctx, list: &raw::Aliases, base: &str) -> Vec<String> {
             ),
         );
     }
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for (k, a) in items.iter().enumerate() {
-        let apath = format!("{path}.Items[{k}]");
-        let lower = a.trim_end_matches('.').to_ascii_lowercase();
-        if !is_valid_alias(a) {
-            cx.err(
-                codes::INVALID_ARGUMENT,
-                apath,
-                format!("{a:?} is not a domain name or a *.domain wildcard"),
-            );
-        } else if out.contains(&lower) {
-            cx.err(
-                codes::INVALID_ARGUMENT,
-                apath,
-                format!("alias {a:?} is listed twice"),
-            );
-            continue;
-        }
-        out.push(lower);
-    }
-    out
+    cx.alias_items(items, &path)
 }
 
 /// Domain names and aliases must be unique across every distribution, web and streaming
