@@ -291,19 +291,7 @@ fn create_distribution(
             ),
         ));
     }
-    let mut id = ids::distribution_id();
-    while state.dists.contains_key(&id) || state.streams.contains_key(&id) {
-        id = ids::distribution_id();
-    }
-    let mut d = DistRecord {
-        domain_name: format!("{}.{}", ids::domain_label(), state.cdn_domain()),
-        id,
-        etag: ids::etag(),
-        last_modified_ms: now_millis(),
-        config,
-        config_version: 0,
-        tags,
-    };
+    let mut d = state.new_record(ids::domain_label(), config, tags);
     d.config = state.validate(&d)?;
     let d = state.put_distribution(d)?;
     let body = to_xml(&dist_value(state, &d), "Distribution", "Distribution");

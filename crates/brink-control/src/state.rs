@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::api::ApiError;
+use crate::ids;
 use crate::store::{Batch, Store};
 use crate::time::now_millis;
 
@@ -189,6 +190,29 @@ impl State {
         }
         s.document = Arc::new(s.build_document(Candidate::None));
         Ok(s)
+    }
+
+    /// A new (not yet validated or stored) distribution record: an id no web or streaming
+    /// distribution has, and a domain name of `label` under the CDN domain.
+    pub(crate) fn new_record(
+        &self,
+        label: String,
+        config: Value,
+        tags: Vec<(String, String)>,
+    ) -> DistRecord {
+        let mut id = ids::distribution_id();
+        while self.dists.contains_key(&id) || self.streams.contains_key(&id) {
+            id = ids::distribution_id();
+        }
+        DistRecord {
+            domain_name: format!("{label}.{}", self.cdn_domain()),
+            id,
+            etag: ids::etag(),
+            last_modified_ms: now_millis(),
+            config,
+            config_version: 0,
+            tags,
+        }
     }
 
     pub(crate) fn cdn_domain(&self) -> &str {

@@ -121,19 +121,7 @@ fn create(state: &mut State, req: &ApiRequest<'_>, request_id: &str) -> Result<R
             ),
         ));
     }
-    let mut id = ids::distribution_id();
-    while state.dists.contains_key(&id) || state.streams.contains_key(&id) {
-        id = ids::distribution_id();
-    }
-    let mut d = DistRecord {
-        domain_name: format!("{}.{}", ids::streaming_domain_label(), state.cdn_domain()),
-        id,
-        etag: ids::etag(),
-        last_modified_ms: now_millis(),
-        config,
-        config_version: 0,
-        tags,
-    };
+    let mut d = state.new_record(ids::streaming_domain_label(), config, tags);
     d.config = state.validate_streaming(&d)?;
     let d = state.put_streaming(d)?;
     let mut r = entity_response(state, &d, StatusCode::CREATED, request_id);
