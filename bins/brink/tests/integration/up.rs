@@ -94,6 +94,34 @@ fn edges_in(env: &[(String, String)], name: &str) -> Vec<(String, SocketAddr)> {
         .collect()
 }
 
+/// What `aws cloudfront create-distribution` answered.
+struct Created {
+    id: String,
+    host: String,
+    arn: String,
+}
+
+/// `aws cloudfront create-distribution` with the configuration file `cfg`, run by `aws`.
+fn create_distribution(aws: impl Fn(&[&str]) -> Value, cfg: &std::path::Path) -> Created {
+    let created = aws(&[
+        "cloudfront",
+        "create-distribution",
+        "--distribution-config",
+        &file_arg(cfg),
+    ]);
+    let field = |name: &str| {
+        created["Distribution"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {created}"))
+            .to_owned()
+    };
+    Created {
+        id: field("Id"),
+        host: field("DomainName"),
+        arn: field("ARN"),
+    }
+}
+
 fn aws_with(env: &[(String, String)], args: &[&str]) -> Value {
     let mut cmd = Command::new(pyenv_bin().join("aws"));
     cmd.args(args).args(["--output", "json"]);
@@ -196,20 +224,7 @@ async fn the_readme_walkthrough_through_brink_up() {
             "127.0.0.3",
             "each edge on its own address"
         );
-        let created = up.aws(&[
-            "cloudfront",
-            "create-distribution",
-            "--distribution-config",
-            &file_arg(&cfg),
-        ]);
-        let id = created["Distribution"]["Id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        let host = created["Distribution"]["DomainName"]
-            .as_str()
-            .expect("domain")
-            .to_owned();
+        let Created { id, host, .. } = create_distribution(|a| up.aws(a), &cfg);
         assert!(host.ends_with(".cdn.test"), "{host}");
         up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
         let got = up.aws(&["cloudfront", "get-distribution", "--id", &id]);
@@ -351,20 +366,7 @@ async fn a_second_brink_up_on_the_same_directory_finds_everything() {
     let cfg = config_file(&dir, &origin, "again");
     tokio::task::block_in_place(|| {
         let mut up = Up::start(&dir, 1);
-        let created = up.aws(&[
-            "cloudfront",
-            "create-distribution",
-            "--distribution-config",
-            &file_arg(&cfg),
-        ]);
-        let id = created["Distribution"]["Id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        let host = created["Distribution"]["DomainName"]
-            .as_str()
-            .expect("domain")
-            .to_owned();
+        let Created { id, host, .. } = create_distribution(|a| up.aws(a), &cfg);
         let key = up
             .env
             .iter()
@@ -456,20 +458,7 @@ async fn edges_outlive_the_control_plane_and_catch_up() {
         let mut e1 = FedEdge::start(&url, &token, &states.join("e1"), "127.0.0.5");
         let e2 = FedEdge::start(&url, &token, &states.join("e2"), "127.0.0.6");
         let cfg = config_file(&states, &origin, "fed");
-        let created = control.aws_ok(&[
-            "cloudfront",
-            "create-distribution",
-            "--distribution-config",
-            &file_arg(&cfg),
-        ]);
-        let id = created["Distribution"]["Id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        let host = created["Distribution"]["DomainName"]
-            .as_str()
-            .expect("host")
-            .to_owned();
+        let Created { id, host, .. } = create_distribution(|a| control.aws_ok(a), &cfg);
         control.aws_ok(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
         for e in [&e1, &e2] {
             assert_eq!(get(e.addr, &host, "/x").1, "Miss from cloudfront");
@@ -553,16 +542,7 @@ async fn edges_answer_https_with_an_imported_certificate() {
     cfg["ViewerCertificate"] = serde_json::json!({"ACMCertificateArn": arn,
         "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"});
     std::fs::write(&p, cfg.to_string()).expect("write");
-    let created = up.aws(&[
-        "cloudfront",
-        "create-distribution",
-        "--distribution-config",
-        &file_arg(&p),
-    ]);
-    let id = created["Distribution"]["Id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let Created { id, .. } = create_distribution(|a| up.aws(a), &p);
     up.aws(&["cloudfront", "wait", "distribution-deployed", "--id", &id]);
     let https = edges_in(&up.env, "BRINK_EDGES_HTTPS");
     assert_eq!(https.len(), 2, "{:?}", up.env);
@@ -731,24 +711,7 @@ async fn oac_through_brink_up_serves_private_objects_and_writes_and_accelerates(
         });
         let p = dir.join("oac-dist.json");
         std::fs::write(&p, cfg.to_string()).expect("write");
-        let created = up.aws(&[
-            "cloudfront",
-            "create-distribution",
-            "--distribution-config",
-            &file_arg(&p),
-        ]);
-        let id = created["Distribution"]["Id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
-        let arn = created["Distribution"]["ARN"]
-            .as_str()
-            .expect("arn")
-            .to_owned();
-        let host = created["Distribution"]["DomainName"]
-            .as_str()
-            .expect("domain")
-            .to_owned();
+        let Created { id, arn, host } = create_distribution(|a| up.aws(a), &p);
         // The bucket policy CloudFront's console writes for an OAC, verbatim.
         let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
             "Sid": "AllowCloudFrontServicePrincipal", "Effect": "Allow",
