@@ -128,27 +128,11 @@ async fn ffmpeg_plays_an_flv_through_the_edge_from_cached_slices() {
         body.clone(),
         Arc::new(AtomicU64::new(1)),
     );
-    let edge = Edge::start_config(
-        &config(origin.port(), None),
-        &[
-            "--rtmp-listen",
-            "127.0.0.1:0",
-            "--range-fill-above",
-            "64KiB",
-            "--range-slice",
-            "64KiB",
-        ],
-    )
-    .await;
+    let edge = sliced_edge(&origin).await;
 
-    let (url, args) = play_args(&edge, "videos/clip.flv");
-    let played = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
-    .await
-    .expect("join")
-    .expect("ffmpeg plays the stream");
+    let played = play(&edge, "videos/clip.flv", &[], &dir)
+        .await
+        .expect("ffmpeg plays the stream");
     assert_eq!(played, source_frames, "every frame of the file, decoded");
     // The origin saw ranges (slices), never the whole file.
     let ranges: Vec<Option<String>> = origin
@@ -171,14 +155,9 @@ async fn ffmpeg_plays_an_flv_through_the_edge_from_cached_slices() {
     );
 
     // A second viewer (the name without its extension, as ffmpeg sends it): all from cache.
-    let (url, args) = play_args(&edge, "videos/clip");
-    let again = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
-    .await
-    .expect("join")
-    .expect("second viewer");
+    let again = play(&edge, "videos/clip", &[], &dir)
+        .await
+        .expect("second viewer");
     assert_eq!(again, source_frames);
     assert_eq!(
         origin.hits("/videos/clip.flv"),
@@ -196,6 +175,22 @@ async fn ffmpeg_plays_an_flv_through_the_edge_from_cached_slices() {
     }
     assert!(decoded_frames(&url, &other_host, &dir).is_err());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An RTMP edge in front of `origin` that fills objects above 64 KiB by 64 KiB slices.
+async fn sliced_edge(origin: &TestOrigin) -> Edge {
+    Edge::start_config(
+        &config(origin.port(), None),
+        &[
+            "--rtmp-listen",
+            "127.0.0.1:0",
+            "--range-fill-above",
+            "64KiB",
+            "--range-slice",
+            "64KiB",
+        ],
+    )
+    .await
 }
 
 /// Starts an edge in front of an origin holding `clip.flv`; returns them and the frame count.
@@ -224,8 +219,10 @@ async fn setup(dir: &Path, signed_key: Option<&str>) -> (TestOrigin, Edge, u64) 
     (origin, edge, frames)
 }
 
-async fn play(edge: &Edge, name: &str, dir: &Path) -> Result<u64, String> {
-    let (url, args) = play_args(edge, name);
+/// Plays `name` from the edge with ffmpeg (its options `extra` added): the decoded frames.
+async fn play(edge: &Edge, name: &str, extra: &[&str], dir: &Path) -> Result<u64, String> {
+    let (url, mut args) = play_args(edge, name);
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || decoded_frames(&url, &args, &dir))
         .await
@@ -277,7 +274,7 @@ async fn signed_stream_names_play_and_bad_ones_are_refused() {
     let good = sign("2100-01-01");
     assert!(good.starts_with("videos/clip.flv?Expires="), "{good}");
     assert_eq!(
-        play(&edge, &good, &dir).await,
+        play(&edge, &good, &[], &dir).await,
         Ok(frames),
         "a valid signature plays"
     );
@@ -286,7 +283,7 @@ async fn signed_stream_names_play_and_bad_ones_are_refused() {
     let tampered = good.replacen("Signature=", "Signature=A", 1);
     let expired = sign("2001-01-01");
     for name in ["videos/clip.flv".to_owned(), tampered, expired] {
-        let r = play(&edge, &name, &dir).await;
+        let r = play(&edge, &name, &[], &dir).await;
         assert!(r.is_err(), "{name}: {r:?}");
     }
     assert_eq!(origin.hits("/videos/clip.flv"), before);
@@ -399,7 +396,7 @@ async fn hostile_clients_are_dropped_and_players_go_on() {
     .await;
     assert!(closed.is_ok(), "an oversized message closes the connection");
     // Another viewer is served all the while.
-    assert_eq!(play(&edge, "videos/clip.flv", &dir).await, Ok(frames));
+    assert_eq!(play(&edge, "videos/clip.flv", &[], &dir).await, Ok(frames));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -423,18 +420,13 @@ async fn a_seek_starts_within_one_gop_of_the_target() {
         &["--rtmp-listen", "127.0.0.1:0"],
     )
     .await;
-    let (url, mut args) = play_args(&edge, "videos/long.flv");
-    args.extend([
-        "-ss".to_owned(),
-        "10".to_owned(),
-        "-noaccurate_seek".to_owned(),
-    ]);
-    let frames = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
+    let frames = play(
+        &edge,
+        "videos/long.flv",
+        &["-ss", "10", "-noaccurate_seek"],
+        &dir,
+    )
     .await
-    .expect("join")
     .expect("ffmpeg plays from the seek");
     // 10 s of 25 fps to the end, plus at most one GOP (25 frames) before the target.
     assert!(
@@ -500,27 +492,11 @@ async fn ffmpeg_plays_an_mp4_demuxed_into_flv_messages() {
         Arc::new(pseudo_random_bytes(200_000, 3)),
         Arc::new(AtomicU64::new(1)),
     );
-    let edge = Edge::start_config(
-        &config(origin.port(), None),
-        &[
-            "--rtmp-listen",
-            "127.0.0.1:0",
-            "--range-fill-above",
-            "64KiB",
-            "--range-slice",
-            "64KiB",
-        ],
-    )
-    .await;
+    let edge = sliced_edge(&origin).await;
 
-    let (url, args) = play_args(&edge, "mp4:videos/clip.mp4");
-    let played = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
-    .await
-    .expect("join")
-    .expect("ffmpeg plays the MP4 stream");
+    let played = play(&edge, "mp4:videos/clip.mp4", &[], &dir)
+        .await
+        .expect("ffmpeg plays the MP4 stream");
     assert_eq!(played, source_frames, "every frame of the file, decoded");
     let ranges: Vec<Option<String>> = origin
         .requests()
@@ -531,18 +507,13 @@ async fn ffmpeg_plays_an_mp4_demuxed_into_flv_messages() {
     assert!(!ranges.is_empty());
     assert!(ranges.iter().all(Option::is_some), "{ranges:?}");
 
-    let (url, mut args) = play_args(&edge, "mp4:videos/long.mp4");
-    args.extend([
-        "-ss".to_owned(),
-        "10".to_owned(),
-        "-noaccurate_seek".to_owned(),
-    ]);
-    let frames = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
+    let frames = play(
+        &edge,
+        "mp4:videos/long.mp4",
+        &["-ss", "10", "-noaccurate_seek"],
+        &dir,
+    )
     .await
-    .expect("join")
     .expect("ffmpeg plays from the seek");
     assert!(
         (250..=275).contains(&frames),
@@ -551,14 +522,9 @@ async fn ffmpeg_plays_an_mp4_demuxed_into_flv_messages() {
 
     let (url, args) = play_args(&edge, "mp4:videos/noise.mp4");
     assert!(decoded_frames(&url, &args, &dir).is_err());
-    let (url, args) = play_args(&edge, "mp4:videos/clip");
-    let again = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || decoded_frames(&url, &args, &dir)
-    })
-    .await
-    .expect("join")
-    .expect("the name without its extension");
+    let again = play(&edge, "mp4:videos/clip", &[], &dir)
+        .await
+        .expect("the name without its extension");
     assert_eq!(again, source_frames);
     std::fs::remove_dir_all(&dir).ok();
 }
