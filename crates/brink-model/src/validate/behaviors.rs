@@ -521,9 +521,7 @@ fn is_function_arn(arn: &str) -> bool {
         && account.bytes().all(|b| b.is_ascii_digit())
         && !name.is_empty()
         && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && name.bytes().all(super::is_name_char)
 }
 
 /// Lambda@Edge: one per event, a numbered version in us-east-1.

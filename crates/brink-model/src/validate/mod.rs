@@ -331,12 +331,7 @@ impl Ctx {
         (base, cfg_path): (&str, &str),
         generated: impl FnOnce() -> String,
     ) -> String {
-        if id.is_empty()
-            || id.len() > 128
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if id.is_empty() || id.len() > 128 || !id.bytes().all(is_name_char) {
             self.err(
                 codes::INVALID_ARGUMENT,
                 format!("{base}.Id"),
@@ -414,10 +409,7 @@ impl Ctx {
                 path,
                 "the name must have 1 to 128 characters",
             );
-        } else if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        } else if !name.bytes().all(is_name_char) {
             self.err(
                 codes::INVALID_ARGUMENT,
                 path,
@@ -425,6 +417,11 @@ impl Ctx {
             );
         }
     }
+}
+
+/// Letters, digits, `-` and `_`: what ids, resource names and function names are made of.
+pub(crate) fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 /// An HTTP header field name (RFC 9110 token).
